@@ -1,0 +1,57 @@
+# fcot -- Fine-tune-CoT study. `make help` lists the targets.
+# ---------------------------------------------------------------------------------------------
+# Variables (override on the command line, e.g. `make reproduce PROFILE=paper`)
+PYTHON      ?= python3
+VENV        ?= .venv
+# Which torch to install *before* fcot. Default: the CPU build 2.13.0 (on the fcot dev/CI machines
+# pip resolves this to a local CPU wheel). On a GPU machine use e.g. TORCH_SPEC=torch (PyPI's CUDA
+# build); to force a CPU build from PyTorch's own index set TORCH_INDEX_URL to its CPU wheel index.
+TORCH_SPEC  ?= torch==2.13.0
+TORCH_INDEX_URL ?=
+EXTRAS      ?= dev
+# Local mirror of the upstream data files (<mirror>/<owner>/<repo>/<path>); empty = download.
+DATA_MIRROR ?= $(wildcard $(abspath ../shared/data))
+PROFILE     ?= default
+PYTEST_ARGS ?=
+# ---------------------------------------------------------------------------------------------
+BIN      := $(VENV)/bin
+STAMP    := $(VENV)/.fcot-installed
+export FCOT_DATA_MIRROR ?= $(DATA_MIRROR)
+export PYTHONHASHSEED = 0
+export TOKENIZERS_PARALLELISM = false
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test reproduce lab clean
+
+## help: list the targets (default)
+help:
+	@echo "fcot make targets:"
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /'
+	@echo "variables: PYTHON=$(PYTHON) VENV=$(VENV) TORCH_SPEC=$(TORCH_SPEC) PROFILE=$(PROFILE) DATA_MIRROR=$(DATA_MIRROR)"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 --display-name "Python 3 (fcot)" >/dev/null
+	touch $(STAMP)
+
+## setup: create the virtual environment (.venv) and install fcot with its dev extra
+setup: $(STAMP)
+
+## test: unit tests and notebook validation (nbval) -- sets up the environment first if needed
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## reproduce: run the study's notebooks with papermill into results/ (PROFILE=default|paper|smoke)
+reproduce: $(STAMP)
+	$(BIN)/python -m fcot reproduce --profile $(PROFILE)
+
+## lab: open JupyterLab on the notebooks
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+## clean: remove caches (keeps .venv, results/ and runs/)
+clean:
+	rm -rf .pytest_cache .cache **/__pycache__

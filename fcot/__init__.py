@@ -1,0 +1,8 @@
+"""fcot: a notebook-first, reproducible study package for Fine-tune-CoT.
+
+Ho, Schmid, Yun, "Large Language Models Are Reasoning Teachers", ACL 2023.
+The package is a thin set of nouns (tasks, prompts, teachers, curate, students, evaluate, runs,
+plots, paths); the notebooks in ``notebooks/`` call it one step per cell.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from fcot.cli import main
+
+raise SystemExit(main())

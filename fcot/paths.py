@@ -1,0 +1,150 @@
+"""Where fcot reads and writes: upstream data files, the download cache, the results root.
+
+Every dataset, split file and prompt file fcot uses is an :class:`UpstreamFile`: a path in a
+public GitHub repository pinned by commit and checked by sha256. :func:`fetch` returns a local
+path for it, from (in this order)
+
+1. a **mirror root** (``mirror=`` or the ``FCOT_DATA_MIRROR`` environment variable) laid out as
+   ``<mirror>/<owner>/<repo>/<path>`` -- ``../shared/data`` on the developers' machines is one;
+2. the download cache (``cache_dir=`` or ``FCOT_CACHE_DIR``, default ``~/.cache/fcot``);
+3. a download from ``https://raw.githubusercontent.com/<owner>/<repo>/<commit>/<path>``
+   into the cache (skipped when ``FCOT_OFFLINE=1``).
+
+The bytes are checked against the pinned sha256 on every path, so a mirror and a download
+give the same data or an error, never silently different data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+MIRROR_ENV = "FCOT_DATA_MIRROR"
+CACHE_ENV = "FCOT_CACHE_DIR"
+OFFLINE_ENV = "FCOT_OFFLINE"
+RESULTS_ENV = "FCOT_RESULTS_DIR"
+RUNS_ENV = "FCOT_RUNS_DIR"
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DataUnavailableError(FileNotFoundError):
+    """A pinned upstream file could not be found in the mirror, the cache or upstream."""
+
+
+class ChecksumError(ValueError):
+    """A file's bytes do not match its pinned sha256."""
+
+
+@dataclass(frozen=True)
+class UpstreamFile:
+    """One file of a public repository, pinned by commit (and by sha256 where known)."""
+
+    repo: str  # "owner/name"
+    commit: str
+    path: str
+    sha256: str | None  # None: the file was never seen by the authors of fcot; recorded, not checked
+
+    def __post_init__(self) -> None:
+        if self.repo.count("/") != 1:
+            raise ValueError(f"UpstreamFile.repo must be 'owner/name', got {self.repo!r}")
+
+    @property
+    def url(self) -> str:
+        return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}/{self.path}"
+
+    @property
+    def relpath(self) -> Path:
+        """The file's place under a mirror root: ``<owner>/<repo>/<path>``."""
+        return Path(self.repo) / self.path
+
+
+def mirror_root(mirror: str | os.PathLike | None = None) -> Path | None:
+    """The mirror root from the argument, else ``$FCOT_DATA_MIRROR``, else None."""
+    value = mirror if mirror is not None else os.environ.get(MIRROR_ENV) or None
+    return Path(value).expanduser().resolve() if value else None
+
+
+def cache_dir(cache: str | os.PathLike | None = None) -> Path:
+    """The download cache from the argument, else ``$FCOT_CACHE_DIR``, else ``~/.cache/fcot``."""
+    value = cache if cache is not None else os.environ.get(CACHE_ENV)
+    return Path(value).expanduser() if value else Path.home() / ".cache" / "fcot"
+
+
+def results_dir(root: str | os.PathLike | None = None) -> Path:
+    """Where executed notebooks, tables and figures go (``$FCOT_RESULTS_DIR`` or ``results/``)."""
+    value = root if root is not None else os.environ.get(RESULTS_ENV)
+    return Path(value).expanduser() if value else REPO_ROOT / "results"
+
+
+def runs_dir(root: str | os.PathLike | None = None) -> Path:
+    """Where large run artifacts (checkpoints, caches) go; outside git (``$FCOT_RUNS_DIR`` or ``runs/``)."""
+    value = root if root is not None else os.environ.get(RUNS_ENV)
+    return Path(value).expanduser() if value else REPO_ROOT / "runs"
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check(file: UpstreamFile, path: Path) -> Path:
+    if file.sha256 is not None:
+        actual = sha256_file(path)
+        if actual != file.sha256:
+            raise ChecksumError(
+                f"{path}: sha256 {actual} does not match the pinned {file.sha256} for "
+                f"{file.repo}@{file.commit[:12]}:{file.path}. The file was modified or is another "
+                f"version; replace it with the upstream file at that commit ({file.url})."
+            )
+    return path
+
+
+def fetch(
+    file: UpstreamFile,
+    mirror: str | os.PathLike | None = None,
+    cache: str | os.PathLike | None = None,
+    how_to_provide: str | None = None,
+) -> Path:
+    """Return a local, checksum-verified path for ``file`` (mirror, then cache, then download)."""
+    root = mirror_root(mirror)
+    tried: list[str] = []
+    if root is not None:
+        candidate = root / file.relpath
+        if candidate.is_file():
+            return _check(file, candidate)
+        tried.append(f"mirror: {candidate}")
+    cached = cache_dir(cache) / file.repo / file.commit / file.path
+    if cached.is_file():
+        return _check(file, cached)
+    tried.append(f"cache: {cached}")
+    if os.environ.get(OFFLINE_ENV, "") not in ("", "0"):
+        tried.append(f"download: skipped because {OFFLINE_ENV}={os.environ[OFFLINE_ENV]}")
+    else:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            with urllib.request.urlopen(file.url, timeout=60) as response:
+                data = response.read()
+            with tempfile.NamedTemporaryFile(dir=cached.parent, delete=False) as tmp:
+                tmp.write(data)
+            os.replace(tmp.name, cached)
+            return _check(file, cached)
+        except (urllib.error.URLError, OSError, TimeoutError) as error:
+            tried.append(f"download: {file.url} failed ({error})")
+    hint = how_to_provide or (
+        f"Set {MIRROR_ENV} (or pass mirror=) to a folder holding {file.relpath}, "
+        f"or place the file at {cached}."
+    )
+    raise DataUnavailableError(
+        f"{file.repo}@{file.commit[:12]}:{file.path} is not available.\n  tried "
+        + "\n  tried ".join(tried)
+        + f"\n  {hint}"
+    )
