@@ -1,4 +1,4 @@
-"""Shared test settings: offline, the local data mirror, outputs in temporary folders."""
+"""Fixtures for the unit tests (environment settings live in the top-level conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-_DEFAULT_MIRROR = REPO.parent / "shared" / "data"
-
-os.environ.setdefault("FCOT_OFFLINE", "1")
-if not os.environ.get("FCOT_DATA_MIRROR") and _DEFAULT_MIRROR.is_dir():
-    os.environ["FCOT_DATA_MIRROR"] = str(_DEFAULT_MIRROR)
-
 
 @pytest.fixture(scope="session")
 def mirror() -> Path:
