@@ -1,0 +1,373 @@
+"""The one writer for outputs: a :class:`Run` directory per (kind, name, config, seed).
+
+Layout (``<rel>`` = ``<kind>/<name>-<confighash>``)::
+
+    fcot.paths.results_dir()/runs/<rel>/   small, reviewable outputs (results/ is in git)
+        config.json        the run's configuration (a dataclass or dict), as hashed
+        manifest.json      seed, package versions, git sha (+ dirty flag), data hashes,
+                           host/CPU/GPU, start/end time, status (running|finished|failed)
+        metrics.json       scalar results (merged on every save_metrics call)
+        predictions.jsonl  one row per evaluated question
+        figures/<name>.png
+        tables/<name>.csv and tables/<name>.md
+    fcot.paths.runs_dir()/<rel>/           large artifacts (checkpoints), outside git
+
+The config hash covers the config and the seed, so the same config opens the same directory and
+a rerun can skip a finished run (``run.finished``); a different config or seed gets its own.
+Under ``accelerate launch`` only the main process (``RANK`` 0) writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from fcot import paths
+from fcot.records import append_jsonl, write_jsonl
+
+STATUSES = ("running", "finished", "failed")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(dataclasses.asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return str(value)
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return str(value)
+    if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars
+        return value.item()
+    return value
+
+
+def config_dict(config: Any) -> dict:
+    """A JSON-ready dict of a config (dataclass or mapping)."""
+    if not (isinstance(config, Mapping) or (dataclasses.is_dataclass(config) and not isinstance(config, type))):
+        raise TypeError(f"a run config must be a dataclass instance or a dict, got {type(config).__name__}")
+    return _jsonable(config)
+
+
+def config_hash(config: Any, seed: int | None = None, length: int = 10) -> str:
+    """Stable short hash of a config (canonical JSON: sorted keys) and the seed."""
+    payload = json.dumps({"config": config_dict(config), "seed": seed}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:length]
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(_jsonable(data), indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: malformed JSON ({error.msg} at line {error.lineno})") from None
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def is_main_process() -> bool:
+    """False on the non-zero ranks of a distributed launch (they must not write run files)."""
+    return os.environ.get("RANK", "0") == "0" and os.environ.get("LOCAL_RANK", "0") in ("0", "-1")
+
+
+def git_state(root: str | os.PathLike | None = None) -> dict:
+    """``{"sha": ..., "dirty": bool}`` of the repository at ``root`` (None values outside git)."""
+    root = Path(root) if root is not None else paths.REPO_ROOT
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        if sha.returncode != 0:
+            return {"sha": None, "dirty": None}
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=30
+        )
+        return {"sha": sha.stdout.strip(), "dirty": bool(status.stdout.strip()) if status.returncode == 0 else None}
+    except (OSError, subprocess.TimeoutExpired):
+        return {"sha": None, "dirty": None}
+
+
+def package_versions() -> dict:
+    """Versions of python and the packages results depend on (None where not installed)."""
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in ("fcot", "torch", "transformers", "tokenizers", "datasets", "accelerate", "peft", "numpy", "pandas"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    if versions["fcot"] is None:
+        import fcot
+
+        versions["fcot"] = fcot.__version__
+    return versions
+
+
+def hardware() -> dict:
+    """Host, OS, CPU and GPU description (no user names, no environment variables)."""
+    info = {
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "gpu": None,
+        "gpu_count": 0,
+    }
+    torch = sys.modules.get("torch")
+    if torch is None:
+        try:
+            import torch  # noqa: F811
+        except ImportError:  # pragma: no cover
+            return info
+    if torch.cuda.is_available():
+        info["gpu_count"] = torch.cuda.device_count()
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def markdown_table(df) -> str:
+    """A GitHub-flavoured Markdown table of a DataFrame (index included when it is named or not a range)."""
+    import pandas as pd
+
+    frame = df
+    if not isinstance(df.index, pd.RangeIndex) or df.index.name is not None:
+        frame = df.reset_index()
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            text = f"{value:.4g}"
+        else:
+            text = "" if value is None else str(value)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    header = [cell(c) for c in frame.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+class Run:
+    """One run directory. Open with :meth:`Run.open`; use as a context manager to record status.
+
+    >>> with Run.open("student", config, seed=0) as run:    # doctest: +SKIP
+    ...     if not run.finished: ...; run.save_metrics({"accuracy": 0.58})
+    """
+
+    def __init__(self, kind: str, name: str, config: dict, seed: int | None, hash_: str, data_hashes: dict | None):
+        self.kind = kind
+        self.name = name
+        self.config = config
+        self.seed = seed
+        self.hash = hash_
+        self.data_hashes = dict(data_hashes or {})
+        self.relpath = Path(kind) / f"{name}-{hash_}"
+        self.path = paths.results_dir() / "runs" / self.relpath
+        self.artifacts_dir = paths.runs_dir() / self.relpath
+
+    # -- opening --------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        kind: str,
+        config: Any,
+        name: str | None = None,
+        seed: int | None = 0,
+        data_hashes: Mapping[str, str] | None = None,
+    ) -> "Run":
+        """Open (create or reopen) the run of ``config`` and ``seed`` under ``kind``.
+
+        A finished run is left untouched (``run.finished`` is True) unless the recorded data
+        hashes differ from ``data_hashes`` -- then it is stale and restarts. Otherwise
+        config.json is written and manifest.json records status ``running`` and the start time.
+        """
+        for label, value in (("kind", kind), ("name", name)):
+            if value is not None and not _NAME.match(value):
+                raise ValueError(f"run {label} {value!r} must be letters, digits and _.+- (starting with a letter or digit)")
+        data = config_dict(config)
+        name = name or str(data.get("name") or kind)
+        if not _NAME.match(name):
+            raise ValueError(f"run name {name!r} must be letters, digits and _.+- (starting with a letter or digit)")
+        run = cls(kind, name, data, seed, config_hash(data, seed), dict(data_hashes or {}))
+        if run.finished:
+            return run
+        if is_main_process():
+            _write_json(run.path / "config.json", data)
+            previous = run.manifest if (run.path / "manifest.json").is_file() else {}
+            _write_json(
+                run.path / "manifest.json",
+                {
+                    "kind": kind,
+                    "name": name,
+                    "config_hash": run.hash,
+                    "seed": seed,
+                    "status": "running",
+                    "started": _now(),
+                    "ended": None,
+                    "attempts": int(previous.get("attempts", 0)) + 1,
+                    "versions": package_versions(),
+                    "git": git_state(),
+                    "data_hashes": run.data_hashes,
+                    "hardware": hardware(),
+                    "artifacts_dir": str(run.artifacts_dir),
+                    "argv": sys.argv[:1],
+                },
+            )
+        return run
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Run":
+        """Reopen an existing run directory for reading (nothing is written)."""
+        path = Path(path)
+        if not (path / "manifest.json").is_file():
+            raise FileNotFoundError(f"{path}: not a run directory (no manifest.json)")
+        manifest = _read_json(path / "manifest.json")
+        run = cls(manifest["kind"], manifest["name"], _read_json(path / "config.json"), manifest.get("seed"),
+                  manifest["config_hash"], manifest.get("data_hashes"))
+        run.path = path
+        return run
+
+    # -- state ----------------------------------------------------------------------------------
+
+    @property
+    def manifest(self) -> dict:
+        file = self.path / "manifest.json"
+        return _read_json(file) if file.is_file() else {}
+
+    @property
+    def status(self) -> str | None:
+        return self.manifest.get("status")
+
+    @property
+    def finished(self) -> bool:
+        """True when this config and seed already ran to the end on the same data."""
+        manifest = self.manifest
+        if manifest.get("status") != "finished":
+            return False
+        recorded = manifest.get("data_hashes") or {}
+        return not self.data_hashes or not recorded or recorded == self.data_hashes
+
+    def _update_manifest(self, **fields: Any) -> None:
+        if is_main_process():
+            manifest = self.manifest
+            manifest.update(fields)
+            _write_json(self.path / "manifest.json", manifest)
+
+    def finish(self) -> None:
+        """Mark the run finished (a rerun of the same config then skips it)."""
+        self._update_manifest(status="finished", ended=_now())
+
+    def fail(self, error: BaseException | str) -> None:
+        self._update_manifest(status="failed", ended=_now(), error=str(error)[:2000])
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is not None:
+            self.fail(f"{exc_type.__name__}: {exc}")
+        elif self.status == "running":
+            self.finish()
+        return False
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def artifacts(self, *parts: str) -> Path:
+        """A path under this run's artifacts directory (created), e.g. ``run.artifacts("checkpoints")``."""
+        path = self.artifacts_dir.joinpath(*parts)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def save_metrics(self, metrics: Mapping[str, Any]) -> Path:
+        """Merge ``metrics`` into metrics.json and return its path."""
+        file = self.path / "metrics.json"
+        if is_main_process():
+            current = _read_json(file) if file.is_file() else {}
+            current.update(_jsonable(dict(metrics)))
+            _write_json(file, current)
+        return file
+
+    @property
+    def metrics(self) -> dict:
+        file = self.path / "metrics.json"
+        return _read_json(file) if file.is_file() else {}
+
+    def save_json(self, data: Any, name: str) -> Path:
+        """Write ``<name>.json`` in the run directory (e.g. a training log history)."""
+        file = self.path / f"{name}.json"
+        if is_main_process():
+            _write_json(file, data)
+        return file
+
+    def save_predictions(self, rows: Iterable[Any], name: str = "predictions") -> Path:
+        """Write rows (dicts or dataclasses) to ``<name>.jsonl`` (replacing an earlier file)."""
+        file = self.path / f"{name}.jsonl"
+        if is_main_process():
+            write_jsonl(file, rows)
+        return file
+
+    def append_predictions(self, rows: Iterable[Any], name: str = "predictions") -> Path:
+        file = self.path / f"{name}.jsonl"
+        if is_main_process():
+            append_jsonl(file, rows)
+        return file
+
+    def save_figure(self, fig, name: str, dpi: int = 150) -> Path:
+        """Save a matplotlib Figure as ``figures/<name>.png`` (the figure stays open for display)."""
+        file = self.path / "figures" / f"{name}.png"
+        if is_main_process():
+            file.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(file, dpi=dpi, bbox_inches="tight")
+        return file
+
+    def save_table(self, df, name: str) -> tuple[Path, Path]:
+        """Save a DataFrame as ``tables/<name>.csv`` and ``tables/<name>.md``."""
+        csv, md = self.path / "tables" / f"{name}.csv", self.path / "tables" / f"{name}.md"
+        if is_main_process():
+            csv.parent.mkdir(parents=True, exist_ok=True)
+            df.to_csv(csv, index=not _plain_index(df))
+            md.write_text(markdown_table(df), encoding="utf-8")
+        return csv, md
+
+    def __repr__(self) -> str:
+        return f"Run({self.kind!r}, {self.name!r}, hash={self.hash!r}, status={self.status!r}, path={str(self.path)!r})"
+
+
+def _plain_index(df) -> bool:
+    import pandas as pd
+
+    return isinstance(df.index, pd.RangeIndex) and df.index.name is None
+
+
+def list_runs(kind: str | None = None):
+    """A DataFrame of the runs under results_dir()/runs (kind, name, hash, seed, status, path)."""
+    import pandas as pd
+
+    root = paths.results_dir() / "runs"
+    rows = []
+    pattern = f"{kind}/*/manifest.json" if kind else "*/*/manifest.json"
+    for file in sorted(root.glob(pattern)):
+        manifest = _read_json(file)
+        rows.append({k: manifest.get(k) for k in ("kind", "name", "config_hash", "seed", "status", "started", "ended")}
+                    | {"path": str(file.parent)})
+    return pd.DataFrame(rows, columns=["kind", "name", "config_hash", "seed", "status", "started", "ended", "path"])
