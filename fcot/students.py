@@ -23,6 +23,7 @@ the bottom (``python -m fcot.students --samples-train ... --samples-val ... --ru
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
@@ -174,6 +175,23 @@ def build_tiny_student(
 # ----------------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def quiet_transformers():
+    """Silence transformers' progress bars and info logs (weight loading/writing) inside the block."""
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    level = hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def student_kind(model_or_config) -> StudentKind:
     """``"encoder_decoder"`` for T5-like models (``config.is_encoder_decoder``), else ``"decoder"``."""
     config = getattr(model_or_config, "config", model_or_config)
@@ -221,10 +239,11 @@ def load_student(name_or_path: str | os.PathLike, texts: Iterable[str] | None = 
     tokenizer = AutoTokenizer.from_pretrained(name)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    if student_kind(config) == "encoder_decoder":
-        model = AutoModelForSeq2SeqLM.from_pretrained(name)
-    else:
-        model = AutoModelForCausalLM.from_pretrained(name)
+    with quiet_transformers():
+        if student_kind(config) == "encoder_decoder":
+            model = AutoModelForSeq2SeqLM.from_pretrained(name)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(name)
         if model.config.pad_token_id is None:
             model.config.pad_token_id = tokenizer.pad_token_id
     _sync_generation_config(model, tokenizer)
@@ -235,7 +254,8 @@ def save_student(model, tokenizer, path: str | os.PathLike) -> Path:
     """Write model (safetensors) and tokenizer to ``path``; :func:`load_trained` reads it back."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(path)
+    with quiet_transformers():
+        model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
 
@@ -340,3 +360,539 @@ class SampleCollator:
             attention[row, :n] = 1
             labels[row, : len(feature["labels"])] = torch.as_tensor(feature["labels"])
         return {"input_ids": input_ids, "attention_mask": attention, "labels": labels}
+
+
+class _ListDataset(torch.utils.data.Dataset):
+    def __init__(self, rows: list[dict]):
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> dict:
+        return self.rows[index]
+
+
+# ----------------------------------------------------------------------------------------------
+# Training configuration
+# ----------------------------------------------------------------------------------------------
+
+FINETUNE_MODES: tuple[str, ...] = ("full", "lora")
+SELECT_METRICS: tuple[str, ...] = ("eval_loss", "eval_accuracy")
+SCHEDULERS: tuple[str, ...] = ("linear", "constant", "constant_with_warmup", "cosine")
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")
+
+# LoRA target modules per architecture (config.model_type): attention and MLP projections, the
+# usual choice for small students. Other architectures get peft's "all-linear".
+LORA_TARGETS: dict[str, list[str]] = {
+    "gpt2": ["c_attn", "c_proj", "c_fc"],
+    "t5": ["q", "k", "v", "o", "wi", "wo", "wi_0", "wi_1"],
+    "mt5": ["q", "k", "v", "o", "wi_0", "wi_1", "wo"],
+    "llama": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    "qwen2": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    "qwen3": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    "mistral": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    "gemma": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    "gpt_neox": ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"],
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a student is fine-tuned. Validated on construction; see :data:`PROFILES`."""
+
+    student: str = "tiny-gpt2-s"  # tiny alias, local path or hub id
+    epochs: int = 15
+    batch_size: int = 16  # per device
+    grad_accum: int = 1  # effective batch = batch_size * grad_accum * processes
+    lr: float = 3e-3
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.0  # share of the optimisation steps with a linear warm-up
+    scheduler: str = "linear"  # one of SCHEDULERS
+    max_length: int = 512  # tokens per sample (longer ones are cut at the end)
+    seed: int = 0
+    finetune: str = "full"  # "full" or "lora"
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.0
+    select_by: str = "eval_loss"  # best epoch by validation loss or validation accuracy (never test)
+    eval_batch_size: int = 64
+    max_new_tokens: int = 128  # greedy decoding budget for validation accuracy
+    group_by_length: bool = True
+    precision: str = "auto"  # auto: bf16 (+TF32) on a CUDA GPU that supports it, else fp32
+    save_total_limit: int = 2  # checkpoints kept (the best one is always kept)
+    max_steps: int = -1  # > 0 stops after that many optimisation steps (smoke tests)
+    tiny_vocab_size: int = 512  # tiny students only: BPE vocabulary size
+    tiny_dropout: float = 0.0  # tiny students only
+
+    def __post_init__(self) -> None:
+        def positive(name: str) -> None:
+            if getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+
+        for name in ("epochs", "batch_size", "grad_accum", "max_length", "lora_r", "lora_alpha",
+                     "eval_batch_size", "max_new_tokens", "save_total_limit"):
+            positive(name)
+        if not self.lr > 0:
+            raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
+        for name in ("weight_decay", "warmup_ratio", "lora_dropout", "tiny_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"TrainConfig.{name} must be in [0, 1), got {getattr(self, name)}")
+        choices = {"finetune": FINETUNE_MODES, "select_by": SELECT_METRICS, "scheduler": SCHEDULERS,
+                   "precision": PRECISIONS}
+        for name, accepted in choices.items():
+            if getattr(self, name) not in accepted:
+                raise ValueError(f"TrainConfig.{name}={getattr(self, name)!r} is not accepted; accepted: {accepted}")
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise ValueError(f"TrainConfig.max_steps must be -1 (off) or >= 1, got {self.max_steps}")
+        if self.tiny_vocab_size < 260:
+            raise ValueError(f"TrainConfig.tiny_vocab_size must be >= 260, got {self.tiny_vocab_size}")
+        if not self.student:
+            raise ValueError("TrainConfig.student must name a tiny alias, a local path or a hub id")
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ValueError(f"unknown TrainConfig field(s) {unknown}; accepted: {[f.name for f in dataclasses.fields(self)]}")
+        return dataclasses.replace(self, **changes)
+
+
+PROFILES: dict[str, TrainConfig] = {
+    # The paper's student recipe (Ho et al. 2023, appendix): AdamW, lr 3e-4, batch 8, 20 epochs,
+    # 512-token samples; best epoch on held-out data.
+    "paper": TrainConfig(student="gpt2", epochs=20, batch_size=8, lr=3e-4, max_length=512),
+    # Offline default: tiny from-scratch students (prototype: batch 16, lr 3e-3, dropout 0 learn).
+    "tiny": TrainConfig(student="tiny-gpt2-s", epochs=15, batch_size=16, lr=3e-3, max_length=512),
+    # Seconds on a CPU: pipeline checks only.
+    "smoke": TrainConfig(student="tiny-gpt2-xs", epochs=2, batch_size=8, lr=3e-3, max_length=256, eval_batch_size=32,
+                         max_new_tokens=64),
+}
+
+
+def profile_config(profile: str = "tiny", **overrides: Any) -> TrainConfig:
+    """The :class:`TrainConfig` of a profile (``paper``, ``tiny``, ``smoke``) with field overrides."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown training profile {profile!r}; accepted: {sorted(PROFILES)}")
+    return PROFILES[profile].replace(**overrides)
+
+
+# ----------------------------------------------------------------------------------------------
+# Training
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_student` did. ``log_history`` is the Trainer's (per-epoch train loss and
+    validation metrics); ``best_model_dir`` holds the selected student (``load_trained`` reads it)."""
+
+    run_dir: str
+    best_model_dir: str
+    best_checkpoint: str | None
+    select_by: str
+    best_metric: float | None
+    best_epoch: float | None
+    epochs_run: float
+    train_runtime_s: float
+    tokens_per_second: float
+    train_samples: int
+    val_samples: int
+    train_tokens_per_epoch: int
+    parameters: int
+    trainable_parameters: int
+    truncated_samples: int
+    resumed_from: str | None
+    skipped: bool
+    config: dict
+    log_history: list[dict] = field(default_factory=list)
+
+    def learning_curves(self):
+        """Per-epoch train and validation loss (and accuracy where measured), a pandas DataFrame."""
+        return learning_curves(self.log_history)
+
+
+def learning_curves(log_history: Sequence[dict]):
+    """One row per epoch from a Trainer log history: ``epoch, train_loss, eval_loss[, eval_accuracy]``."""
+    import pandas as pd
+
+    rows: dict[float, dict] = {}
+    for entry in log_history:
+        if "epoch" not in entry:
+            continue
+        epoch = round(float(entry["epoch"]), 4)
+        row = rows.setdefault(epoch, {"epoch": epoch})
+        if "loss" in entry:
+            row["train_loss"] = entry["loss"]
+        for key in ("eval_loss", "eval_accuracy"):
+            if key in entry:
+                row[key] = entry[key]
+    columns = ["epoch", "train_loss", "eval_loss"] + (["eval_accuracy"] if any("eval_accuracy" in r for r in rows.values()) else [])
+    frame = pd.DataFrame(list(rows.values()), columns=columns)
+    return frame.sort_values("epoch").reset_index(drop=True)
+
+
+def _gold_answer(sample) -> str:
+    """The answer a validation sample teaches: the text after the last ``-->`` (ft_cot), else the completion."""
+    text = sample.completion.strip()
+    return text.rsplit("-->", 1)[-1].strip() if "-->" in text else text
+
+
+def greedy_answers(model, tokenizer, prompts: Sequence[str], max_new_tokens: int = 128, batch_size: int = 64) -> list[str]:
+    """Greedy completions of ``prompts`` (batched, left padding for decoders), special tokens removed.
+
+    A minimal generator used for validation accuracy during training; ``fcot.evaluate`` is the
+    full evaluation (answer parsing per task, predictions, metrics).
+    """
+    kind = student_kind(model)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    outputs: list[str] = []
+    try:
+        for start in range(0, len(prompts), batch_size):
+            encoded = [encode_prompt(tokenizer, p, kind) for p in prompts[start : start + batch_size]]
+            width = max(len(e) for e in encoded)
+            ids = torch.full((len(encoded), width), tokenizer.pad_token_id, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for row, e in enumerate(encoded):
+                if kind == "decoder":
+                    ids[row, width - len(e):], mask[row, width - len(e):] = torch.as_tensor(e), 1
+                else:
+                    ids[row, : len(e)], mask[row, : len(e)] = torch.as_tensor(e), 1
+            with torch.no_grad():
+                generated = model.generate(
+                    input_ids=ids.to(device), attention_mask=mask.to(device), max_new_tokens=max_new_tokens,
+                    do_sample=False, num_beams=1, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                )
+            if kind == "decoder":
+                generated = generated[:, width:]
+            outputs.extend(tokenizer.batch_decode(generated, skip_special_tokens=True))
+    finally:
+        model.train(was_training)
+    return outputs
+
+
+def validation_accuracy(model, tokenizer, samples_val: Sequence, max_new_tokens: int = 128, batch_size: int = 64) -> float:
+    """Share of validation questions whose greedy answer string equals the gold answer of the samples.
+
+    One question per distinct prompt (diverse-reasoning samples share prompts); multitask
+    formats are asked the ``[label]`` task only. Exact string match after the last ``-->``.
+    """
+    from fcot.curate import RATIONALE_PREFIX
+
+    gold: dict[str, str] = {}
+    for sample in samples_val:
+        if sample.prompt.startswith(RATIONALE_PREFIX):
+            continue
+        gold.setdefault(sample.prompt, _gold_answer(sample))
+    if not gold:
+        return float("nan")
+    prompts = list(gold)
+    answers = greedy_answers(model, tokenizer, prompts, max_new_tokens, batch_size)
+    hits = 0
+    for prompt, text in zip(prompts, answers):
+        predicted = text.rsplit("-->", 1)[-1].strip() if "-->" in text else text.strip()
+        hits += predicted == gold[prompt]
+    return hits / len(prompts)
+
+
+def _precision_flags(precision: str) -> dict:
+    cuda = torch.cuda.is_available()
+    if precision == "auto":
+        bf16 = cuda and torch.cuda.is_bf16_supported()
+        return {"bf16": bf16, "tf32": bool(bf16)}
+    if precision in ("bf16", "fp16") and not cuda:
+        raise ValueError(f"TrainConfig.precision={precision!r} needs a CUDA GPU; use 'auto' or 'fp32' on a CPU")
+    return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
+
+
+def _apply_lora(model, config: TrainConfig):
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    targets = LORA_TARGETS.get(getattr(model.config, "model_type", ""), "all-linear")
+    if isinstance(targets, list):
+        names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+        targets = [t for t in targets if t in names] or "all-linear"
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=targets,
+        task_type=TaskType.SEQ_2_SEQ_LM if student_kind(model) == "encoder_decoder" else TaskType.CAUSAL_LM,
+    )
+    return get_peft_model(model, lora)
+
+
+def _prepare_student(config: TrainConfig, samples_train: Sequence, run_dir: Path):
+    """Build or load the initial student; tiny students are saved to run_dir/init once (by the
+    main process, others wait) so every process and every resumed attempt use the same tokenizer."""
+    if not is_tiny_alias(config.student):
+        return load_student(config.student)
+    from accelerate import PartialState
+
+    from fcot.curate import samples_texts
+
+    init = run_dir / "init"
+    with PartialState().main_process_first():
+        if not (init / "config.json").is_file():
+            model, tokenizer = build_tiny_student(
+                config.student, samples_texts(samples_train), seed=config.seed,
+                vocab_size=config.tiny_vocab_size, dropout=config.tiny_dropout, max_positions=max(config.max_length, 64),
+            )
+            save_student(model, tokenizer, init)
+    return load_student(init)
+
+
+def _config_key(config: TrainConfig, samples_train: Sequence, samples_val: Sequence) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(dataclasses.asdict(config), sort_keys=True).encode())
+    for sample in list(samples_train) + [None] + list(samples_val):
+        digest.update(b"\0" if sample is None else f"{sample.prompt}\x1f{sample.completion}\x1e".encode())
+    return digest.hexdigest()[:16]
+
+
+def train_student(
+    samples_train: Sequence,
+    samples_val: Sequence,
+    config: TrainConfig,
+    run_dir: str | os.PathLike,
+    *,
+    model=None,
+    tokenizer=None,
+    callbacks: Sequence | None = None,
+    accuracy_fn=None,
+) -> TrainResult:
+    """Fine-tune a student on ``samples_train``, select the best epoch on ``samples_val``.
+
+    ``run_dir`` holds checkpoints (``checkpoints/``), the selected model (``best/``) and
+    ``train_result.json``; use ``Run.artifacts(...)`` so it lies under ``fcot.paths.runs_dir()``.
+    A finished ``run_dir`` with the same config and samples is not retrained (``skipped=True``);
+    an interrupted one resumes from its last checkpoint. ``model``/``tokenizer`` override
+    ``config.student``. With ``select_by="eval_accuracy"``, ``accuracy_fn(model, tokenizer) ->
+    float`` scores each epoch (default: :func:`validation_accuracy` on ``samples_val``).
+    """
+    from transformers import PrinterCallback, Trainer, TrainingArguments
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from fcot.runs import is_main_process
+
+    if not samples_train:
+        raise ValueError("train_student: samples_train is empty (did curation filter every rationale?)")
+    if not samples_val:
+        raise ValueError("train_student: samples_val is empty; model selection needs a validation split (never test)")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    key = _config_key(config, samples_train, samples_val)
+    result_file = run_dir / "train_result.json"
+    if result_file.is_file() and (model is None):
+        recorded = json.loads(result_file.read_text())
+        if recorded.get("key") == key and Path(recorded["result"]["best_model_dir"]).is_dir():
+            return TrainResult(**{**recorded["result"], "skipped": True})
+
+    set_seed(config.seed)
+    if model is None:
+        model, tokenizer = _prepare_student(config, samples_train, run_dir)
+    elif tokenizer is None:
+        raise ValueError("train_student: pass tokenizer= with model=")
+    kind = student_kind(model)
+    formats = {s.format for s in list(samples_train) + list(samples_val)}
+    wrong = sorted(f for f in formats if f.endswith("_encdec") != (kind == "encoder_decoder"))
+    if wrong:
+        raise ValueError(
+            f"sample format(s) {wrong} do not fit a {kind} student; use "
+            f"{'the *_encdec formats' if kind == 'encoder_decoder' else 'the decoder formats (no _encdec)'}"
+        )
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    parameters = count_parameters(model)
+    if config.finetune == "lora":
+        model = _apply_lora(model, config)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+    train_rows = [encode_sample(tokenizer, s.prompt, s.completion, kind, config.max_length) for s in samples_train]
+    val_rows = [encode_sample(tokenizer, s.prompt, s.completion, kind, config.max_length) for s in samples_val]
+    truncated = sum(r["truncated"] for r in train_rows + val_rows)
+    tokens_per_epoch = sum(len(r["input_ids"]) + (len(r["labels"]) if kind == "encoder_decoder" else 0) for r in train_rows)
+
+    steps_per_epoch = math.ceil(len(train_rows) / (config.batch_size * config.grad_accum))
+    total_steps = config.max_steps if config.max_steps > 0 else steps_per_epoch * config.epochs
+    accuracy = config.select_by == "eval_accuracy"
+    args = TrainingArguments(
+        output_dir=str(run_dir / "checkpoints"),
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.eval_batch_size,
+        gradient_accumulation_steps=config.grad_accum,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        learning_rate=config.lr,
+        weight_decay=config.weight_decay,
+        warmup_steps=int(round(config.warmup_ratio * total_steps)),
+        lr_scheduler_type=config.scheduler,
+        optim="adamw_torch",
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        logging_strategy="epoch",
+        save_total_limit=config.save_total_limit,
+        load_best_model_at_end=True,
+        metric_for_best_model=config.select_by,
+        greater_is_better=accuracy,
+        seed=config.seed,
+        data_seed=config.seed,
+        train_sampling_strategy="group_by_length" if config.group_by_length else "random",
+        remove_unused_columns=False,
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        log_level="warning",
+        **_precision_flags(config.precision),
+    )
+    score = accuracy_fn or (lambda m, t: validation_accuracy(m, t, samples_val, config.max_new_tokens, config.eval_batch_size))
+
+    class _StudentTrainer(Trainer):
+        def evaluate(self, *a, **kw):
+            metrics = super().evaluate(*a, **kw)
+            if accuracy:
+                value = float(score(self.accelerator.unwrap_model(self.model), tokenizer))
+                metrics["eval_accuracy"] = value
+                self.log({"eval_accuracy": value})
+            return metrics
+
+    trainer = _StudentTrainer(
+        model=model,
+        args=args,
+        train_dataset=_ListDataset(train_rows),
+        eval_dataset=_ListDataset(val_rows),
+        data_collator=SampleCollator(tokenizer.pad_token_id, kind),
+        processing_class=tokenizer,
+        callbacks=list(callbacks or []),
+    )
+    trainer.remove_callback(PrinterCallback)  # the log history is returned; no dict printing per epoch
+    checkpoints = run_dir / "checkpoints"
+    resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    started_epoch = 0.0
+    if resume:
+        state = json.loads((Path(resume) / "trainer_state.json").read_text())
+        started_epoch = float(state.get("epoch") or 0.0)
+    with quiet_transformers():
+        output = trainer.train(resume_from_checkpoint=resume)
+    runtime = float(output.metrics.get("train_runtime", 0.0))
+    epochs_run = float(trainer.state.epoch or 0.0)
+
+    best_dir = run_dir / "best"
+    final = trainer.model
+    if config.finetune == "lora":
+        final = trainer.accelerator.unwrap_model(final).merge_and_unload()
+    if is_main_process():
+        save_student(trainer.accelerator.unwrap_model(final), tokenizer, best_dir)
+    best_epoch = None
+    best_checkpoint = trainer.state.best_model_checkpoint
+    if best_checkpoint:
+        best_state = json.loads((Path(best_checkpoint) / "trainer_state.json").read_text())
+        best_epoch = best_state.get("epoch")
+    result = TrainResult(
+        run_dir=str(run_dir),
+        best_model_dir=str(best_dir),
+        best_checkpoint=best_checkpoint,
+        select_by=config.select_by,
+        best_metric=trainer.state.best_metric,
+        best_epoch=best_epoch,
+        epochs_run=epochs_run,
+        train_runtime_s=runtime,
+        tokens_per_second=(tokens_per_epoch * max(epochs_run - started_epoch, 0.0) / runtime) if runtime > 0 else 0.0,
+        train_samples=len(train_rows),
+        val_samples=len(val_rows),
+        train_tokens_per_epoch=tokens_per_epoch,
+        parameters=parameters,
+        trainable_parameters=trainable,
+        truncated_samples=truncated,
+        resumed_from=resume,
+        skipped=False,
+        config=dataclasses.asdict(config),
+        log_history=[dict(e) for e in trainer.state.log_history],
+    )
+    if is_main_process():
+        tmp = result_file.with_name(result_file.name + ".tmp")
+        tmp.write_text(json.dumps({"key": key, "result": dataclasses.asdict(result)}, indent=1, default=str))
+        os.replace(tmp, result_file)
+    return result
+
+
+# ----------------------------------------------------------------------------------------------
+# Script entry: the same training code under `python` or `accelerate launch`
+# ----------------------------------------------------------------------------------------------
+
+
+def _parse_value(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def config_from_args(profile: str = "tiny", config_file: str | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
+    """A TrainConfig from a profile, then a JSON/YAML file of fields, then ``key=value`` overrides."""
+    changes: dict[str, Any] = {}
+    if config_file:
+        path = Path(config_file)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such training config file")
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(path.read_text()) or {}
+        else:
+            data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of TrainConfig fields")
+        changes.update(data)
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"--set {item!r}: expected key=value (a TrainConfig field)")
+        key, value = item.split("=", 1)
+        changes[key.strip()] = _parse_value(value.strip())
+    return profile_config(profile, **changes)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m fcot.students --train T.jsonl --val V.jsonl --run-dir DIR [--profile tiny] [--set k=v]``.
+
+    Runs unchanged under ``accelerate launch --num_processes N -m fcot.students ...`` (DDP; the
+    Trainer shards batches, only the main process writes). Prints the result summary as JSON.
+    """
+    from fcot.curate import read_samples
+
+    parser = argparse.ArgumentParser(prog="python -m fcot.students", description="Fine-tune a student on curated samples.")
+    parser.add_argument("--train", required=True, help="samples JSONL (fcot.curate.write_samples) to train on")
+    parser.add_argument("--val", required=True, help="validation samples JSONL (model selection; never test)")
+    parser.add_argument("--run-dir", required=True, help="checkpoints, best/ and train_result.json go here")
+    parser.add_argument("--profile", default="tiny", choices=sorted(PROFILES))
+    parser.add_argument("--config", default=None, help="JSON or YAML file of TrainConfig fields")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a TrainConfig field (repeatable), e.g. --set epochs=3")
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args.profile, args.config, args.overrides)
+        result = train_student(read_samples(args.train), read_samples(args.val), config, args.run_dir)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"fcot.students: error: {error}", file=sys.stderr)
+        return 2
+    from fcot.runs import is_main_process
+
+    if is_main_process():
+        summary = {k: v for k, v in dataclasses.asdict(result).items() if k not in ("log_history", "config")}
+        import torch.distributed as dist
+
+        summary["world_size"] = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+        print(json.dumps(summary, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
