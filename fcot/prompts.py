@@ -36,3 +36,66 @@ def question_from_prompt(prompt: str) -> str | None:
     if end == -1:
         return None
     return prompt[start + 3 : end]
+
+
+# -- Few-shot-CoT -------------------------------------------------------------------------------
+# The exemplars are the official Fine-tune-CoT file (itsnamgyu/reasoning-teacher), pinned.
+OFFICIAL_REPO = "itsnamgyu/reasoning-teacher"
+OFFICIAL_COMMIT = "a2ca4d28d3bbabbd77106b76d06885d1a5eac0d9"
+FEW_SHOT_ANSWER_PREFIX = "The answer is"
+
+# fcot and Kojima task names -> the official file's keys
+_FEW_SHOT_ALIASES = {
+    "singleeq": "single_eq",
+    "last_letters": "last_letter_concatenation",
+    "commonsensqa": "commonsense_qa",
+    "commonsenseqa": "commonsense_qa",
+    "csqa": "commonsense_qa",
+    "strategyqa": "strategy_qa",
+    "date": "date_understanding",
+}
+
+
+def few_shot_cot_file():
+    """The pinned ``data/few_shot_cot_prompts.json`` of the official repository."""
+    from fcot.paths import UpstreamFile
+
+    return UpstreamFile(
+        repo=OFFICIAL_REPO,
+        commit=OFFICIAL_COMMIT,
+        path="data/few_shot_cot_prompts.json",
+        sha256="72bb973daf1ab1217ec5bc1cc95a8be8ab78d05ff42356a3176341d848956d19",
+    )
+
+
+def few_shot_cot_exemplars(task: str) -> str:
+    """The official Few-shot-CoT exemplar text for ``task`` (``Q: ...\\nA: ... The answer is X.`` blocks)."""
+    import json
+
+    from fcot.paths import fetch
+
+    with open(fetch(few_shot_cot_file()), encoding="utf-8") as handle:
+        table = json.load(handle)
+    key = _FEW_SHOT_ALIASES.get(task, task)
+    if key not in table:
+        raise KeyError(
+            f"no Few-shot-CoT exemplars for task {task!r}; the official file has {sorted(table)} "
+            f"(aliases: {sorted(_FEW_SHOT_ALIASES)})"
+        )
+    return table[key]["prompt"]
+
+
+def few_shot_cot_prompt(exemplars: str, question: str) -> str:
+    """The Few-shot-CoT prompt as the official code builds it: exemplars, ``\\nQ: {question}\\nA:``."""
+    return f"{exemplars}\nQ: {question}\nA:"
+
+
+def split_few_shot_completion(text: str) -> tuple[str, str]:
+    """(rationale, answer part) of a Few-shot-CoT completion, split at the first ``The answer is``.
+
+    Without that phrase the whole text is the rationale and the answer part is empty.
+    """
+    index = text.find(FEW_SHOT_ANSWER_PREFIX)
+    if index == -1:
+        return text, ""
+    return text[:index], text[index:]

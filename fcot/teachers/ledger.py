@@ -1,0 +1,226 @@
+"""The token ledger: tokens per teacher call, estimated cost, and a budget cap.
+
+Every call a backend actually makes (cache hits are free and not entered) is one
+:class:`LedgerEntry`: backend, model, stage, prompt/completion tokens and the estimated cost
+from a **price table** (USD per 1M tokens, per model: ``{"model": (input, output)}``). A model
+missing from the table gets cost ``None`` and one warning -- never a guessed price. Local
+backends (``hf``, ``simulated``) cost nothing.
+
+The **budget cap** is checked *before* each call: the driver asks :meth:`Ledger.reserve` for the
+call's worst-case cost (every prompt byte a token -- a byte-level BPE never makes more tokens than
+bytes -- plus ``max_tokens``); if spent + reserved + that would pass the budget, the call is not
+made and :class:`BudgetExceeded` is raised once the calls in flight are saved. So a run stops
+*before* exceeding its budget, never after.
+
+A ledger with a ``path`` appends its entries to a JSONL file (fsync'd), so the money spent on a
+study is on disk across runs. Entries never contain prompts, texts or keys.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Mapping
+
+from fcot.records import append_jsonl, read_jsonl
+
+#: USD per 1M tokens (input, output). Published list prices; edit or pass your own table.
+#: text-davinci-002 (the paper's teacher) was $0.02 / 1K tokens for input and output alike.
+DEFAULT_PRICES: dict[str, tuple[float, float]] = {
+    "text-davinci-002": (20.0, 20.0),
+    "text-davinci-003": (20.0, 20.0),
+    "gpt-3.5-turbo-instruct": (1.5, 2.0),
+    "gpt-3.5-turbo": (0.5, 1.5),
+    "gpt-4o-mini": (0.15, 0.6),
+    "gpt-4o": (2.5, 10.0),
+}
+
+#: Backend kinds that run locally and cost nothing.
+FREE_BACKENDS = frozenset({"hf", "simulated", "echo"})
+
+_WARN_LOCK = threading.Lock()
+
+
+class BudgetExceeded(RuntimeError):
+    """The next call could pass the budget; everything done so far is saved."""
+
+
+def price_of(
+    backend: str,
+    model: str,
+    prices: Mapping[str, tuple[float, float]] | None,
+    warned: set[str] | None = None,
+) -> tuple[float, float] | None:
+    """(input, output) USD per 1M tokens, (0, 0) for local backends, None (with a warning) if unknown.
+
+    ``warned``: models already warned about (the warning is given once per set).
+    """
+    if backend in FREE_BACKENDS:
+        return (0.0, 0.0)
+    table = DEFAULT_PRICES if prices is None else prices
+    if model in table:
+        value = table[model]
+        if len(value) != 2 or any(float(v) < 0 for v in value):
+            raise ValueError(f"price table entry for {model!r} must be (input, output) USD per 1M tokens >= 0, got {value!r}")
+        return (float(value[0]), float(value[1]))
+    with _WARN_LOCK:
+        if warned is None or model not in warned:
+            if warned is not None:
+                warned.add(model)
+            warnings.warn(
+                f"no price for model {model!r} in the price table (known: {sorted(table)}); its cost is "
+                "reported as None. Pass prices={model: (input_usd_per_1M, output_usd_per_1M)}.",
+                stacklevel=3,
+            )
+    return None
+
+
+def estimate_cost(
+    backend: str,
+    model: str,
+    prompt_tokens: int | None,
+    completion_tokens: int | None,
+    prices: Mapping[str, tuple[float, float]] | None = None,
+    warned: set[str] | None = None,
+) -> float | None:
+    """USD for one call; None where the price or a token count is unknown."""
+    price = price_of(backend, model, prices, warned)
+    if price is None:
+        return None
+    if backend in FREE_BACKENDS:
+        return 0.0
+    if prompt_tokens is None or completion_tokens is None:
+        return None
+    return (prompt_tokens * price[0] + completion_tokens * price[1]) / 1e6
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One call made (not a cache hit)."""
+
+    time: float
+    backend: str
+    model: str
+    stage: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+
+
+class Ledger:
+    """Tokens and cost of the calls made, with an optional budget (USD).
+
+    ``path``: JSONL file the entries are appended to (and read back from, so ``spent_usd``
+    counts earlier runs written to the same file). ``prices``: the price table (default
+    :data:`DEFAULT_PRICES`).
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        prices: Mapping[str, tuple[float, float]] | None = None,
+        budget_usd: float | None = None,
+    ) -> None:
+        if budget_usd is not None and budget_usd < 0:
+            raise ValueError(f"budget_usd must be >= 0 or None, got {budget_usd}")
+        self.path = Path(path) if path is not None else None
+        self.prices = dict(DEFAULT_PRICES if prices is None else prices)
+        self.budget_usd = budget_usd
+        self.entries: list[LedgerEntry] = []
+        self._reserved = 0.0
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+        if self.path is not None and self.path.is_file():
+            for row in read_jsonl(self.path):
+                self.entries.append(LedgerEntry(**row))
+
+    # -- totals ---------------------------------------------------------------------------------
+    @property
+    def calls(self) -> int:
+        return len(self.entries)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(e.prompt_tokens or 0 for e in self.entries)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(e.completion_tokens or 0 for e in self.entries)
+
+    @property
+    def spent_usd(self) -> float | None:
+        """Sum of known costs (None when no entry has a known cost)."""
+        known = [e.cost_usd for e in self.entries if e.cost_usd is not None]
+        return sum(known) if known else (0.0 if not self.entries else None)
+
+    def totals(self) -> dict:
+        return {
+            "calls": self.calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost_usd": self.spent_usd,
+            "calls_with_unknown_cost": sum(e.cost_usd is None for e in self.entries),
+            "budget_usd": self.budget_usd,
+        }
+
+    # -- budget ---------------------------------------------------------------------------------
+    def check_budget_possible(self, backend: str, model: str) -> None:
+        """A budget needs a price: raise (before any call) when the model has none."""
+        if self.budget_usd is not None and price_of(backend, model, self.prices, self._warned) is None:
+            raise ValueError(
+                f"budget_usd={self.budget_usd} cannot be enforced: model {model!r} has no price in the "
+                f"price table (known: {sorted(self.prices)}). Add it to prices= or drop the budget."
+            )
+
+    def worst_case_cost(self, backend: str, model: str, prompt: str, max_tokens: int, n: int = 1) -> float:
+        """An upper bound on one call's cost: one token per prompt byte (+16 for chat framing) plus max_tokens."""
+        if self.budget_usd is None:
+            return 0.0
+        price = price_of(backend, model, self.prices, self._warned)
+        if price is None:
+            return 0.0
+        prompt_bound = len(prompt.encode("utf-8")) + 16
+        return n * (prompt_bound * price[0] + max_tokens * price[1]) / 1e6
+
+    def reserve(self, amount: float) -> bool:
+        """Hold ``amount`` for a call about to be made; False (nothing held) if it could pass the budget."""
+        with self._lock:
+            if self.budget_usd is None:
+                self._reserved += amount
+                return True
+            spent = sum(e.cost_usd or 0.0 for e in self.entries)
+            if spent + self._reserved + amount > self.budget_usd + 1e-12:
+                return False
+            self._reserved += amount
+            return True
+
+    def release(self, amount: float) -> None:
+        with self._lock:
+            self._reserved = max(0.0, self._reserved - amount)
+
+    # -- entries --------------------------------------------------------------------------------
+    def record(
+        self,
+        backend: str,
+        model: str,
+        stage: str,
+        prompt_tokens: int | None,
+        completion_tokens: int | None,
+    ) -> LedgerEntry:
+        entry = LedgerEntry(
+            time=time.time(),
+            backend=backend,
+            model=model,
+            stage=stage,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=estimate_cost(backend, model, prompt_tokens, completion_tokens, self.prices, self._warned),
+        )
+        with self._lock:
+            self.entries.append(entry)
+            if self.path is not None:
+                append_jsonl(self.path, [asdict(entry)])
+        return entry

@@ -1,0 +1,331 @@
+"""The ``openai`` backend: any OpenAI-compatible HTTP endpoint (OpenAI, vLLM, llama.cpp server,
+Ollama, TGI's messages API, ...).
+
+It speaks ``POST {base_url}/completions`` (``style="completions"``, the paper's text-davinci-002
+way) or ``POST {base_url}/chat/completions`` (``style="chat"``: the prompt is sent as one user
+message) with the standard library's HTTP client, so the retry policy is entirely ours and
+testable:
+
+* **retried** with exponential backoff and jitter (``backoff_s * 2**attempt``, capped at
+  ``max_backoff_s``, half of it random; a server's ``Retry-After`` is honoured): HTTP 408, 409,
+  429 and 5xx, timeouts, refused/reset/dropped connections, truncated or non-JSON bodies;
+* **not retried** (an immediate :class:`AuthError` / :class:`BadRequestError` naming the
+  endpoint and the server's message): 401/403 and 400/404/422 -- retrying cannot fix them.
+
+The API key is read from the environment variable *named* by ``api_key_env`` at each call and
+is never stored on the object, in a record, a cache, the ledger or an error message (messages are
+scrubbed of it). If that variable is unset, requests go without an ``Authorization`` header (fine
+for local servers; api.openai.com fails fast with an error naming the variable).
+
+``use_n=True`` sends the requests of one chunk that differ only in their seed (the D samples of
+one question) as one call with ``n`` (prompt tokens billed once); servers that ignore ``n`` are
+detected by counting choices and asked again for the rest. Token usage of such a call is split
+over its results: the prompt tokens go to the first, completion tokens are shared out evenly, so
+sums stay exact. Default ``use_n=False``: one call per sample, each with its own ``seed``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Sequence
+
+from fcot.teachers.base import GenerationRequest, GenerationResult
+
+STYLES = ("completions", "chat")
+RETRY_STATUS = frozenset({408, 409, 429}) | frozenset(range(500, 600))
+AUTH_STATUS = frozenset({401, 403})
+BAD_REQUEST_STATUS = frozenset({400, 404, 405, 413, 415, 422})
+_KEY_PATTERN = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-\*\.]{4,}")
+
+
+class EndpointError(RuntimeError):
+    """The endpoint failed in a way retrying cannot fix (or retries ran out)."""
+
+
+class AuthError(EndpointError):
+    """401/403: the key is missing, wrong or lacks access."""
+
+
+class BadRequestError(EndpointError):
+    """400/404/422: the request (model name, parameters, URL) is wrong."""
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OpenAIBackend:
+    """Completes prompts through an OpenAI-compatible endpoint (see the module docstring).
+
+    ``concurrency`` requests are in flight at once (a thread pool; the generation driver uses the
+    same number for its own pool). ``sleep`` is injectable so tests need not wait for backoff.
+    """
+
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str = "https://api.openai.com/v1",
+        style: str = "completions",
+        api_key_env: str | None = "OPENAI_API_KEY",
+        concurrency: int = 8,
+        use_n: bool = False,
+        max_retries: int = 6,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 30.0,
+        timeout_s: float = 120.0,
+        extra_body: dict | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if style not in STYLES:
+            raise ValueError(f"style must be one of {STYLES}, got {style!r}")
+        if not model:
+            raise ValueError("model must be a non-empty model name as the endpoint knows it")
+        parsed = urllib.parse.urlparse(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"base_url must be an http(s) URL such as http://127.0.0.1:8000/v1, got {base_url!r}")
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+        if max_retries < 0 or backoff_s < 0 or max_backoff_s < 0 or timeout_s <= 0:
+            raise ValueError("max_retries, backoff_s, max_backoff_s must be >= 0 and timeout_s > 0")
+        if api_key_env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", api_key_env):
+            raise ValueError(
+                f"api_key_env is the NAME of an environment variable (e.g. OPENAI_API_KEY), got {api_key_env!r}"
+            )
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.style = style
+        self.api_key_env = api_key_env
+        self.concurrency = concurrency
+        self.use_n = use_n
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.timeout_s = timeout_s
+        self.extra_body = dict(extra_body or {})
+        self._sleep = sleep
+        self._rng = random.Random()
+        self.calls = 0  # HTTP attempts made (including retried ones)
+        self.retries = 0
+        self._count_lock = threading.Lock()
+
+    # -- identity for caches and records ----------------------------------------------------
+    @property
+    def variant(self) -> str:
+        return self.style
+
+    @property
+    def batch_size(self) -> int:
+        return 1
+
+    @property
+    def groups_samples(self) -> bool:
+        return self.use_n
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/{'chat/completions' if self.style == 'chat' else 'completions'}"
+
+    def __repr__(self) -> str:
+        return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r}, style={self.style!r})"
+
+    # -- public -----------------------------------------------------------------------------
+    def complete(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+        requests = list(requests)
+        if not requests:
+            return []
+        if self.use_n and len(requests) > 1 and _same_but_seed(requests):
+            return self._complete_group(requests)
+        if len(requests) == 1 or self.concurrency == 1:
+            return [self._complete_group([r])[0] for r in requests]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests))) as pool:
+            return list(pool.map(lambda r: self._complete_group([r])[0], requests))
+
+    # -- internals --------------------------------------------------------------------------
+    def _complete_group(self, requests: list[GenerationRequest]) -> list[GenerationResult]:
+        """One call with n=len(requests) (or n=1); loop while the server returns too few choices."""
+        results: list[GenerationResult] = []
+        while len(results) < len(requests):
+            remaining = requests[len(results) :]
+            body = self._body(remaining[0], len(remaining))
+            data = self._post(body)
+            choices = data.get("choices")
+            if not isinstance(choices, list) or not choices:
+                raise EndpointError(f"{self.url}: the response has no 'choices' (got keys {sorted(data)})")
+            choices = sorted(choices, key=lambda c: c.get("index", 0) if isinstance(c, dict) else 0)
+            choices = choices[: len(remaining)]
+            usage = data.get("usage") or {}
+            prompt_tokens = usage.get("prompt_tokens")
+            completion_tokens = usage.get("completion_tokens")
+            shares = _split(completion_tokens, len(choices))
+            for i, choice in enumerate(choices):
+                results.append(
+                    GenerationResult(
+                        text=self._text(choice),
+                        finish_reason=choice.get("finish_reason"),
+                        prompt_tokens=(prompt_tokens if i == 0 else 0) if prompt_tokens is not None else None,
+                        completion_tokens=shares[i],
+                    )
+                )
+        return results
+
+    def _body(self, request: GenerationRequest, n: int) -> dict:
+        body: dict = {"model": self.model, "max_tokens": request.max_tokens, "temperature": request.temperature}
+        if self.style == "chat":
+            body["messages"] = [{"role": "user", "content": request.prompt}]
+        else:
+            body["prompt"] = request.prompt
+        if n != 1:
+            body["n"] = n
+        if request.seed is not None:
+            body["seed"] = request.seed
+        if request.stop:
+            body["stop"] = list(request.stop)
+        body.update(self.extra_body)
+        return body
+
+    def _text(self, choice: dict) -> str:
+        if self.style == "chat":
+            message = choice.get("message") or {}
+            text = message.get("content")
+        else:
+            text = choice.get("text")
+        if not isinstance(text, str):
+            raise EndpointError(f"{self.url}: a choice has no text ({sorted(choice)})")
+        return text
+
+    def _key(self) -> str | None:
+        if self.api_key_env is None:
+            return None
+        return os.environ.get(self.api_key_env) or None
+
+    def _scrub(self, message: str) -> str:
+        key = self._key()
+        if key:
+            message = message.replace(key, "***")
+        return _KEY_PATTERN.sub(lambda m: m.group(1) + "***", message)
+
+    def _post(self, body: dict) -> dict:
+        key = self._key()
+        if key is None and urllib.parse.urlparse(self.base_url).hostname == "api.openai.com":
+            raise AuthError(
+                f"{self.url}: no API key: set the environment variable {self.api_key_env or 'OPENAI_API_KEY'} "
+                "(and pass its name as api_key_env)"
+            )
+        payload = json.dumps(body).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        attempt = 0
+        while True:
+            with self._count_lock:
+                self.calls += 1
+            try:
+                return self._attempt(payload, headers)
+            except _Retryable as problem:
+                if attempt >= self.max_retries:
+                    raise EndpointError(
+                        self._scrub(f"{self.url}: gave up after {attempt + 1} attempts; last problem: {problem}")
+                    ) from None
+                delay = min(self.max_backoff_s, self.backoff_s * (2**attempt))
+                delay = delay / 2 + self._rng.uniform(0, delay / 2)
+                if problem.retry_after is not None:
+                    delay = max(delay, min(problem.retry_after, self.max_backoff_s))
+                attempt += 1
+                with self._count_lock:
+                    self.retries += 1
+                self._sleep(delay)
+
+    def _attempt(self, payload: bytes, headers: dict) -> dict:
+        request = urllib.request.Request(self.url, data=payload, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            status = error.code
+            try:
+                detail = error.read().decode("utf-8", "replace")[:500]
+            except Exception:  # the body itself may be cut
+                detail = ""
+            detail = self._scrub(_server_message(detail))
+            if status in AUTH_STATUS:
+                raise AuthError(
+                    f"{self.url}: HTTP {status} (authentication/permission): {detail or error.reason}. "
+                    f"Check the key in ${self.api_key_env} and that it may use model {self.model!r}."
+                ) from None
+            if status in RETRY_STATUS:
+                retry_after = _retry_after(error.headers.get("Retry-After") if error.headers else None)
+                raise _Retryable(f"HTTP {status}: {detail or error.reason}", retry_after) from None
+            if status in BAD_REQUEST_STATUS or 400 <= status < 500:
+                raise BadRequestError(
+                    f"{self.url}: HTTP {status} (bad request) for model {self.model!r}: {detail or error.reason}"
+                ) from None
+            raise _Retryable(f"HTTP {status}: {detail or error.reason}") from None
+        except urllib.error.URLError as error:
+            reason = error.reason
+            if isinstance(reason, socket.gaierror):
+                raise EndpointError(f"{self.url}: cannot resolve the host ({reason})") from None
+            raise _Retryable(f"connection problem: {reason}") from None
+        except (TimeoutError, socket.timeout) as error:
+            raise _Retryable(f"timed out after {self.timeout_s}s ({error})") from None
+        except (ConnectionError, http.client.HTTPException, OSError) as error:
+            raise _Retryable(f"connection dropped: {type(error).__name__}: {error}") from None
+        try:
+            data = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _Retryable(f"the body is not JSON ({raw[:80]!r})") from None
+        if not isinstance(data, dict):
+            raise _Retryable("the body is not a JSON object")
+        return data
+
+
+def _same_but_seed(requests: list[GenerationRequest]) -> bool:
+    first = requests[0]
+    return all(
+        (r.prompt, r.temperature, r.max_tokens, r.stop) == (first.prompt, first.temperature, first.max_tokens, first.stop)
+        for r in requests
+    )
+
+
+def _split(total: int | None, parts: int) -> list[int | None]:
+    if total is None:
+        return [None] * parts
+    base, extra = divmod(int(total), parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _server_message(detail: str) -> str:
+    """The ``error.message`` of an OpenAI-style error body, else the raw (truncated) body."""
+    try:
+        data = json.loads(detail)
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        if isinstance(error, str):
+            return error
+    except (json.JSONDecodeError, AttributeError):
+        pass
+    return detail.strip()
