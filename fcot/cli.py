@@ -12,16 +12,32 @@ import sys
 
 
 def register_tasks(subparsers) -> None:
-    parser = subparsers.add_parser("tasks", help="list the tasks fcot knows, with their answer types")
+    parser = subparsers.add_parser(
+        "tasks",
+        help="list the 12 tasks: answer type, dataset size, default split sizes (train/validation/test)",
+        description="Reads the data mirror ($FCOT_DATA_MIRROR) or the download cache. aqua shows its test "
+        "size only unless deepmind/AQuA train.json is provided.",
+    )
+    parser.add_argument("--tasks", default="all", help="comma-separated task names, or all (default)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per task instead of a table")
+    parser.add_argument("--mirror", default=None, help="data mirror root (default: $FCOT_DATA_MIRROR)")
     parser.set_defaults(func=_run_tasks)
 
 
 def _run_tasks(args) -> int:
+    import json
+
     from fcot import tasks
 
-    for name in tasks.task_names():
-        print(name)
-    return 0
+    frame = tasks.summarize_tasks(args.tasks, mirror=args.mirror)
+    rows = [
+        {key: (None if value is None or value != value else value) for key, value in row.items()}
+        for row in frame.astype(object).to_dict(orient="records")
+    ]
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return 0
 
 
 REGISTRARS = [register_tasks]
