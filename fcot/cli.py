@@ -40,7 +40,43 @@ def _run_tasks(args) -> int:
         return 0
 
 
-REGISTRARS = [register_tasks]
+def register_reproduce(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "reproduce",
+        help="run the study's notebooks with papermill from a profile (notebooks/profiles/<name>.yaml)",
+        description="Execute the notebook chain of a profile into results/<profile>/notebooks/; "
+        "completed steps with unchanged parameters are skipped (see fcot/study.py).",
+    )
+    parser.add_argument("--profile", default="default", help="profile name (smoke, default, paper) or a .yaml path")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="[STEP.]NAME=VALUE",
+        help="override a parameter (YAML value), e.g. --set seed=1 --set 20_finetune_student.epochs=3; repeatable",
+    )
+    parser.add_argument("--only", default=None, help="comma-separated steps: ids, notebook names, numbers or ranges (10,11 or 10-21)")
+    parser.add_argument("--force", action="store_true", help="execute every selected step even if its output is up to date")
+    parser.add_argument("--list", action="store_true", help="print the expanded steps and their state; run nothing")
+    parser.add_argument("--jobs", type=int, default=1, help="grid points of one step run in this many processes (default 1)")
+    parser.set_defaults(func=_run_reproduce)
+
+
+def _run_reproduce(args) -> int:
+    from fcot import study
+
+    profile = study.load_profile(args.profile)
+    overrides = [study.parse_override(text) for text in args.overrides]
+    if args.list:
+        print(f"profile {profile.name} ({profile.path}): {profile.description}".rstrip(": "))
+        print(study.format_plan(study.plan(profile, overrides, args.only)))
+        return 0
+    try:
+        study.run_study(profile, overrides, args.only, study.RunOptions(force=args.force, jobs=args.jobs))
+    except study.StepFailedError as error:
+        print(f"fcot reproduce: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+REGISTRARS = [register_tasks, register_reproduce]
 
 
 def build_parser() -> argparse.ArgumentParser:

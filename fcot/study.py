@@ -1,0 +1,881 @@
+"""The study runner: execute the notebook chain in ``notebooks/`` with papermill, from a profile.
+
+``make reproduce PROFILE=<name>`` (= ``python -m fcot reproduce --profile <name>``) reads
+``notebooks/profiles/<name>.yaml`` and executes its steps in order. A **profile** is YAML::
+
+    description: what this profile is for (one line)
+    extends: default              # optional: start from another profile (same folder, or a path)
+    defaults:                     # set once, applied to every step whose notebook HAS the parameter
+      seed: 0
+    steps:                        # run in this order
+      - notebook: 10_generate_teacher_rationales   # notebooks/<notebook>.ipynb
+        output: teacher_coin_flip                  # optional; the step's id and output file name
+        parameters:                                # notebook parameters (must exist in its parameters cell)
+          task: coin_flip
+          name: "${profile}-coin_flip-d${degree}"  # ${x}: another parameter's value (or profile, step)
+        grid:                                      # optional: cartesian product, one execution per point
+          degree: [1, 4]
+          seed: [0, 1]
+
+Parameter precedence, lowest first: the notebook's own default < ``defaults`` (only where the
+notebook declares the parameter) < the step's ``parameters`` < its ``grid`` point < a global
+``--set name=value`` (every step that declares ``name``) < ``--set <step>.name=value``. A ``--set``
+on a grid parameter replaces that grid axis (a YAML list value keeps it a grid). Values are YAML
+scalars (``--set 20_finetune_student.lr=3e-4`` is read as the float 0.0003 for a float parameter).
+A ``<step>`` selector (in ``--set`` and in ``--only``) is a step id (its ``output``, else its
+notebook name), a notebook name, or a notebook number (``20``); ``--only 10-21`` is a number range.
+
+``extends``: the child's ``defaults`` update the parent's; each child step whose id equals a parent
+step's id updates that step in place (parameters merged; a parameter moves between ``parameters`` and
+``grid`` if the child says so); other child steps are appended. ``description`` is the child's.
+
+**Validation** happens before anything runs: every step's notebook must exist, every parameter
+must be one of the notebook's ``parameters`` cell (papermill itself would only warn), and values
+must match the simple annotated types (``int``, ``float``, ``str``, ``bool``, ``X | None``,
+``Optional[X]``, ``list``, ``dict``); errors name the profile file (or the ``--set``), the step, the
+parameter and the accepted ones. :func:`validate_profile` checks one profile file.
+
+**Execution**: each (grid point of a) step is executed by papermill with kernel ``python3`` and the
+working directory ``notebooks/`` (as in Jupyter Lab), into
+``fcot.paths.results_dir()/<profile>/notebooks/<step id>[__<grid point>].ipynb``. The kernel
+inherits this process's environment (``FCOT_*`` path variables are made absolute first). A
+successful execution stores its parameters and a hash (parameters + the input notebook's bytes) in
+the output notebook's metadata (``fcot_study``); a rerun SKIPS a step whose output notebook is
+complete with the same hash, so an interrupted ``make reproduce`` picks up where it stopped. Once a
+step has been executed, every later step is executed too (its inputs may have changed); ``--force``
+executes everything. A failed step keeps its partially executed notebook and the error names it.
+Wall seconds per output notebook go to ``results_dir()/<profile>/timings.json``.
+"""
+
+from __future__ import annotations
+
+import ast
+import concurrent.futures
+import contextlib
+import datetime as _dt
+import hashlib
+import io
+import itertools
+import json
+import multiprocessing
+import os
+import re
+import string
+import time
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import yaml
+
+from fcot import paths
+
+NOTEBOOKS_DIR = paths.REPO_ROOT / "notebooks"
+PROFILES_DIR = NOTEBOOKS_DIR / "profiles"
+KERNEL = "python3"
+METADATA_KEY = "fcot_study"
+PROFILE_KEYS = ("description", "extends", "defaults", "steps")
+STEP_KEYS = ("notebook", "output", "parameters", "grid")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NUMBER = re.compile(r"^(\d+)_")
+_RANGE = re.compile(r"^(\d+)-(\d+)$")
+_PATH_ENVS = (paths.RESULTS_ENV, paths.RUNS_ENV, paths.CACHE_ENV, paths.MIRROR_ENV)
+
+
+class ProfileError(ValueError):
+    """A profile, a ``--set`` override or a ``--only`` selection is invalid (nothing was run)."""
+
+
+class StepFailedError(RuntimeError):
+    """A notebook raised while executing; the partially executed notebook is kept at ``output_path``."""
+
+    def __init__(self, message: str, output_path: Path):
+        super().__init__(message)
+        self.output_path = output_path
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook parameters
+
+
+@dataclass(frozen=True)
+class NotebookParameter:
+    """One assignment of a notebook's ``parameters`` cell: ``name: annotation = default  # help``."""
+
+    name: str
+    annotation: str | None
+    default: Any
+    help: str
+
+
+def notebook_parameters(path: str | os.PathLike) -> dict[str, NotebookParameter]:
+    """The parameters a notebook declares in its cell tagged ``parameters`` (empty if it has none).
+
+    Parsed with :mod:`ast` rather than ``papermill.inspect_notebook``, whose regex does not
+    recognise annotations such as ``str | None`` (it would report no parameter at all).
+    """
+    path = Path(path)
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ProfileError(f"{path}: not a notebook (invalid JSON: {error})") from None
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = cell.get("source", "")
+            return _parse_parameters("".join(source) if isinstance(source, list) else source, path)
+    return {}
+
+
+def _parse_parameters(source: str, path: Path) -> dict[str, NotebookParameter]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise ProfileError(f"{path}: the parameters cell is not valid Python ({error.msg}, line {error.lineno})") from None
+    comments: dict[int, str] = {}
+    with contextlib.suppress(tokenize.TokenError, IndentationError):
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT:
+                comments[token.start[0]] = token.string.lstrip("#").strip()
+    found: dict[str, NotebookParameter] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            name, annotation, value = node.target.id, ast.unparse(node.annotation), node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, annotation, value = node.targets[0].id, None, node.value
+        else:
+            continue
+        try:
+            default = ast.literal_eval(value) if value is not None else None
+        except ValueError:
+            default = ast.unparse(value)
+        found[name] = NotebookParameter(name, annotation, default, comments.get(node.end_lineno, ""))
+    return found
+
+
+_SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (float, int),
+    "str": (str,),
+    "bool": (bool,),
+    "list": (list,),
+    "dict": (dict,),
+}
+
+
+def _split_union(annotation: str) -> list[str] | None:
+    """``"int | None"`` -> ``["int", "None"]``; ``"Optional[str]"`` -> ``["str", "None"]``; else None if not simple."""
+    text = annotation.replace("typing.", "").strip()
+    match = re.fullmatch(r"Optional\[(.+)\]", text)
+    if match:
+        text = f"{match.group(1)} | None"
+    parts = [part.strip() for part in text.split("|")]
+    bases = []
+    for part in parts:
+        base = part.split("[", 1)[0].strip()
+        if base in ("None", "NoneType"):
+            bases.append("None")
+        elif base in ("List", "Dict"):
+            bases.append(base.lower())
+        elif base in _SIMPLE_TYPES:
+            bases.append(base)
+        else:
+            return None
+    return bases
+
+
+def coerce_value(value: Any, annotation: str | None) -> Any:
+    """Check ``value`` against a simple annotation; return it (YAML-1.1 float strings become floats).
+
+    Raises TypeError with the expected type when it does not match; unknown annotations accept anything.
+    """
+    if annotation is None:
+        return value
+    bases = _split_union(annotation)
+    if bases is None:
+        return value
+    if value is None:
+        if "None" in bases:
+            return None
+        raise TypeError(f"got null but the notebook annotates it as {annotation}")
+    for base in bases:
+        if base == "None":
+            continue
+        kinds = _SIMPLE_TYPES[base]
+        if isinstance(value, bool) and base != "bool":
+            continue  # True is an int in Python, never an int parameter here
+        if isinstance(value, kinds):
+            return float(value) if base == "float" else value
+        if base == "float" and isinstance(value, str):
+            # YAML 1.1 (pyyaml) reads 3e-4 as a string; for a float parameter it means the number.
+            with contextlib.suppress(ValueError):
+                return float(value)
+    raise TypeError(f"got {value!r} ({type(value).__name__}) but the notebook annotates it as {annotation}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Profiles
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One step of a profile as written (after ``extends`` merging), before grid expansion."""
+
+    notebook: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    grid: Mapping[str, tuple] = field(default_factory=dict)
+    output: str | None = None
+    source: str = ""  # "<profile file>, step N" for error messages
+
+    def __post_init__(self) -> None:
+        where = self.source or "profile step"
+        if not isinstance(self.notebook, str) or not _NAME.match(self.notebook) or self.notebook.endswith(".ipynb"):
+            raise ProfileError(
+                f"{where}: 'notebook' must be a notebook name without .ipynb (letters, digits, _ . + -), "
+                f"got {self.notebook!r}"
+            )
+        if self.output is not None and (not isinstance(self.output, str) or not _NAME.match(self.output)):
+            raise ProfileError(f"{where}: 'output' must be a name of letters, digits, _ . + -, got {self.output!r}")
+        for name in list(self.parameters) + list(self.grid):
+            if not isinstance(name, str) or not _IDENTIFIER.match(name):
+                raise ProfileError(f"{where}: parameter names must be Python identifiers, got {name!r}")
+        for name, values in self.grid.items():
+            if not isinstance(values, tuple) or not values:
+                raise ProfileError(f"{where}: grid.{name} must be a non-empty list of values, got {values!r}")
+        both = sorted(set(self.parameters) & set(self.grid))
+        if both:
+            raise ProfileError(f"{where}: {', '.join(both)} given in both 'parameters' and 'grid'; keep one")
+
+    @property
+    def id(self) -> str:
+        return self.output or self.notebook
+
+    @property
+    def number(self) -> int | None:
+        match = _NUMBER.match(self.notebook)
+        return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A parsed profile: its name (the results folder), file, defaults and ordered steps."""
+
+    name: str
+    path: Path
+    description: str
+    defaults: Mapping[str, Any]
+    steps: tuple[StepSpec, ...]
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ProfileError(f"{self.path}: profile name {self.name!r} must be letters, digits, _ . + -")
+        seen: dict[str, StepSpec] = {}
+        for step in self.steps:
+            if step.id in seen:
+                raise ProfileError(
+                    f"{step.source}: step id {step.id!r} is already used by {seen[step.id].source}; "
+                    f"give one of them a distinct 'output' name"
+                )
+            seen[step.id] = step
+
+
+def profile_path(name_or_path: str | os.PathLike, profiles_dir: str | os.PathLike | None = None) -> Path:
+    """``default`` -> ``notebooks/profiles/default.yaml``; a path to a ``.yaml`` file is taken as is."""
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or os.sep in text:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise ProfileError(f"profile file {path} does not exist")
+        return path
+    folder = Path(profiles_dir) if profiles_dir is not None else PROFILES_DIR
+    path = folder / f"{text}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+        raise ProfileError(f"no profile {text!r}: {path} does not exist; known profiles: {', '.join(known) or 'none'}")
+    return path
+
+
+def load_profile(name_or_path: str | os.PathLike, profiles_dir: str | os.PathLike | None = None) -> Profile:
+    """Read a profile (following ``extends``) into a :class:`Profile`; raises ProfileError naming the file."""
+    path = profile_path(name_or_path, profiles_dir)
+    description, defaults, steps = _load_chain(path, ())
+    return Profile(name=path.stem, path=path, description=description, defaults=defaults, steps=tuple(steps))
+
+
+def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[str, dict, list[StepSpec]]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(str(p) for p in chain + (resolved,))
+        raise ProfileError(f"{path}: 'extends' forms a cycle: {cycle}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ProfileError(f"{path}: not valid YAML: {error}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ProfileError(f"{path}: a profile is a mapping with keys {', '.join(PROFILE_KEYS)}")
+    unknown = sorted(set(data) - set(PROFILE_KEYS))
+    if unknown:
+        raise ProfileError(f"{path}: unknown key(s) {', '.join(map(str, unknown))}; accepted: {', '.join(PROFILE_KEYS)}")
+    description = data.get("description") or ""
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise ProfileError(f"{path}: 'defaults' must be a mapping of parameter: value")
+    raw_steps = data.get("steps") or []
+    if not isinstance(raw_steps, list):
+        raise ProfileError(f"{path}: 'steps' must be a list of steps (each with keys {', '.join(STEP_KEYS)})")
+    own_steps = [_parse_step(raw, path, number) for number, raw in enumerate(raw_steps, start=1)]
+
+    parent = data.get("extends")
+    if parent is None:
+        return str(description), dict(defaults), own_steps
+    if not isinstance(parent, str):
+        raise ProfileError(f"{path}: 'extends' must be a profile name or a path to a .yaml file, got {parent!r}")
+    candidate = Path(parent) if parent.endswith((".yaml", ".yml")) else Path(f"{parent}.yaml")
+    parent_path = candidate if candidate.is_absolute() else path.parent / candidate
+    if not parent_path.is_file():
+        raise ProfileError(f"{path}: 'extends: {parent}' but {parent_path} does not exist")
+    _, merged_defaults, steps = _load_chain(parent_path, chain + (resolved,))
+    merged_defaults.update(defaults)
+    by_id = {step.id: index for index, step in enumerate(steps)}
+    for step in own_steps:
+        if step.id in by_id:
+            index = by_id[step.id]
+            steps[index] = _merge_step(steps[index], step)
+        else:
+            by_id[step.id] = len(steps)
+            steps.append(step)
+    return str(description), merged_defaults, steps
+
+
+def _parse_step(raw: Any, path: Path, number: int) -> StepSpec:
+    where = f"{path}, step {number}"
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{where}: a step is a mapping with keys {', '.join(STEP_KEYS)}, got {raw!r}")
+    unknown = sorted(set(raw) - set(STEP_KEYS))
+    if unknown:
+        raise ProfileError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}; accepted: {', '.join(STEP_KEYS)}")
+    if "notebook" not in raw:
+        raise ProfileError(f"{where}: missing 'notebook' (the notebook name without .ipynb)")
+    parameters = raw.get("parameters") or {}
+    grid = raw.get("grid") or {}
+    if not isinstance(parameters, dict) or not isinstance(grid, dict):
+        raise ProfileError(f"{where}: 'parameters' and 'grid' must be mappings")
+    for name, values in grid.items():
+        if not isinstance(values, list):
+            raise ProfileError(f"{where}: grid.{name} must be a list of values, got {values!r}")
+    where = f"{where} ({raw['notebook']})"
+    return StepSpec(
+        notebook=raw["notebook"],
+        parameters=dict(parameters),
+        grid={name: tuple(values) for name, values in grid.items()},
+        output=raw.get("output"),
+        source=where,
+    )
+
+
+def _merge_step(parent: StepSpec, child: StepSpec) -> StepSpec:
+    if child.notebook != parent.notebook:
+        raise ProfileError(
+            f"{child.source}: step id {child.id!r} names notebook {child.notebook!r} but the extended "
+            f"profile's step ({parent.source}) runs {parent.notebook!r}; use another 'output' name"
+        )
+    parameters = {k: v for k, v in parent.parameters.items() if k not in child.grid}
+    parameters.update(child.parameters)
+    grid = {k: v for k, v in parent.grid.items() if k not in child.parameters}
+    grid.update(child.grid)
+    return StepSpec(parent.notebook, parameters, grid, parent.output, f"{parent.source}, updated by {child.source}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Overrides and selections
+
+
+@dataclass(frozen=True)
+class Override:
+    """One ``--set [<step>.]name=value`` (selector None: every step whose notebook has ``name``)."""
+
+    selector: str | None
+    name: str
+    value: Any
+    text: str
+
+
+def parse_override(text: str) -> Override:
+    """Parse ``--set`` text: ``seed=1``, ``20_finetune_student.epochs=3``, ``10.tasks=[a, b]`` (YAML values)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ProfileError(f"--set {text!r}: expected [<step>.]<parameter>=<value>, e.g. --set 20_finetune_student.epochs=3")
+    selector, dot, name = key.rpartition(".")
+    if not _IDENTIFIER.match(name) or (dot and not selector):
+        raise ProfileError(f"--set {text!r}: {name!r} is not a parameter name (a Python identifier)")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as error:
+        raise ProfileError(f"--set {text!r}: the value is not a YAML scalar or list: {error}") from None
+    return Override(selector or None, name, value, text)
+
+
+def _matches(selector: str, step: StepSpec) -> bool:
+    if selector in (step.id, step.notebook):
+        return True
+    if selector.isdigit():
+        return step.number == int(selector)
+    match = _RANGE.match(selector)
+    if match:
+        return step.number is not None and int(match.group(1)) <= step.number <= int(match.group(2))
+    return False
+
+
+def select_steps(steps: Sequence[StepSpec], only: str | Iterable[str] | None) -> list[StepSpec]:
+    """Steps matching any comma-separated selector (id, notebook name, number ``20`` or range ``10-21``)."""
+    if only is None:
+        return list(steps)
+    selectors = [s.strip() for s in (only.split(",") if isinstance(only, str) else only) if s.strip()]
+    for selector in selectors:
+        if not any(_matches(selector, step) for step in steps):
+            raise ProfileError(f"--only {selector!r} matches no step; steps: {', '.join(s.id for s in steps)}")
+    return [step for step in steps if any(_matches(s, step) for s in selectors)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One notebook execution: a step at one grid point, with its effective parameters."""
+
+    step: StepSpec
+    notebook_path: Path
+    output_path: Path
+    parameters: Mapping[str, Any]  # what papermill injects (the notebook's defaults are not repeated)
+    grid_point: Mapping[str, Any]
+    hash: str
+
+    @property
+    def name(self) -> str:
+        return self.output_path.stem
+
+
+def _grid_suffix(point: Mapping[str, Any]) -> str:
+    return "_".join(f"{k}-{re.sub(r'[^A-Za-z0-9.+-]', '-', str(v))}" for k, v in point.items())
+
+
+def _hash(notebook_path: Path, parameters: Mapping[str, Any]) -> str:
+    digest = hashlib.sha256()
+    digest.update(notebook_path.read_bytes())
+    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+def _substitute(parameters: dict[str, Any], extra: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Replace ``${name}`` in string values by other parameters' values (or ``profile``/``step``)."""
+    names = {**{k: v for k, v in parameters.items() if not isinstance(v, (list, dict))}, **extra}
+    result = {}
+    for key, value in parameters.items():
+        if isinstance(value, str) and "$" in value:
+            try:
+                value = string.Template(value).substitute({k: str(v) for k, v in names.items()})
+            except KeyError as error:
+                raise ProfileError(
+                    f"{where}: parameter {key}={value!r} refers to ${{{error.args[0]}}}, which is not a "
+                    f"parameter of this step (known: {', '.join(sorted(names))})"
+                ) from None
+            except ValueError as error:
+                raise ProfileError(f"{where}: parameter {key}={value!r}: {error} (write $$ for a literal $)") from None
+        result[key] = value
+    return result
+
+
+def plan(
+    profile: Profile,
+    overrides: Sequence[Override] = (),
+    only: str | Iterable[str] | None = None,
+    notebooks_dir: str | os.PathLike | None = None,
+    results_root: str | os.PathLike | None = None,
+) -> list[PlannedRun]:
+    """Expand and validate a profile into the ordered list of notebook executions (runs nothing).
+
+    Raises ProfileError naming the profile file (or ``--set``), the step, the parameter and what
+    is accepted, for a missing notebook, an unknown parameter or a value of the wrong type.
+    """
+    folder = Path(notebooks_dir) if notebooks_dir is not None else NOTEBOOKS_DIR
+    out_dir = paths.results_dir(results_root) / profile.name / "notebooks"
+    declared: dict[str, dict[str, NotebookParameter]] = {}
+    for step in profile.steps:
+        notebook_path = folder / f"{step.notebook}.ipynb"
+        if not notebook_path.is_file():
+            existing = sorted(p.stem for p in folder.glob("*.ipynb")) if folder.is_dir() else []
+            raise ProfileError(
+                f"{step.source}: notebook {notebook_path} does not exist; existing notebooks: "
+                f"{', '.join(existing) or 'none'}"
+            )
+        declared[step.id] = notebook_parameters(notebook_path)
+
+    unused = [name for name in profile.defaults if not any(name in declared[s.id] for s in profile.steps)]
+    if unused:
+        raise ProfileError(
+            f"{profile.path}: defaults {', '.join(unused)} are not a parameter of any step's notebook "
+            f"({', '.join(s.notebook for s in profile.steps) or 'no steps'})"
+        )
+    for override in overrides:
+        targets = [s for s in profile.steps if override.selector is None or _matches(override.selector, s)]
+        if override.selector is not None and not targets:
+            raise ProfileError(
+                f"--set {override.text}: {override.selector!r} matches no step of profile {profile.name}; "
+                f"steps: {', '.join(s.id for s in profile.steps)}"
+            )
+        if not any(override.name in declared[s.id] for s in targets):
+            accepted = sorted(set().union(*(declared[s.id] for s in targets))) if targets else []
+            which = (
+                f"step {', '.join(s.id for s in targets)} has no parameter"
+                if override.selector
+                else "no step's notebook has a parameter"
+            )
+            raise ProfileError(
+                f"--set {override.text}: {which} {override.name!r}; accepted: {', '.join(accepted) or 'none'}"
+            )
+
+    runs: list[PlannedRun] = []
+    for step in select_steps(profile.steps, only):
+        accepted = declared[step.id]
+        notebook_path = folder / f"{step.notebook}.ipynb"
+        values: dict[str, Any] = {k: v for k, v in profile.defaults.items() if k in accepted}
+        origin: dict[str, str] = {k: f"{profile.path} (defaults)" for k in values}
+        for name, value in step.parameters.items():
+            values[name], origin[name] = value, step.source
+        grid = dict(step.grid)
+        # Global overrides first, then step-specific ones (which win).
+        for override in sorted(overrides, key=lambda o: o.selector is not None):
+            if override.selector is not None and not _matches(override.selector, step):
+                continue
+            if override.name not in accepted:
+                continue  # applies where the notebook has the parameter (checked above: at least one has)
+            if override.name in grid or isinstance(override.value, list) and _is_grid_axis(accepted[override.name]):
+                grid.pop(override.name, None)
+                if isinstance(override.value, list):
+                    grid[override.name] = tuple(override.value)
+                    values.pop(override.name, None)
+                    origin[override.name] = f"--set {override.text}"
+                    continue
+            values[override.name], origin[override.name] = override.value, f"--set {override.text}"
+        for name, axis in grid.items():
+            origin[name] = f"{step.source} (grid)" if name in step.grid else origin.get(name, step.source)
+            if not axis:
+                raise ProfileError(f"{origin[name]}: grid {name} is empty")
+
+        for name in list(values) + list(grid):
+            if name not in accepted:
+                raise ProfileError(
+                    f"{origin[name]}: unknown parameter {name!r} for notebook {step.notebook}.ipynb; "
+                    f"accepted: {', '.join(accepted) or 'none (it has no parameters cell)'}"
+                )
+
+        axes = list(grid)
+        for point_values in itertools.product(*(grid[a] for a in axes)) if axes else [()]:
+            point = dict(zip(axes, point_values))
+            merged = {**values, **point}
+            merged = _substitute(merged, {"profile": profile.name, "step": step.id}, step.source)
+            checked = {}
+            for name, value in merged.items():
+                try:
+                    checked[name] = coerce_value(value, accepted[name].annotation)
+                except TypeError as error:
+                    raise ProfileError(f"{origin[name]}: parameter {name!r} of {step.notebook}.ipynb: {error}") from None
+            suffix = f"__{_grid_suffix(point)}" if point else ""
+            runs.append(
+                PlannedRun(
+                    step=step,
+                    notebook_path=notebook_path,
+                    output_path=out_dir / f"{step.id}{suffix}.ipynb",
+                    parameters=checked,
+                    grid_point=point,
+                    hash=_hash(notebook_path, checked),
+                )
+            )
+    return runs
+
+
+def _is_grid_axis(parameter: NotebookParameter) -> bool:
+    """A list value for a parameter that is not itself a list means 'run each value' (a grid axis)."""
+    bases = _split_union(parameter.annotation) if parameter.annotation else None
+    return bases is not None and "list" not in bases
+
+
+def validate_profile(
+    name_or_path: str | os.PathLike,
+    notebooks_dir: str | os.PathLike | None = None,
+    profiles_dir: str | os.PathLike | None = None,
+) -> list[PlannedRun]:
+    """Load and fully validate one profile against the notebooks that exist; return its plan."""
+    return plan(load_profile(name_or_path, profiles_dir), notebooks_dir=notebooks_dir)
+
+
+# ---------------------------------------------------------------------------------------------
+# Execution
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to execute: ``force`` reruns completed steps, ``jobs`` runs grid points in parallel processes."""
+
+    force: bool = False
+    jobs: int = 1
+    kernel: str = KERNEL
+    start_timeout: int = 120  # seconds to wait for a kernel to start
+    cwd: Path | None = None  # the notebooks' working directory; None: the folder holding the notebook
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1:
+            raise ValueError(f"RunOptions.jobs must be an integer >= 1, got {self.jobs!r}")
+        if not isinstance(self.start_timeout, int) or self.start_timeout < 1:
+            raise ValueError(f"RunOptions.start_timeout must be a positive number of seconds, got {self.start_timeout!r}")
+        if not isinstance(self.kernel, str) or not self.kernel:
+            raise ValueError(f"RunOptions.kernel must be a kernel name such as 'python3', got {self.kernel!r}")
+
+
+@dataclass
+class StepOutcome:
+    run: PlannedRun
+    status: str  # "ran" | "skipped" | "failed"
+    seconds: float | None  # wall seconds of the execution that produced the output notebook
+    error: str | None = None
+
+
+def is_complete(run: PlannedRun) -> bool:
+    """True when ``run.output_path`` is a finished execution with the same parameters and notebook."""
+    try:
+        notebook = json.loads(run.output_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    meta = notebook.get("metadata", {})
+    record = meta.get(METADATA_KEY) or {}
+    return (
+        record.get("status") == "completed"
+        and record.get("hash") == run.hash
+        and not (meta.get("papermill") or {}).get("exception")
+    )
+
+
+def _recorded_seconds(run: PlannedRun) -> float | None:
+    with contextlib.suppress(OSError, json.JSONDecodeError):
+        notebook = json.loads(run.output_path.read_text(encoding="utf-8"))
+        return (notebook.get("metadata", {}).get(METADATA_KEY) or {}).get("seconds")
+    return None
+
+
+@contextlib.contextmanager
+def _absolute_path_env():
+    """Make relative FCOT_* path variables absolute, since the kernel's working directory differs."""
+    saved = {name: os.environ.get(name) for name in _PATH_ENVS}
+    try:
+        for name, value in saved.items():
+            if value and not Path(value).expanduser().is_absolute():
+                os.environ[name] = str(Path(value).expanduser().resolve())
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def execute_run(run: PlannedRun, options: RunOptions) -> float:
+    """Execute one planned run with papermill; return wall seconds. Raises StepFailedError naming the output."""
+    import nbformat
+    import papermill
+
+    run.output_path.parent.mkdir(parents=True, exist_ok=True)
+    run.output_path.unlink(missing_ok=True)
+    start = time.perf_counter()
+    with _absolute_path_env():
+        try:
+            papermill.execute_notebook(
+                str(run.notebook_path),
+                str(run.output_path),
+                parameters=dict(run.parameters),
+                kernel_name=options.kernel,
+                cwd=str(options.cwd or run.notebook_path.parent),
+                progress_bar=False,
+                start_timeout=options.start_timeout,
+            )
+        except papermill.PapermillExecutionError as error:
+            raise StepFailedError(
+                f"step {run.step.id} ({run.notebook_path.name}) failed in cell {error.exec_count}: "
+                f"{error.ename}: {error.evalue}\n  the partially executed notebook is {run.output_path}",
+                run.output_path,
+            ) from None
+        except Exception as error:  # kernel died, could not start, ...
+            raise StepFailedError(
+                f"step {run.step.id} ({run.notebook_path.name}) could not be executed: "
+                f"{type(error).__name__}: {error}\n  output notebook (if any): {run.output_path}",
+                run.output_path,
+            ) from None
+    seconds = time.perf_counter() - start
+    notebook = nbformat.read(str(run.output_path), as_version=4)
+    notebook.metadata[METADATA_KEY] = {
+        "status": "completed",
+        "hash": run.hash,
+        "step": run.step.id,
+        "notebook": run.notebook_path.name,
+        "parameters": dict(run.parameters),
+        "grid_point": dict(run.grid_point),
+        "seconds": round(seconds, 3),
+        "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    tmp = run.output_path.with_name(run.output_path.name + ".tmp")
+    nbformat.write(notebook, str(tmp))
+    os.replace(tmp, run.output_path)
+    return seconds
+
+
+def _execute_in_worker(run: PlannedRun, options: RunOptions) -> tuple[float | None, str | None]:
+    try:
+        return execute_run(run, options), None
+    except StepFailedError as error:
+        return None, str(error)
+
+
+def timings_path(profile_name: str, results_root: str | os.PathLike | None = None) -> Path:
+    return paths.results_dir(results_root) / profile_name / "timings.json"
+
+
+def _write_timings(path: Path, profile: Profile, outcomes: Sequence[StepOutcome]) -> None:
+    data: dict[str, Any] = {}
+    with contextlib.suppress(OSError, json.JSONDecodeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    steps = data.get("notebooks") if isinstance(data.get("notebooks"), dict) else {}
+    for outcome in outcomes:
+        steps[outcome.run.name] = {
+            "step": outcome.run.step.id,
+            "notebook": outcome.run.notebook_path.name,
+            "status": outcome.status,
+            "seconds": None if outcome.seconds is None else round(outcome.seconds, 3),
+            "parameters": dict(outcome.run.parameters),
+        }
+    data = {
+        "profile": profile.name,
+        "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "total_seconds": round(sum(s["seconds"] or 0.0 for s in steps.values()), 3),
+        "notebooks": steps,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@dataclass
+class StudyReport:
+    profile: Profile
+    outcomes: list[StepOutcome]
+    timings_path: Path
+
+    @property
+    def failed(self) -> list[StepOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def run_study(
+    profile: Profile | str,
+    overrides: Sequence[Override | str] = (),
+    only: str | Iterable[str] | None = None,
+    options: RunOptions | None = None,
+    notebooks_dir: str | os.PathLike | None = None,
+    results_root: str | os.PathLike | None = None,
+    log: Callable[[str], None] = print,
+) -> StudyReport:
+    """Validate, then execute a profile's steps in order (see the module docstring).
+
+    Stops at the first failed step (later steps need its outputs) and raises StepFailedError
+    after recording timings; returns a :class:`StudyReport` when every step ran or was skipped.
+    """
+    if not isinstance(profile, Profile):
+        profile = load_profile(profile)
+    options = options or RunOptions()
+    parsed = [o if isinstance(o, Override) else parse_override(o) for o in overrides]
+    runs = plan(profile, parsed, only, notebooks_dir, results_root)
+    timings = timings_path(profile.name, results_root)
+    outcomes: list[StepOutcome] = []
+    upstream_ran = False
+    groups = [list(group) for _, group in itertools.groupby(runs, key=lambda r: r.step.id)]
+    total = len(runs)
+    done = 0
+    for group in groups:
+        todo, group_outcomes = [], {}
+        for run in group:
+            if not options.force and not upstream_ran and is_complete(run):
+                group_outcomes[run.name] = StepOutcome(run, "skipped", _recorded_seconds(run))
+            else:
+                todo.append(run)
+        for run in group:
+            if run.name in group_outcomes:
+                done += 1
+                log(f"[{done}/{total}] {run.name}: up to date, skipped ({run.output_path})")
+        failures: list[StepOutcome] = []
+        if options.jobs > 1 and len(todo) > 1:
+            context = multiprocessing.get_context("spawn")
+            with concurrent.futures.ProcessPoolExecutor(min(options.jobs, len(todo)), mp_context=context) as pool:
+                futures = {pool.submit(_execute_in_worker, run, options): run for run in todo}
+                for future in concurrent.futures.as_completed(futures):
+                    run = futures[future]
+                    seconds, error = future.result()
+                    done += 1
+                    outcome = StepOutcome(run, "failed" if error else "ran", seconds, error)
+                    group_outcomes[run.name] = outcome
+                    log(f"[{done}/{total}] {run.name}: " + ("FAILED" if error else f"ran in {seconds:.1f} s"))
+                    if error:
+                        failures.append(outcome)
+        else:
+            for run in todo:
+                done += 1
+                log(f"[{done}/{total}] {run.name}: running {run.notebook_path.name} ...")
+                try:
+                    seconds = execute_run(run, options)
+                except StepFailedError as error:
+                    outcome = StepOutcome(run, "failed", None, str(error))
+                    group_outcomes[run.name] = outcome
+                    failures.append(outcome)
+                    break
+                group_outcomes[run.name] = StepOutcome(run, "ran", seconds)
+                log(f"[{done}/{total}] {run.name}: ran in {seconds:.1f} s")
+        ordered = [group_outcomes[r.name] for r in group if r.name in group_outcomes]
+        outcomes.extend(ordered)
+        _write_timings(timings, profile, ordered)
+        upstream_ran = upstream_ran or bool(todo)
+        if failures:
+            report = StudyReport(profile, outcomes, timings)
+            log(format_summary(report))
+            first = failures[0]
+            raise StepFailedError(
+                "\n".join(f.error or "" for f in failures), first.run.output_path
+            )
+    report = StudyReport(profile, outcomes, timings)
+    log(format_summary(report))
+    return report
+
+
+def format_plan(runs: Sequence[PlannedRun]) -> str:
+    """One line per planned execution: number, output name, state, parameters."""
+    lines = []
+    for index, run in enumerate(runs, start=1):
+        state = "done" if is_complete(run) else "to run"
+        params = ", ".join(f"{k}={v!r}" for k, v in run.parameters.items()) or "(notebook defaults)"
+        lines.append(f"{index:>3}. {run.name:<40} [{state}] {run.notebook_path.name}: {params}")
+    return "\n".join(lines) if lines else "(no steps)"
+
+
+def format_summary(report: StudyReport) -> str:
+    """A small table of what ran, what was skipped and how long each took."""
+    lines = [f"profile {report.profile.name}: {len(report.outcomes)} notebook(s)"]
+    for outcome in report.outcomes:
+        seconds = "-" if outcome.seconds is None else f"{outcome.seconds:8.1f} s"
+        lines.append(f"  {outcome.status:<8} {seconds:>10}  {outcome.run.name}")
+    ran = sum(o.seconds or 0.0 for o in report.outcomes if o.status == "ran")
+    lines.append(f"  executed in this call: {ran:.1f} s; timings: {report.timings_path}")
+    return "\n".join(lines)
