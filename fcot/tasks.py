@@ -67,6 +67,8 @@ __all__ = [
     "canonical_number",
     "summarize_tasks",
     "example_table",
+    "provenance_table",
+    "task_overview",
 ]
 
 
@@ -905,3 +907,15 @@ def example_table(tasks: str | Iterable[str] = "all", n_show: int = 2, mirror: s
             rows.append({"task": name, "index": example.index, "question": example.question,
                          "answer": example.answer, "choices": " | ".join(example.choices) if example.choices else None})
     return pd.DataFrame(rows, columns=["task", "index", "question", "answer", "choices"])
+
+
+def provenance_table(tasks: str | Iterable[str] = "all"):
+    """A pandas DataFrame of every upstream file the selected tasks read: repo, commit, path, sha256."""
+    import pandas as pd
+
+    rows = [
+        {"task": name, "repo": f.repo, "commit": f.commit, "path": f.path, "sha256": f.sha256 or "unknown"}
+        for name in _selected(tasks)
+        for f in data_files(name)
+    ]
+    return pd.DataFrame(rows, columns=["task", "repo", "commit", "path", "sha256"])
