@@ -251,3 +251,48 @@ def test_split_files_are_fetched_pinned_by_sha256():
     file = tasks.get_task("gsm8k").split_file("default")
     assert file.repo == "itsnamgyu/reasoning-teacher" and file.sha256
     assert fetch(file).name == "gsm8k__default.json"
+
+
+# The official template splits group questions by a "template" derived from the question text and
+# assign whole groups (RandomState(0), 70%) to train. Regenerating them from fcot's questions checks
+# the MultiArith and date_understanding question text character for character.
+_TEMPLATE_NAMES = (
+    "adam amy emily robin zoe katie maria vanessa april billy oliver tom cody dave edward jerry victor kaleb sam "
+    "victor billy oliver biana carol chloe cody dave debby edward emily faye george gwen haley isabel jerry john luke "
+    "maria megan mike nancy ned oliver paige rachel paul robin roger sam sarah tiffany tom victor wendy zoe bianca "
+    "olivia will janet frank henry lana"
+).split()
+
+
+def _multiarith_template(question: str) -> str:
+    text = f" {question} "
+    for number in range(101, 0, -1):
+        text = text.replace(str(number), "")
+    for name in _TEMPLATE_NAMES:
+        for form in (name, name.title()):
+            text = text.replace(f" {form} ", " NAME ").replace(f" {form}'s ", " NAME's ")
+    return text
+
+
+def _date_template(question: str) -> str:
+    text = f" {question} "
+    for number in range(101, 0, -1):
+        text = text.replace(str(number), "#" * len(str(number)))
+    return text[: text.find("What is the date")]
+
+
+@pytest.mark.parametrize("task, template, n_groups", [
+    ("multiarith", _multiarith_template, 120), ("date_understanding", _date_template, 41)])
+def test_template_split_regenerates_from_fcot_question_text(task, template, n_groups, mirror):
+    import numpy as np
+
+    groups: dict[str, list[int]] = {}
+    for example in tasks.load_examples(task):
+        groups.setdefault(template(example.question), []).append(example.index)
+    assert len(groups) == n_groups
+    order = np.random.RandomState(0).permutation(len(groups))
+    members = list(groups.values())
+    n_train = round(len(groups) * 0.7)
+    train = sorted(i for g in order[:n_train] for i in members[g])
+    test = sorted(i for g in order[n_train:] for i in members[g])
+    assert (train, test) == _official_indices(task, mirror, "template")
