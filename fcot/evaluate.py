@@ -280,7 +280,9 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     denominator = 1 + z * z / n
     center = (p + z * z / (2 * n)) / denominator
     half = z / denominator * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, center - half), min(1.0, center + half)
+    low = 0.0 if successes == 0 else max(0.0, center - half)  # exact at the ends (no 1e-18 residue)
+    high = 1.0 if successes == n else min(1.0, center + half)
+    return low, high
 
 
 def bootstrap_interval(
@@ -598,7 +600,7 @@ def results_table(results: Iterable[EvalResult | Mapping[str, Any]], wide: bool 
         else:
             raise TypeError(f"results_table takes EvalResult objects or mappings, got {type(item).__name__}")
         rows.append({k: row.get(k) for k in _TABLE_COLUMNS})
-    frame = pd.DataFrame(rows, columns=_TABLE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=_TABLE_COLUMNS).astype({"n": "Int64"})
     if not wide:
         return frame
 
@@ -625,3 +627,150 @@ def examples_side_by_side(result: EvalResult, n: int = 3, columns: Sequence[str]
         return pd.DataFrame(columns=list(columns))
     picked = pd.concat([frame[frame["correct"]].head(n), frame[~frame["correct"]].head(n)])
     return picked[[c for c in columns if c in picked.columns]].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Notebook helpers: the student to evaluate, the standard baselines, recording a run
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StudentHandle:
+    """A student ready for evaluation and where it came from (``source``: a path or ``"trained now: ..."``)."""
+
+    model: Any
+    tokenizer: Any
+    source: str
+    fine_tuned: bool = True
+
+
+def find_trained_students(task: str | None = None, root=None) -> list:
+    """Directories of trained students (``train_result.json`` written by ``fcot.students.train_student``)
+    under ``fcot.paths.runs_dir()`` (or ``root``), newest first; with ``task``, only those whose
+    path names the task."""
+    import json
+    from pathlib import Path
+
+    from fcot import paths
+
+    base = Path(root) if root is not None else paths.runs_dir()
+    if not base.is_dir():
+        return []
+    found = []
+    for file in base.rglob("train_result.json"):
+        if task is not None and task not in str(file.parent.relative_to(base)):
+            continue
+        try:
+            best = Path(json.loads(file.read_text(encoding="utf-8"))["result"]["best_model_dir"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if best.is_dir():
+            found.append((file.stat().st_mtime, best))
+    return [best for _, best in sorted(found, key=lambda item: -item[0])]
+
+
+def student_for_evaluation(
+    student: str,
+    task: str,
+    *,
+    fmt: str = "ft_cot",
+    alias: str = "tiny-gpt2-xs",
+    n_train: int = 80,
+    epochs: int = 2,
+    seed: int = 0,
+) -> StudentHandle:
+    """The student a notebook evaluates.
+
+    ``student``:
+
+    * a directory: a saved student (``fcot.students.save_student``, e.g. a run's ``best/``), or a
+      training run directory holding ``train_result.json`` (its selected model is loaded);
+    * ``"auto"``: the newest trained student under ``fcot.paths.runs_dir()`` whose path names
+      ``task`` (what notebook 20 writes); when there is none, a tiny ``alias`` student is
+      fine-tuned now, in seconds: Fine-tune-CoT on the first ``n_train`` official train questions
+      with the recorded text-davinci-002 rationales (correct ones only), ``epochs`` epochs of the
+      ``smoke`` training profile, the best epoch chosen on a validation split of train;
+    * a tiny alias or hub id with a prompting ``fmt`` (zero-shot, ...): that pretrained
+      student as is (``fine_tuned=False``).
+    """
+    import json
+    from pathlib import Path
+
+    from fcot import students
+
+    _check_format(fmt)
+    path = Path(student).expanduser()
+    if student != "auto" and path.is_dir():
+        if (path / "train_result.json").is_file():
+            path = Path(json.loads((path / "train_result.json").read_text(encoding="utf-8"))["result"]["best_model_dir"])
+        model, tokenizer = students.load_trained(path)
+        return StudentHandle(model, tokenizer, str(path))
+    if student == "auto":
+        found = find_trained_students(task)
+        if found:
+            model, tokenizer = students.load_trained(found[0])
+            return StudentHandle(model, tokenizer, str(found[0]))
+        return _train_smoke_student(task, fmt, alias, n_train, epochs, seed)
+    if fmt in PROMPTING_FORMATS:
+        model, tokenizer = students.load_student(student)
+        return StudentHandle(model, tokenizer, student, fine_tuned=False)
+    raise FileNotFoundError(
+        f"student {student!r}: not a directory of a trained student; pass a saved student or run directory, "
+        f"'auto' (newest trained student for the task, else a tiny one trained now), or a model with a prompting "
+        f"fmt {PROMPTING_FORMATS}"
+    )
+
+
+def _train_smoke_student(task: str, fmt: str, alias: str, n_train: int, epochs: int, seed: int) -> StudentHandle:
+    from fcot import curate, paths, recorded, students, tasks
+
+    if fmt not in FINE_TUNED_FORMATS:
+        raise ValueError(f"fmt {fmt!r} evaluates a pretrained student: pass its name as student=, not 'auto'")
+    if n_train < 2:
+        raise ValueError(f"n_train must be >= 2 (train and validation), got {n_train}")
+    train = tasks.load_examples(task, part="train")[:n_train]
+    completions = recorded.load_recorded(task).completions
+    train, validation = tasks.split_validation(train)
+    kind = students.TINY_STUDENTS[students.TINY_ALIASES.get(alias, alias)].kind
+    sample_fmt = curate.format_for(fmt, kind)
+    samples_train = curate.curate(completions, train, fmt=sample_fmt).samples
+    samples_val = curate.curate(completions, validation, fmt=sample_fmt).samples
+    config = students.profile_config("smoke", student=alias, epochs=epochs, seed=seed)
+    run_dir = paths.runs_dir() / "evaluation-smoke-students" / f"{task}-{fmt}-{alias}-n{n_train}-e{epochs}-s{seed}"
+    result = students.train_student(samples_train, samples_val, config, run_dir)
+    model, tokenizer = students.load_trained(result.best_model_dir)
+    return StudentHandle(model, tokenizer, f"trained now: {alias}, {len(samples_train)} samples, {epochs} epochs ({run_dir})")
+
+
+def standard_baselines(examples: Sequence[Example]) -> list:
+    """The rows every accuracy table carries: uniform random guessing and, where a recorded
+    text-davinci-002 Zero-shot-CoT log covers these examples, the teacher (its greedy completion)."""
+    examples = list(examples)
+    task = _task_of(examples)
+    rows: list = [{"method": "random", "task": task, "accuracy": random_baseline(examples)}]
+    try:
+        from fcot import recorded
+
+        ids = {e.id for e in examples}
+        completions = [c for c in recorded.load_recorded(task).completions if c.example_id in ids]
+    except (KeyError, ValueError, FileNotFoundError, ImportError):
+        completions = []  # no recorded log for this task: no teacher row
+    if completions:
+        rows.append(teacher_baseline(completions, method="teacher (text-davinci-002, recorded)"))
+    return rows
+
+
+def record_evaluation(result: EvalResult, config: Mapping[str, Any], *, name: str, seed: int = 0,
+                      table=None, figure=None):
+    """Write an evaluation through ``fcot.runs``: predictions, metrics, the accuracy table and
+    figure, under ``results_dir()/runs/evaluation/<name>-<hash>``; returns the finished Run."""
+    from fcot.runs import Run
+
+    with Run.open("evaluation", dict(config), name=name, seed=seed) as run:
+        run.save_predictions(result.predictions)
+        run.save_metrics(result.metrics())
+        if table is not None:
+            run.save_table(table, "accuracy")
+        if figure is not None:
+            run.save_figure(figure, "accuracy")
+    return run

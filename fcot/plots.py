@@ -1,3 +1,38 @@
 """Figure builders. Each returns a matplotlib Figure and never saves it (``fcot.runs`` saves)."""
 
 from __future__ import annotations
+
+
+def accuracy_bars(table, title: str | None = None):
+    """Accuracy per method (bars, percent) with its interval (error bars), one group per task.
+
+    ``table``: the long form of ``fcot.evaluate.results_table`` (columns ``method``, ``task``,
+    ``accuracy``, ``low``, ``high``); rows without an interval (e.g. random guessing) get no bar.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    missing = [c for c in ("method", "task", "accuracy", "low", "high") if c not in table.columns]
+    if missing:
+        raise ValueError(f"accuracy_bars: table lacks columns {missing} (pass fcot.evaluate.results_table(...))")
+    tasks = list(dict.fromkeys(table["task"]))
+    methods = list(dict.fromkeys(table["method"]))
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 + 1.3 * len(tasks) * max(1, len(methods)) / 2), 3.2))
+    width = 0.8 / max(1, len(methods))
+    x = np.arange(len(tasks))
+    for i, method in enumerate(methods):
+        rows = table[table["method"] == method].set_index("task").reindex(tasks)
+        acc = 100 * rows["accuracy"].astype(float).to_numpy()
+        low = 100 * pd.to_numeric(rows["low"], errors="coerce").to_numpy()
+        high = 100 * pd.to_numeric(rows["high"], errors="coerce").to_numpy()
+        err = np.vstack([np.where(np.isnan(low), 0, acc - low), np.where(np.isnan(high), 0, high - acc)])
+        ax.bar(x + (i - (len(methods) - 1) / 2) * width, acc, width, yerr=err, capsize=3, label=method)
+    ax.set_xticks(x, tasks)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize="small", frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
