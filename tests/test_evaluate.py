@@ -426,3 +426,22 @@ def test_record_evaluation_writes_predictions_metrics_table_and_figure(tokenizer
     assert run.metrics["accuracy"] == result.accuracy
     assert (run.path / "predictions.jsonl").read_text().count("\n") == len(EXAMPLES)
     assert (run.path / "tables" / "accuracy.csv").is_file() and (run.path / "figures" / "accuracy.png").is_file()
+
+
+def test_accuracy_bars_draws_one_bar_per_method_and_task_with_interval_whiskers():
+    from fcot import plots
+
+    table = results_table([EvalResult("ft_cot", "coin_flip", 100, 0.58, 0.482, 0.672),
+                           EvalResult("ft_cot", "date", 10, 0.5, 0.2366, 0.7634),
+                           {"method": "random", "task": "coin_flip", "accuracy": 0.5}])
+    figure = plots.accuracy_bars(table, title="t")
+    ax = figure.axes[0]
+    heights = sorted(round(p.get_height(), 1) for p in ax.patches if not math.isnan(p.get_height()))
+    assert heights == [50.0, 50.0, 58.0]  # random has no date row: no bar there
+    assert ax.get_ylabel() == "accuracy (%)" and ax.get_title() == "t"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["coin_flip", "date"]
+    with pytest.raises(ValueError, match="lacks columns"):
+        plots.accuracy_bars(pd.DataFrame({"method": ["x"]}))
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
