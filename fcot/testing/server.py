@@ -96,7 +96,9 @@ class FakeOpenAIServer:
         self.status_counts: dict[int, int] = {}
         self.served_log: list[tuple[str, int | None, int]] = []
         self._httpd = _Server(("127.0.0.1", port), _handler_for(self))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-openai", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-openai", daemon=True
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
     @property

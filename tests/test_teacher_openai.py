@@ -1,0 +1,255 @@
+"""The openai backend against a real local HTTP server (fcot.testing.FakeOpenAIServer)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from fcot.records import Completion, Example, read_records
+from fcot.teachers import Ledger, generate, save_completions
+from fcot.teachers.base import GenerationRequest
+from fcot.teachers.openai_backend import AuthError, BadRequestError, EndpointError, OpenAIBackend
+from fcot.testing import FakeOpenAIServer, Faults
+
+REPO = Path(__file__).resolve().parent.parent
+CANARY = "sk-canary-7f3a9c1e5b2d4680aa11"
+
+
+def toy_examples(n: int) -> list[Example]:
+    return [Example("toy", f"t{i}", f"What is {i} plus 42 minus {i}?", "42", "number") for i in range(n)]
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAIServer() as running:
+        yield running
+
+
+def backend_for(server, **settings) -> OpenAIBackend:
+    settings.setdefault("sleep", lambda seconds: None)
+    settings.setdefault("api_key_env", None)
+    return OpenAIBackend(model="fake-teacher", base_url=server.base_url, **settings)
+
+
+def test_a_completion_round_trips_text_finish_reason_and_usage(server):
+    [result] = backend_for(server).complete([GenerationRequest("Q: hi\nA: Let's think step by step.", max_tokens=4)])
+    assert result.text.split()[:3] == ["First,", "read", "question"] and len(result.text.split()) == 4
+    assert result.finish_reason == "length" and result.completion_tokens == 4
+    assert result.prompt_tokens == 8  # the fake server counts words
+
+
+def test_chat_style_posts_messages_to_chat_completions(server):
+    [result] = backend_for(server, style="chat").complete([GenerationRequest("Q: hi\nA:")])
+    assert result.text.startswith(" First, read question")
+    assert server.status_counts == {200: 1}
+
+
+def test_requests_overlap_up_to_the_concurrency_limit(server):
+    server.faults.delay_s = 0.2
+    backend = backend_for(server, concurrency=8)
+    started = time.perf_counter()
+    backend.complete([GenerationRequest(f"Q: {i}\nA:") for i in range(16)])
+    elapsed = time.perf_counter() - started
+    assert server.peak_in_flight == 8
+    assert elapsed < 1.2  # one at a time: 3.2 s
+
+
+def test_the_driver_keeps_concurrency_calls_in_flight(server):
+    server.faults.delay_s = 0.1
+    generate(toy_examples(12), backend_for(server), concurrency=6)
+    assert server.peak_in_flight == 6
+    assert server.served == 24
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        {"next_429": 3},
+        {"next_500": 2},
+        {"next_drop": 2},
+        {"next_429": 1, "next_500": 1, "next_drop": 1},
+    ],
+)
+def test_rate_limits_server_errors_and_dropped_connections_are_retried(server, faults):
+    for name, value in faults.items():
+        setattr(server.faults, name, value)
+    delays = []
+    backend = backend_for(server, sleep=delays.append, backoff_s=1.0)
+    [result] = backend.complete([GenerationRequest("Q: retry me\nA:")])
+    failures = sum(faults.values())
+    assert result.text and backend.retries == failures and server.requests == failures + 1
+    # exponential backoff with jitter: attempt k waits between 2**k / 2 and 2**k seconds
+    for k, delay in enumerate(delays):
+        assert 2**k / 2 <= delay <= 2**k
+
+
+def test_retry_after_from_the_server_is_honoured(server):
+    server.faults.next_429 = 1
+    server.faults.retry_after_s = 7
+    delays = []
+    backend_for(server, sleep=delays.append, backoff_s=0.01).complete([GenerationRequest("Q: x\nA:")])
+    assert delays == [7]
+
+
+def test_timeouts_are_retried_then_reported_naming_the_endpoint(server):
+    server.faults.delay_s = 0.5
+    backend = backend_for(server, timeout_s=0.1, max_retries=1)
+    with pytest.raises(EndpointError, match=r"completions: gave up after 2 attempts; last problem: timed out"):
+        backend.complete([GenerationRequest("Q: slow\nA:")])
+
+
+def test_retries_run_out_with_a_clear_error(server):
+    server.faults.next_500 = 10
+    with pytest.raises(EndpointError, match="gave up after 3 attempts; last problem: HTTP 500"):
+        backend_for(server, max_retries=2).complete([GenerationRequest("Q: x\nA:")])
+    assert server.requests == 3
+
+
+def test_a_wrong_key_fails_at_once_without_retry_and_without_the_key_in_the_message(server, monkeypatch):
+    server.faults.api_key = "sk-the-right-key-000000"
+    monkeypatch.setenv("FCOT_TEST_KEY", CANARY)
+    backend = backend_for(server, api_key_env="FCOT_TEST_KEY")
+    with pytest.raises(AuthError) as caught:
+        backend.complete([GenerationRequest("Q: x\nA:")])
+    message = str(caught.value)
+    assert server.base_url in message and "HTTP 401" in message and "$FCOT_TEST_KEY" in message
+    assert CANARY not in message and CANARY not in repr(backend) and CANARY not in json.dumps(vars(backend), default=str)
+    assert server.requests == 1
+
+
+def test_a_missing_key_is_sent_as_no_authorization_and_fails_fast(server, monkeypatch):
+    server.faults.api_key = "sk-needed-000000"
+    monkeypatch.delenv("FCOT_TEST_KEY", raising=False)
+    with pytest.raises(AuthError):
+        backend_for(server, api_key_env="FCOT_TEST_KEY").complete([GenerationRequest("Q: x\nA:")])
+    assert server.requests == 1
+
+
+def test_a_bad_request_fails_at_once_naming_the_endpoint_and_problem(server):
+    backend = backend_for(server, extra_body={"n": 0})
+    with pytest.raises(BadRequestError, match=r"HTTP 400 \(bad request\) for model 'fake-teacher': n and max_tokens"):
+        backend.complete([GenerationRequest("Q: x\nA:")])
+    assert server.requests == 1
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"style": "legacy"}, r"style must be one of \('completions', 'chat'\)"),
+    ({"base_url": "localhost:8000"}, "base_url must be an http"),
+    ({"api_key_env": "sk-abc"}, "NAME of an environment variable"),
+    ({"concurrency": 0}, "concurrency must be >= 1"),
+])
+def test_bad_settings_are_refused_naming_what_is_accepted(settings, message):
+    settings = {"model": "m", "base_url": "http://127.0.0.1:1/v1", **settings}
+    with pytest.raises(ValueError, match=message):
+        OpenAIBackend(**settings)
+
+
+def test_diverse_samples_with_n_are_one_call_per_question(server):
+    completions = generate(toy_examples(2), backend_for(server, use_n=True), degree=3)
+    stage1 = [entry for entry in server.served_log if entry[0].endswith("step by step.")]
+    assert [n for _, _, n in stage1] == [3, 3]
+    assert len({c.rationale for c in completions}) == 6
+
+
+def test_a_server_ignoring_n_is_asked_again_until_every_sample_is_there(server):
+    server.faults.ignore_n = True
+    completions = generate(toy_examples(2), backend_for(server, use_n=True), degree=3)
+    stage1 = [entry for entry in server.served_log if entry[0].endswith("step by step.")]
+    assert [n for _, _, n in stage1] == [1, 1, 1, 1, 1, 1]
+    assert len(completions) == 6 and len({c.rationale for c in completions}) == 6
+
+
+def test_per_sample_seeds_give_distinct_samples_one_call_each(server):
+    completions = generate(toy_examples(3), backend_for(server), degree=4)
+    seeds = [seed for prompt, seed, _ in server.served_log if prompt.endswith("step by step.")]
+    assert len(seeds) == 12 and len(set(seeds)) == 12
+    assert len({c.rationale for c in completions}) == 12
+
+
+def test_a_cached_rerun_makes_zero_requests(server, tmp_path):
+    generate(toy_examples(5), backend_for(server), degree=2, cache=tmp_path / "calls.jsonl")
+    assert server.served == 20
+    server.reset_counters()
+    again = generate(toy_examples(5), backend_for(server), degree=2, cache=tmp_path / "calls.jsonl")
+    assert server.requests == 0 and len(again) == 10
+
+
+def test_the_api_key_appears_in_no_written_file(server, tmp_path, monkeypatch):
+    server.faults.api_key = CANARY
+    monkeypatch.setenv("FCOT_TEST_KEY", CANARY)
+    run = tmp_path / "run"
+    backend = backend_for(server, api_key_env="FCOT_TEST_KEY")
+    completions = generate(
+        toy_examples(4), backend, degree=2, cache=run / "calls.jsonl", ledger=Ledger(run / "ledger.jsonl")
+    )
+    save_completions(completions, "canary")
+    assert server.served == 16
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "completions.jsonl" for p in written) and len(written) >= 4
+    for path in written:
+        assert CANARY.encode() not in path.read_bytes(), path
+
+
+CLIENT = textwrap.dedent(
+    """
+    import sys
+    from fcot.records import Example
+    from fcot.teachers import generate, save_completions
+    from fcot.teachers.openai_backend import OpenAIBackend
+
+    base_url, cache = sys.argv[1], sys.argv[2]
+    examples = [Example("toy", f"t{i}", f"What is {i} plus 42 minus {i}?", "42", "number") for i in range(20)]
+    backend = OpenAIBackend(model="fake-teacher", base_url=base_url, api_key_env=None, concurrency=4)
+    completions = generate(examples, backend, degree=2, cache=cache)
+    save_completions(completions, "killed")
+    """
+)
+
+
+def _lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def _wait(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.01)
+
+
+def test_a_run_killed_with_sigkill_resumes_losing_no_call_and_repeating_none(server, tmp_path):
+    server.faults.delay_s = 0.02
+    cache = tmp_path / "calls.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-c", CLIENT, server.base_url, str(cache)]
+    first = subprocess.Popen(command, env=env, cwd=REPO)
+    try:
+        _wait(lambda: server.served >= 30)
+        server.hold()  # new requests wait; then kill when every answered call is on disk
+        _wait(lambda: server.held >= 1 and server.in_flight == server.held and _lines(cache) == server.served)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == -signal.SIGKILL
+    killed_at = server.served
+    assert 30 <= killed_at < 80
+    server.release(drop=True)  # the calls in flight at the kill never got an answer
+    second = subprocess.run(command, env=env, cwd=REPO, timeout=60)
+    assert second.returncode == 0
+    unique_calls = 20 * 2 * 2  # questions x degree x stages
+    assert server.served == unique_calls
+    assert len({(prompt, seed) for prompt, seed, _ in server.served_log}) == unique_calls
+    assert _lines(cache) == unique_calls
+    completions = read_records(Completion, tmp_path / "runs" / "teacher" / "killed" / "completions.jsonl")
+    assert len(completions) == 40 and all(c.correct for c in completions)
