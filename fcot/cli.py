@@ -38,6 +38,13 @@ def _run_tasks(args) -> int:
         for row in rows:
             print(json.dumps(row))
         return 0
+    header = f"{'task':<27} {'answer':<7} {'size':>6} {'train':>6} {'val':>5} {'test':>5}  note"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        cells = ["-" if row[key] is None else str(row[key]) for key in ("dataset_size", "train", "validation", "test")]
+        print(f"{row['task']:<27} {row['answer_type']:<7} {cells[0]:>6} {cells[1]:>6} {cells[2]:>5} {cells[3]:>5}  {row['note']}")
+    return 0
 
 
 def register_reproduce(subparsers) -> None:
@@ -77,6 +84,78 @@ def _run_reproduce(args) -> int:
 
 
 REGISTRARS = [register_tasks, register_reproduce]
+
+
+def register_rescore(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "rescore",
+        help="score a recorded Kojima Zero-shot-CoT log or an fcot completions JSONL with fcot's answer rules",
+        description="PATH is a Kojima log (log/<dataset>_zero_shot_cot.log; entries are matched to the task's "
+        "examples by question text) or a JSONL file of fcot.records.Completion rows (their answer_completion "
+        "is re-parsed against the task's gold answers).",
+    )
+    parser.add_argument("--task", required=True, help="fcot task name (see `python -m fcot tasks`)")
+    parser.add_argument("--completions", required=True, metavar="PATH", help="a Kojima log or a completions JSONL")
+    parser.add_argument("--json", action="store_true", help="print one JSON object {n, correct, accuracy (percent)}")
+    parser.add_argument("--mirror", default=None, help="data mirror root (default: $FCOT_DATA_MIRROR)")
+    parser.set_defaults(func=_run_rescore)
+
+
+def _one_line(error: Exception) -> str:
+    return " | ".join(part.strip() for part in str(error).splitlines() if part.strip())
+
+
+def _run_rescore(args) -> int:
+    import json
+
+    from fcot import recorded
+    from fcot.paths import DataUnavailableError
+
+    try:
+        score = recorded.rescore(args.task, args.completions, mirror=args.mirror)
+    except DataUnavailableError as error:
+        raise FileNotFoundError(_one_line(error)) from None
+    if args.json:
+        print(json.dumps(score.as_dict()))
+    else:
+        print(f"task: {args.task}")
+        print(f"file: {args.completions}")
+        print(f"n: {score.n} completions ({score.examples} examples)")
+        if score.unmatched:
+            print(f"unmatched: {score.unmatched} log questions match no fcot example (scored against the log's GT)")
+        print(f"correct: {score.correct}")
+        print(f"accuracy: {score.accuracy:.2f}%")
+    return 0
+
+
+def register_report_recorded(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "report-recorded",
+        help="compare the six mirrored Kojima logs with fcot's answer rules (Markdown table + causes)",
+    )
+    parser.add_argument("--write", default=None, metavar="README",
+                        help="replace the block between the recorded-logs markers of this file instead of printing")
+    parser.add_argument("--mirror", default=None, help="data mirror root (default: $FCOT_DATA_MIRROR)")
+    parser.set_defaults(func=_run_report_recorded)
+
+
+def _run_report_recorded(args) -> int:
+    from fcot import recorded
+    from fcot.paths import DataUnavailableError
+
+    try:
+        block = recorded.report_recorded(mirror=args.mirror)
+    except DataUnavailableError as error:
+        raise FileNotFoundError(_one_line(error)) from None
+    if args.write:
+        recorded.write_report_block(args.write, block)
+        print(f"wrote the recorded-logs block of {args.write}")
+    else:
+        print(block)
+    return 0
+
+
+REGISTRARS.extend([register_rescore, register_report_recorded])
 
 
 def build_parser() -> argparse.ArgumentParser:
