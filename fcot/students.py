@@ -505,6 +505,7 @@ class TrainResult:
     skipped: bool
     config: dict
     log_history: list[dict] = field(default_factory=list)
+    world_size: int = 1  # training processes (DDP ranks)
 
     def learning_curves(self):
         """Per-epoch train and validation loss (and accuracy where measured), a pandas DataFrame."""
@@ -633,7 +634,7 @@ def _prepare_student(config: TrainConfig, samples_train: Sequence, run_dir: Path
     from fcot.curate import samples_texts
 
     init = run_dir / "init"
-    with PartialState().main_process_first():
+    with PartialState(cpu=not torch.cuda.is_available()).main_process_first():
         if not (init / "config.json").is_file():
             model, tokenizer = build_tiny_student(
                 config.student, samples_texts(samples_train), seed=config.seed,
@@ -745,6 +746,8 @@ def train_student(
         disable_tqdm=True,
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
+        ddp_find_unused_parameters=False,
+        use_cpu=not torch.cuda.is_available(),  # also makes torchrun/accelerate processes on CPUs use DDP (gloo)
         log_level="warning",
         **_precision_flags(config.precision),
     )
@@ -811,6 +814,7 @@ def train_student(
         skipped=False,
         config=dataclasses.asdict(config),
         log_history=[dict(e) for e in trainer.state.log_history],
+        world_size=int(trainer.args.world_size),
     )
     if is_main_process():
         tmp = result_file.with_name(result_file.name + ".tmp")
@@ -887,9 +891,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if is_main_process():
         summary = {k: v for k, v in dataclasses.asdict(result).items() if k not in ("log_history", "config")}
-        import torch.distributed as dist
-
-        summary["world_size"] = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
         print(json.dumps(summary, default=str))
     return 0
 
