@@ -36,3 +36,30 @@ def accuracy_bars(table, title: str | None = None):
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def rationale_lengths(completions, title: str | None = None):
+    """Histogram of teacher rationale lengths (words), correct vs filtered-out (wrong) completions.
+
+    ``completions``: ``fcot.records.Completion`` records (e.g. from ``fcot.teachers.generate``).
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    completions = list(completions)
+    if not completions:
+        raise ValueError("rationale_lengths: no completions to plot")
+    right = [len(c.rationale.split()) for c in completions if c.correct]
+    wrong = [len(c.rationale.split()) for c in completions if not c.correct]
+    longest = max(right + wrong)
+    bins = np.linspace(0, max(longest, 1) + 1, min(30, max(longest, 1) + 2))
+    fig, ax = plt.subplots(figsize=(5.0, 3.0))
+    ax.hist([right, wrong], bins=bins, stacked=True, label=[f"correct ({len(right)})", f"filtered out ({len(wrong)})"],
+            color=["tab:green", "tab:red"])
+    ax.set_xlabel("rationale length (words)")
+    ax.set_ylabel("completions")
+    ax.legend(fontsize="small", frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -261,3 +261,16 @@ def test_few_shot_cot_prompts_with_the_official_exemplars_and_parses_the_answer(
     assert completion.rationale == " 2 + 3 = 5. "
     assert completion.answer_completion == "The answer is 5."
     assert completion.correct
+
+
+def test_rationale_length_figure_splits_correct_and_filtered_completions():
+    from matplotlib.figure import Figure
+
+    from fcot.plots import rationale_lengths
+
+    figure = rationale_lengths(generate(examples(3), ScriptedBackend()), title="toy")
+    assert isinstance(figure, Figure)
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert labels == ["correct (2)", "filtered out (1)"]
+    with pytest.raises(ValueError, match="no completions"):
+        rationale_lengths([])
