@@ -45,6 +45,10 @@ _TEXT_NOISE = re.compile(r"[\"'\n.\s]")
 _INTEGRAL_DECIMAL = re.compile(r"^(-?\d+)\.0+$")
 
 
+# REPRODUCTION NOTE: the official evaluator fixes the letters per task (A-E aqua/commonsense_qa, A-F
+# date_understanding, A-C tracking_shuffled_objects); fcot uses the example's own number of choices,
+# which is the same except for date_understanding questions with 5 options (fcot: A-E, official: A-F).
+# An empty last-letter answer is None here where the official code kept "" (both never correct).
 @functools.lru_cache(maxsize=None)
 def _choice_pattern(n_choices: int) -> re.Pattern:
     """The compiled pattern of the choice format for ``n_choices`` options (A.., one letter each)."""

@@ -196,7 +196,9 @@ def _split_trigger(path: Path, line: int, after_cot: str, trigger: str | None, p
     start, end = chosen
     rationale = after_cot[:start]
     if rationale.endswith(" "):
-        rationale = rationale[:-1]  # the space Kojima's code put before the trigger
+        # REPRODUCTION NOTE: Kojima's code joined rationale + " " + trigger; fcot drops exactly that one
+        # space, so the rationale is the text the model wrote (a model-written trailing space is lost).
+        rationale = rationale[:-1]
     return rationale, after_cot[end:], after_cot[start + 1 : end]
 
 
@@ -475,6 +477,8 @@ class Score:
 
 def _entry_example(task: str, entry: LogEntry, examples: list[Example]) -> Example:
     """An Example built from the log itself, for an entry no fcot example matched."""
+    # REPRODUCTION NOTE: rescoring a log counts every entry; one whose question matches no fcot example
+    # (none among the six mirrored logs) is scored with fcot's rules against the log's own GT.
     kinds = Counter(e.answer_type for e in examples)
     if not kinds:
         raise ValueError(f"task {task!r} has no examples to take its answer type from")
