@@ -343,3 +343,128 @@ def write_samples(path: str | os.PathLike, samples: Iterable[Sample]) -> Path:
 def read_samples(path: str | os.PathLike) -> list[Sample]:
     """Read samples written by :func:`write_samples`; a bad line raises naming ``file:line``."""
     return read_records(Sample, path)
+
+
+# ----------------------------------------------------------------------------------------------
+# From a task and a teacher to curated train/validation samples (what the notebooks call)
+# ----------------------------------------------------------------------------------------------
+
+TEACHERS_HELP = "'recorded' (text-davinci-002 logs), 'simulated' (rule-based, synthetic tasks), a run name or a completions JSONL"
+
+
+def task_examples(task: str, part: str = "train", n: int = 0, *, difficulty: int = 4, seed: int = 0) -> list[Example]:
+    """Examples of ``task``: the official ``part`` (``train``/``test``) of a benchmark task, or
+    ``n`` generated examples of a synthetic task (``synth_*``; train and test use disjoint seeds and
+    test questions that also occur in train are removed). ``n`` > 0 keeps the first ``n``."""
+    if part not in ("train", "test"):
+        raise ValueError(f"part {part!r} is not one of 'train', 'test'")
+    if n < 0:
+        raise ValueError(f"n must be >= 0 (0 = all), got {n}")
+    if task.startswith("synth_"):
+        from fcot import synthetic
+
+        if n == 0:
+            raise ValueError(f"synthetic task {task!r}: pass n > 0 (how many examples to generate)")
+        if part == "train":
+            return list(synthetic.generate_examples(task, n, difficulty, seed))
+        # REPRODUCTION NOTE: synthetic train/test are drawn with different seeds; repeated questions are dropped from test.
+        seen = {e.question for e in synthetic.generate_examples(task, n, difficulty, seed)}
+        test = [e for e in synthetic.generate_examples(task, 2 * n, difficulty, seed + 7919) if e.question not in seen]
+        return test[:n]
+    from fcot import tasks
+
+    examples = tasks.load_examples(task, part=part)
+    return examples[:n] if n else examples
+
+
+def teacher_completions(
+    teacher: str, task: str, examples: Sequence[Example], *, degree: int = 1, seed: int = 0, **settings
+) -> list[Completion]:
+    """Teacher completions for ``examples``: ``teacher`` is {help}.""".format(help=TEACHERS_HELP)
+    if teacher == "recorded":
+        from fcot import recorded
+
+        if degree != 1:
+            raise ValueError("recorded text-davinci-002 logs hold one greedy completion per question: use degree=1")
+        ids = {e.id for e in examples}
+        return [c for c in recorded.load_recorded(task).completions if c.example_id in ids]
+    if teacher == "simulated":
+        from fcot import teachers
+
+        return list(teachers.generate(list(examples), teachers.make_backend("simulated", **settings), degree=degree, seed=seed))
+    path = Path(teacher)
+    if path.suffix == ".jsonl" and not path.is_file():
+        raise FileNotFoundError(f"{path}: no such completions file ({TEACHERS_HELP})")
+    from fcot import teachers
+
+    try:
+        return teachers.load_completions(teacher)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"teacher {teacher!r}: {error}; accepted: {TEACHERS_HELP}") from error
+
+
+@dataclass(frozen=True)
+class CuratedSplits:
+    """Curated train and validation samples of one task (validation carved out of train, never test)."""
+
+    train: CurationResult
+    val: CurationResult
+    examples_train: list[Example]
+    examples_val: list[Example]
+    completions: list[Completion]
+
+    def report_table(self):
+        """Curation counts of both splits (a pandas DataFrame, one row per split)."""
+        import pandas as pd
+
+        return pd.DataFrame([self.train.report.as_dict() | {"split": "train"},
+                             self.val.report.as_dict() | {"split": "val"}]).set_index("split")
+
+
+def curate_splits(
+    task: str,
+    *,
+    teacher: str = "recorded",
+    method: str = "ft_cot",
+    kind: str = "decoder",
+    mode: str = "correct_only",
+    n_train: int = 0,
+    val_fraction: float = 0.1,
+    degree: int = 1,
+    difficulty: int = 4,
+    seed: int = 0,
+    tokenizer=None,
+    max_rationale_tokens: int | None = None,
+    max_sample_tokens: int | None = None,
+    teacher_settings: dict | None = None,
+) -> CuratedSplits:
+    """Train examples of ``task`` -> validation split -> teacher completions -> curated samples.
+
+    ``n_train`` > 0 keeps the first ``n_train`` train questions (0 = all; synthetic tasks need it).
+    Vanilla needs no teacher. The validation samples are curated the same way as train (they
+    select the best epoch by validation loss; accuracy selection reads their gold answers).
+    """
+    from fcot import tasks
+
+    fmt = format_for(method, kind)
+    examples = task_examples(task, "train", n_train, difficulty=difficulty, seed=seed)
+    train, val = tasks.split_validation(examples, fraction=val_fraction, seed=seed)
+    completions: list[Completion] = []
+    if method != "vanilla":
+        completions = teacher_completions(teacher, task, examples, degree=degree, seed=seed, **(teacher_settings or {}))
+    limits = dict(tokenizer=tokenizer, max_rationale_tokens=max_rationale_tokens, max_sample_tokens=max_sample_tokens)
+    return CuratedSplits(
+        train=curate(completions, train, mode=mode, fmt=fmt, **limits),
+        val=curate(completions, val, mode=mode, fmt=fmt, **limits),
+        examples_train=train,
+        examples_val=val,
+        completions=completions,
+    )
+
+
+def samples_frame(samples: Sequence[Sample], n: int | None = 5):
+    """The first ``n`` samples as a DataFrame (all with ``n=None``), for display."""
+    import pandas as pd
+
+    rows = [dataclasses.asdict(s) for s in (samples if n is None else samples[:n])]
+    return pd.DataFrame(rows, columns=["example_id", "sample_index", "prompt", "completion", "format"])

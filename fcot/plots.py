@@ -63,3 +63,57 @@ def rationale_lengths(completions, title: str | None = None):
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def learning_curves(curves, title: str | None = None):
+    """Train and validation loss per epoch (and validation accuracy on a second axis where present).
+
+    ``curves``: ``fcot.students.learning_curves(...)`` / ``TrainResult.learning_curves()``
+    (columns ``epoch``, ``train_loss``, ``eval_loss``[, ``eval_accuracy``]); the best epoch by
+    validation loss is marked.
+    """
+    import matplotlib.pyplot as plt
+
+    missing = [c for c in ("epoch", "train_loss", "eval_loss") if c not in curves.columns]
+    if missing:
+        raise ValueError(f"learning_curves: table lacks columns {missing} (pass TrainResult.learning_curves())")
+    fig, ax = plt.subplots(figsize=(5.0, 3.2))
+    ax.plot(curves["epoch"], curves["train_loss"], marker="o", label="train loss")
+    ax.plot(curves["epoch"], curves["eval_loss"], marker="s", label="validation loss")
+    if curves["eval_loss"].notna().any():
+        best = curves.loc[curves["eval_loss"].idxmin()]
+        ax.axvline(best["epoch"], color="grey", linestyle=":", linewidth=1, label=f"best epoch ({best['epoch']:g})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (per completion token)")
+    handles, labels = ax.get_legend_handles_labels()
+    if "eval_accuracy" in curves.columns and curves["eval_accuracy"].notna().any():
+        acc = ax.twinx()
+        acc.plot(curves["epoch"], 100 * curves["eval_accuracy"], color="tab:green", marker="^", label="validation accuracy")
+        acc.set_ylabel("validation accuracy (%)")
+        acc.set_ylim(0, 100)
+        more_handles, more_labels = acc.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    ax.legend(handles, labels, fontsize="small", frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def sample_lengths(lengths, limit: int | None = None, unit: str = "tokens", title: str | None = None):
+    """Histogram of sample lengths (``fcot.curate.sample_lengths``), with the length limit marked."""
+    import matplotlib.pyplot as plt
+
+    lengths = list(lengths)
+    fig, ax = plt.subplots(figsize=(5.0, 3.0))
+    if lengths:
+        ax.hist(lengths, bins=min(40, max(5, len(set(lengths)))), color="tab:blue", alpha=0.8)
+    if limit:
+        ax.axvline(limit, color="tab:red", linestyle="--", linewidth=1, label=f"limit ({limit})")
+        ax.legend(fontsize="small", frameon=False)
+    ax.set_xlabel(f"sample length ({unit})")
+    ax.set_ylabel("samples")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
