@@ -274,3 +274,35 @@ def test_rationale_length_figure_splits_correct_and_filtered_completions():
     assert labels == ["correct (2)", "filtered out (1)"]
     with pytest.raises(ValueError, match="no completions"):
         rationale_lengths([])
+
+
+def test_choose_backend_takes_only_the_settings_each_kind_needs():
+    openai = __import__("fcot.teachers", fromlist=["choose_backend"]).choose_backend(
+        "openai", task="toy", model="m", base_url="http://127.0.0.1:9/v1", style="chat", concurrency=3, simulated_accuracy=0.5
+    )
+    assert (openai.name, openai.style, openai.concurrency, openai.base_url) == ("openai", "chat", 3, "http://127.0.0.1:9/v1")
+
+
+@pytest.mark.parametrize("kind, message", [("openai", "needs model="), ("hf", "needs model="), ("gpt", "accepted")])
+def test_choose_backend_names_what_is_missing(kind, message):
+    from fcot.teachers import choose_backend
+
+    with pytest.raises(ValueError, match=message):
+        choose_backend(kind, task="toy")
+
+
+def test_record_generation_writes_the_summary_and_figure_as_a_run(tmp_path):
+    from fcot.plots import rationale_lengths
+    from fcot.teachers import default_run_name, record_generation, sample_table
+
+    completions = generate(examples(3), ScriptedBackend())
+    table = sample_table(completions, n=1)
+    assert list(table["kept"]) == [True, False]
+    name = default_run_name("toy", "scripted", 1)
+    assert name == "toy-scripted-d1"
+    run = record_generation(completions, {"task": "toy"}, name=name, ledger=Ledger(),
+                            figure=rationale_lengths(completions))
+    assert str(run.path).startswith(str(tmp_path / "results"))
+    metrics = run.metrics()
+    assert metrics["teacher_accuracy"] == pytest.approx(2 / 3) and metrics["ledger_calls"] == 0
+    assert (run.path / "figures" / "rationale_lengths.png").is_file()

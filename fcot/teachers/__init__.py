@@ -505,3 +505,94 @@ def summarize(
         "cost_usd": cost,
         "sources": sorted({c.source for c in completions}),
     }
+
+
+# -- notebook helpers -----------------------------------------------------------------------------
+def default_run_name(task: str, backend: str, degree: int) -> str:
+    """``<task>-<backend>-d<degree>``: the teacher run name notebooks use when none is given."""
+    return f"{task}-{backend}-d{degree}"
+
+
+def choose_backend(
+    kind: str,
+    *,
+    task: str,
+    model: str = "",
+    base_url: str = "",
+    api_key_env: str = "OPENAI_API_KEY",
+    style: str = "completions",
+    concurrency: int = 8,
+    simulated_accuracy: float | None = None,
+    batch_size: int = 8,
+    seed: int = 0,
+) -> Backend:
+    """A backend from one flat set of notebook parameters; each kind takes the ones it needs.
+
+    ``openai``: model (required), base_url (default api.openai.com), api_key_env, style,
+    concurrency. ``hf``: model (hub id or local path, required), batch_size. ``replay``: task
+    (greedy recordings of text-davinci-002). ``simulated``: task, simulated_accuracy, seed.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown teacher backend kind {kind!r}; accepted: {KINDS}")
+    if kind in ("openai", "hf") and not model:
+        raise ValueError(f"backend {kind!r} needs model= (an endpoint's model name, or a hub id / local path)")
+    if kind == "openai":
+        settings = dict(model=model, style=style, api_key_env=api_key_env or None, concurrency=concurrency)
+        if base_url:
+            settings["base_url"] = base_url
+        return make_backend("openai", **settings)
+    if kind == "hf":
+        return make_backend("hf", model=model, batch_size=batch_size)
+    if kind == "replay":
+        return make_backend("replay", task=task)
+    settings = {"task": task, "seed": seed}
+    if simulated_accuracy is not None:
+        settings["accuracy"] = simulated_accuracy
+    return make_backend("simulated", **settings)
+
+
+def sample_table(completions: Sequence[Completion], n: int = 3, width: int = 160):
+    """A few kept (correct) and filtered-out (wrong) completions side by side (a DataFrame)."""
+    import pandas as pd
+
+    rows = []
+    for kept in (True, False):
+        for c in [c for c in completions if c.correct == kept][:n]:
+            rows.append(
+                {
+                    "kept": kept,
+                    "example_id": c.example_id,
+                    "sample": c.sample_index,
+                    "question": c.question[:width],
+                    "rationale": c.rationale.strip()[:width],
+                    "answer_completion": c.answer_completion.strip()[:60],
+                    "prediction": c.prediction,
+                    "gold": c.gold,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def record_generation(
+    completions: Sequence[Completion],
+    config: Mapping,
+    *,
+    name: str,
+    seed: int = 0,
+    ledger: Ledger | None = None,
+    figure=None,
+):
+    """Write the run's summary (and ledger totals, figure) through ``fcot.runs`` under
+    ``results_dir()/runs/teacher/<name>-<hash>``; the completions themselves stay in
+    :func:`completions_path` (large, outside git). Returns the finished Run."""
+    from fcot.runs import Run
+
+    metrics = {k: v for k, v in summarize(completions).items() if k != "sources"}
+    metrics["completions_path"] = str(completions_path(name))
+    if ledger is not None:
+        metrics.update({f"ledger_{k}": v for k, v in ledger.totals().items()})
+    with Run.open("teacher", dict(config), name=name, seed=seed) as run:
+        run.save_metrics(metrics)
+        if figure is not None:
+            run.save_figure(figure, "rationale_lengths")
+    return run

@@ -4,7 +4,7 @@ Every call a backend actually makes (cache hits are free and not entered) is one
 :class:`LedgerEntry`: backend, model, stage, prompt/completion tokens and the estimated cost
 from a **price table** (USD per 1M tokens, per model: ``{"model": (input, output)}``). A model
 missing from the table gets cost ``None`` and one warning -- never a guessed price. Local
-backends (``hf``, ``simulated``) cost nothing.
+backends (``hf``, ``simulated``) and ``replay`` cost nothing.
 
 The **budget cap** is checked *before* each call: the driver asks :meth:`Ledger.reserve` for the
 call's worst-case cost (every prompt byte a token -- a byte-level BPE never makes more tokens than
@@ -38,8 +38,8 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o": (2.5, 10.0),
 }
 
-#: Backend kinds that run locally and cost nothing.
-FREE_BACKENDS = frozenset({"hf", "simulated", "echo"})
+#: Backend kinds whose calls cost nothing: local models, and replays of recorded runs.
+FREE_BACKENDS = frozenset({"hf", "simulated", "replay", "echo"})
 
 _WARN_LOCK = threading.Lock()
 
