@@ -437,10 +437,12 @@ def curate_splits(
     max_rationale_tokens: int | None = None,
     max_sample_tokens: int | None = None,
     teacher_settings: dict | None = None,
+    completions: Sequence[Completion] | None = None,
 ) -> CuratedSplits:
     """Train examples of ``task`` -> validation split -> teacher completions -> curated samples.
 
     ``n_train`` > 0 keeps the first ``n_train`` train questions (0 = all; synthetic tasks need it).
+    ``completions`` reuses teacher completions already generated (else the teacher is asked).
     Vanilla needs no teacher. The validation samples are curated the same way as train (they
     select the best epoch by validation loss; accuracy selection reads their gold answers).
     """
@@ -449,8 +451,8 @@ def curate_splits(
     fmt = format_for(method, kind)
     examples = task_examples(task, "train", n_train, difficulty=difficulty, seed=seed)
     train, val = tasks.split_validation(examples, fraction=val_fraction, seed=seed)
-    completions: list[Completion] = []
-    if method != "vanilla":
+    completions = list(completions or [])
+    if method != "vanilla" and not completions:
         completions = teacher_completions(teacher, task, examples, degree=degree, seed=seed, **(teacher_settings or {}))
     limits = dict(tokenizer=tokenizer, max_rationale_tokens=max_rationale_tokens, max_sample_tokens=max_sample_tokens)
     return CuratedSplits(
@@ -468,3 +470,36 @@ def samples_frame(samples: Sequence[Sample], n: int | None = 5):
 
     rows = [dataclasses.asdict(s) for s in (samples if n is None else samples[:n])]
     return pd.DataFrame(rows, columns=["example_id", "sample_index", "prompt", "completion", "format"])
+
+
+def task_texts(examples: Iterable[Example], completions: Iterable[Completion] = ()) -> list[str]:
+    """Questions and rationales: the text a tiny student's tokenizer is trained on before curation."""
+    texts = [e.question for e in examples]
+    texts += [c.rationale for c in completions]
+    return texts
+
+
+def save_splits(run, splits: CuratedSplits, tokenizer=None) -> dict[str, Path]:
+    """Write a curation to ``run`` (``fcot.runs.Run``): ``samples_train.jsonl``, ``samples_val.jsonl``,
+    the counts table (``tables/curation``), and metrics (samples, share filtered, length stats)."""
+    import numpy as np
+
+    written = {
+        "samples_train": run.save_predictions(splits.train.samples, name="samples_train"),
+        "samples_val": run.save_predictions(splits.val.samples, name="samples_val"),
+    }
+    written["table"], _ = run.save_table(splits.report_table(), "curation")
+    lengths = sample_lengths(splits.train.samples, tokenizer)
+    report = splits.train.report
+    run.save_metrics({
+        "samples_train": report.samples_kept,
+        "samples_val": splits.val.report.samples_kept,
+        "examples_with_correct_train": report.examples_with_correct,
+        "share_filtered_train": report.share_filtered,
+        "rationales_truncated_train": report.rationales_truncated,
+        "samples_dropped_too_long_train": report.samples_dropped_too_long,
+        "length_unit": "tokens" if tokenizer is not None else "characters",
+        "length_median": float(np.median(lengths)) if lengths else None,
+        "length_max": int(max(lengths)) if lengths else None,
+    })
+    return written

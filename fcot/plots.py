@@ -83,6 +83,9 @@ def learning_curves(curves, title: str | None = None):
     if curves["eval_loss"].notna().any():
         best = curves.loc[curves["eval_loss"].idxmin()]
         ax.axvline(best["epoch"], color="grey", linestyle=":", linewidth=1, label=f"best epoch ({best['epoch']:g})")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (per completion token)")
     handles, labels = ax.get_legend_handles_labels()

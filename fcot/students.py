@@ -193,7 +193,17 @@ def quiet_transformers():
 
 
 def student_kind(model_or_config) -> StudentKind:
-    """``"encoder_decoder"`` for T5-like models (``config.is_encoder_decoder``), else ``"decoder"``."""
+    """``"encoder_decoder"`` for T5-like models (``config.is_encoder_decoder``), else ``"decoder"``.
+
+    Accepts a model, a config, or a student name (tiny alias, local path or hub id: only its config is read).
+    """
+    if isinstance(model_or_config, (str, os.PathLike)):
+        name = str(model_or_config)
+        if is_tiny_alias(name):
+            return TINY_STUDENTS[TINY_ALIASES.get(name, name)].kind
+        from transformers import AutoConfig
+
+        model_or_config = AutoConfig.from_pretrained(name)
     config = getattr(model_or_config, "config", model_or_config)
     return "encoder_decoder" if getattr(config, "is_encoder_decoder", False) else "decoder"
 
@@ -248,6 +258,21 @@ def load_student(name_or_path: str | os.PathLike, texts: Iterable[str] | None = 
             model.config.pad_token_id = tokenizer.pad_token_id
     _sync_generation_config(model, tokenizer)
     return model, tokenizer
+
+
+def load_tokenizer(name_or_path: str | os.PathLike, texts: Iterable[str] | None = None, vocab_size: int = 512):
+    """The tokenizer of a student without building the model (tiny aliases train one on ``texts``)."""
+    name = str(name_or_path)
+    if is_tiny_alias(name):
+        if texts is None:
+            raise ValueError(f"load_tokenizer({name!r}): tiny students train their tokenizer on the task text; pass texts=")
+        return train_tokenizer(texts, vocab_size=vocab_size)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(name)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
 
 
 def save_student(model, tokenizer, path: str | os.PathLike) -> Path:
@@ -821,6 +846,36 @@ def train_student(
         tmp.write_text(json.dumps({"key": key, "result": dataclasses.asdict(result)}, indent=1, default=str))
         os.replace(tmp, result_file)
     return result
+
+
+def record_training(run, result: TrainResult, figure=None) -> dict:
+    """Write a training result to ``run`` (``fcot.runs.Run``): metrics (best epoch and metric,
+    tokens/s, runtime, parameters, where the selected student is), the per-epoch learning curves
+    table, the log history, the figure (``learning_curves.png``); then mark the run finished."""
+    metrics = {
+        "select_by": result.select_by,
+        "best_metric": result.best_metric,
+        "best_epoch": result.best_epoch,
+        "epochs_run": result.epochs_run,
+        "train_runtime_s": result.train_runtime_s,
+        "tokens_per_second": result.tokens_per_second,
+        "train_samples": result.train_samples,
+        "val_samples": result.val_samples,
+        "parameters": result.parameters,
+        "trainable_parameters": result.trainable_parameters,
+        "truncated_samples": result.truncated_samples,
+        "world_size": result.world_size,
+        "best_model_dir": result.best_model_dir,
+        "skipped_training": result.skipped,
+    }
+    run.save_metrics(metrics)
+    run.save_table(result.learning_curves(), "learning_curves")
+    run.save_json(result.log_history, "log_history")
+    if figure is not None:
+        run.save_figure(figure, "learning_curves")
+    if run.status != "finished":
+        run.finish()
+    return metrics
 
 
 # ----------------------------------------------------------------------------------------------
