@@ -303,6 +303,6 @@ def test_record_generation_writes_the_summary_and_figure_as_a_run(tmp_path):
     run = record_generation(completions, {"task": "toy"}, name=name, ledger=Ledger(),
                             figure=rationale_lengths(completions))
     assert str(run.path).startswith(str(tmp_path / "results"))
-    metrics = run.metrics()
+    metrics = run.metrics
     assert metrics["teacher_accuracy"] == pytest.approx(2 / 3) and metrics["ledger_calls"] == 0
     assert (run.path / "figures" / "rationale_lengths.png").is_file()
