@@ -25,6 +25,8 @@ from fcot.teachers import (
 )
 from fcot.teachers.base import Backend, GenerationResult
 
+pytestmark = pytest.mark.filterwarnings("ignore:no price for model")
+
 GOLD = {"What is 2 plus 3?": "5", "What is 4 plus 4?": "8", "What is 1 plus 1?": "2"}
 
 

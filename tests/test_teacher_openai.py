@@ -253,3 +253,13 @@ def test_a_run_killed_with_sigkill_resumes_losing_no_call_and_repeating_none(ser
     assert _lines(cache) == unique_calls
     completions = read_records(Completion, tmp_path / "runs" / "teacher" / "killed" / "completions.jsonl")
     assert len(completions) == 40 and all(c.correct for c in completions)
+
+
+def test_the_server_can_be_backed_by_a_teacher_backend():
+    from fcot.teachers.replay import ReplayBackend
+
+    recorded = Completion("toy", "t0", 0, "What is 1 plus 1?", " One and one make two.", " 2.", "2", "2", True)
+    with FakeOpenAIServer(backend=ReplayBackend(completions=[recorded])) as backed:
+        [completion] = generate([Example("toy", "t0", "What is 1 plus 1?", "2", "number")], backend_for(backed))
+    assert completion.rationale == " One and one make two." and completion.answer_completion == " 2."
+    assert completion.correct and completion.source == "openai:fake-teacher"
