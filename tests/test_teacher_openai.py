@@ -19,6 +19,8 @@ from fcot.teachers.base import GenerationRequest
 from fcot.teachers.openai_backend import AuthError, BadRequestError, EndpointError, OpenAIBackend
 from fcot.testing import FakeOpenAIServer, Faults
 
+pytestmark = pytest.mark.filterwarnings("ignore:no price for model")
+
 REPO = Path(__file__).resolve().parent.parent
 CANARY = "sk-canary-7f3a9c1e5b2d4680aa11"
 
