@@ -188,6 +188,8 @@ def format_sample(question: str, answer: str, fmt: str, rationale: str | None = 
         return [(f"{question}{suffix}", f"{lead}{rationale}{ANSWER_DELIMITER}{answer}")]
     if base == "vanilla":
         return [(f"{question}{suffix}", f"{lead}{answer}")]
+    # REPRODUCTION NOTE: not in the paper; a distilling-step-by-step style arm (Hsieh et al. 2023)
+    # with the task prefixes "[label] " / "[rationale] " in fcot's own prompt format.
     return [
         (f"{LABEL_PREFIX}{question}{suffix}", f"{lead}{answer}"),
         (f"{RATIONALE_PREFIX}{question}{suffix}", f"{lead}{rationale}"),
@@ -276,10 +278,16 @@ def curate(
         else:
             sources = []
             for completion in sorted(grouped.get(example.id, []), key=lambda c: c.sample_index):
+                # REPRODUCTION NOTE: the official code re-scores each completion with its Evaluator when
+                # selecting samples; fcot trusts Completion.correct, set by the teacher driver with
+                # fcot.answers (the same parsing rules) when the completion was generated or replayed.
                 if mode == "correct_only" and not completion.correct:
                     filtered += 1
                     continue
                 rationale = completion.rationale
+                # REPRODUCTION NOTE: the paper has no rationale limit (only 512-token truncation at
+                # tokenisation); max_rationale_tokens (keep the first N tokens) and max_sample_tokens
+                # (drop the sample) are fcot options, off unless set, and their counts are reported.
                 if max_rationale_tokens is not None:
                     rationale, was_cut = _truncate_rationale(tokenizer, rationale, max_rationale_tokens)
                     truncated += was_cut

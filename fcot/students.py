@@ -130,6 +130,8 @@ def build_tiny_student(
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     spec = TINY_STUDENTS[name]
+    # REPRODUCTION NOTE: the paper fine-tunes pretrained GPT-2 / T5 / Flan-T5 students; tiny
+    # randomly initialised students with a task-trained tokenizer are fcot's offline stand-in.
     tokenizer = train_tokenizer(texts, vocab_size=vocab_size)
     vocab = len(tokenizer)
     set_seed(seed)
@@ -350,6 +352,10 @@ def encode_sample(tokenizer, prompt: str, completion: str, kind: StudentKind, ma
     """
     if tokenizer.eos_token_id is None:
         raise ValueError("the student's tokenizer has no eos_token; set one so the student can learn to stop")
+    # REPRODUCTION NOTE: the official code (src/custom/data_module.py) appends EOS only when
+    # append_eos=True, left-pads training batches and truncates prompt and label to 512 tokens
+    # each; fcot always appends EOS, right-pads (position ids stay 0..n-1) and cuts the whole
+    # decoder sequence at max_length (curation can drop over-long samples beforehand instead).
     prompt_ids = encode_prompt(tokenizer, prompt, kind)
     completion_ids = list(tokenizer(completion, add_special_tokens=False)["input_ids"]) + [tokenizer.eos_token_id]
     truncated = False
@@ -744,6 +750,9 @@ def train_student(
     steps_per_epoch = math.ceil(len(train_rows) / (config.batch_size * config.grad_accum))
     total_steps = config.max_steps if config.max_steps > 0 else steps_per_epoch * config.epochs
     accuracy = config.select_by == "eval_accuracy"
+    # REPRODUCTION NOTE: the official code evaluates every epoch on the test split and the paper
+    # reports those numbers; fcot selects the best epoch on a validation split carved out of train
+    # (by loss, or by accuracy on request) and leaves test to fcot.evaluate, once, afterwards.
     args = TrainingArguments(
         output_dir=str(run_dir / "checkpoints"),
         per_device_train_batch_size=config.batch_size,
