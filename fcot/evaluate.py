@@ -644,10 +644,10 @@ class StudentHandle:
     fine_tuned: bool = True
 
 
-def find_trained_students(task: str | None = None, root=None) -> list:
+def find_trained_students(task: str | None = None, fmt: str | None = None, root=None) -> list:
     """Directories of trained students (``train_result.json`` written by ``fcot.students.train_student``)
-    under ``fcot.paths.runs_dir()`` (or ``root``), newest first; with ``task``, only those whose
-    path names the task."""
+    under ``fcot.paths.runs_dir()`` (or ``root``), newest first; with ``task`` (and ``fmt``), only
+    those whose path names the task (``{task}-{fmt}``, as notebook 20 names its runs)."""
     import json
     from pathlib import Path
 
@@ -658,7 +658,8 @@ def find_trained_students(task: str | None = None, root=None) -> list:
         return []
     found = []
     for file in base.rglob("train_result.json"):
-        if task is not None and task not in str(file.parent.relative_to(base)):
+        where = str(file.parent.relative_to(base))
+        if task is not None and (f"{task}-{fmt}" if fmt else task) not in where:
             continue
         try:
             best = Path(json.loads(file.read_text(encoding="utf-8"))["result"]["best_model_dir"])
@@ -686,7 +687,7 @@ def student_for_evaluation(
     * a directory: a saved student (``fcot.students.save_student``, e.g. a run's ``best/``), or a
       training run directory holding ``train_result.json`` (its selected model is loaded);
     * ``"auto"``: the newest trained student under ``fcot.paths.runs_dir()`` whose path names
-      ``task`` (what notebook 20 writes); when there is none, a tiny ``alias`` student is
+      ``{task}-{fmt}`` (notebook 20's run name); when there is none, a tiny ``alias`` student is
       fine-tuned now, in seconds: Fine-tune-CoT on the first ``n_train`` official train questions
       with the recorded text-davinci-002 rationales (correct ones only), ``epochs`` epochs of the
       ``smoke`` training profile, the best epoch chosen on a validation split of train;
@@ -706,7 +707,7 @@ def student_for_evaluation(
         model, tokenizer = students.load_trained(path)
         return StudentHandle(model, tokenizer, str(path))
     if student == "auto":
-        found = find_trained_students(task)
+        found = find_trained_students(task, fmt)
         if found:
             model, tokenizer = students.load_trained(found[0])
             return StudentHandle(model, tokenizer, str(found[0]))

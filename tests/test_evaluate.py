@@ -391,9 +391,11 @@ def test_student_for_evaluation_auto_finds_the_newest_trained_student_of_the_tas
 
     monkeypatch.setenv("FCOT_RUNS_DIR", str(tmp_path))
     model, tok = gpt2
-    best = save_student(model, tok, tmp_path / "student" / "coin_flip-abc" / "best")
+    best = save_student(model, tok, tmp_path / "student" / "coin_flip-ft_cot-abc" / "train" / "best")
     (best.parent / "train_result.json").write_text(json.dumps({"result": {"best_model_dir": str(best)}}))
     assert evaluate.find_trained_students("coin_flip") == [best]
+    assert evaluate.find_trained_students("coin_flip", "ft_cot") == [best]
+    assert evaluate.find_trained_students("coin_flip", "vanilla") == []
     assert evaluate.find_trained_students("gsm8k") == []
     assert evaluate.student_for_evaluation("auto", "coin_flip").source == str(best)
 
