@@ -265,3 +265,20 @@ def test_the_server_can_be_backed_by_a_teacher_backend():
         [completion] = generate([Example("toy", "t0", "What is 1 plus 1?", "2", "number")], backend_for(backed))
     assert completion.rationale == " One and one make two." and completion.answer_completion == " 2."
     assert completion.correct and completion.source == "openai:fake-teacher"
+
+
+def test_the_openai_backend_through_a_server_backed_by_the_simulated_teacher_gives_its_answers():
+    from fcot.teachers import make_backend, summarize
+
+    examples = [
+        Example("coin_flip", f"c{i}", f"A coin is heads up. {a} flips the coin. {b} does not flip the coin. "
+                "Is the coin still heads up? Note that \"flip\" here means \"reverse\".", "no", "yes_no")
+        for i, (a, b) in enumerate([("Ann", "Bob"), ("Cid", "Dee"), ("Eve", "Fay")])
+    ]
+    simulated = make_backend("simulated", accuracy=1.0, seed=0)
+    direct = generate(examples, simulated, degree=2)
+    with FakeOpenAIServer(backend=simulated) as backed:
+        served = generate(examples, backend_for(backed), degree=2)
+    assert [c.rationale for c in served] == [c.rationale for c in direct]
+    assert summarize(served)["teacher_accuracy"] == 1.0
+    assert summarize(served)["distinct_per_question_mean"] == 2
