@@ -73,3 +73,18 @@ def test_replay_matches_questions_ignoring_whitespace_and_case(multiarith):
 def test_replay_rejects_a_bad_on_missing_value():
     with pytest.raises(ValueError, match=r"on_missing must be one of \('error', 'skip'\)"):
         ReplayBackend(completions=(), on_missing="ignore")
+
+
+def test_a_recorded_rationale_that_writes_a_next_question_still_gets_its_answer():
+    from fcot.records import Completion, Example
+
+    rambling = " 2 + 2 = 4.\n\nQ: What is 3 plus 3?\nA: 6."
+    recorded = Completion("toy", "r0", 0, "What is 2 plus 2?", rambling, " 4.", "4", "4", True)
+    [completion] = generate([Example("toy", "r0", "What is 2 plus 2?", "4", "number")], ReplayBackend(completions=[recorded]))
+    assert completion.rationale == rambling and completion.answer_completion == " 4." and completion.correct
+
+
+def test_replay_covers_every_multiarith_train_question(mirror):
+    examples = load_split("multiarith", mirror=mirror).train
+    completions = generate(examples, ReplayBackend(task="multiarith"))
+    assert len(completions) == len(examples)

@@ -3,8 +3,8 @@
 Kojima et al. published the logs of their greedy text-davinci-002 runs (``fcot.recorded`` reads
 them). This backend answers a stage-1 prompt with the recorded rationale and a stage-2 prompt
 (one ending in ``Therefore, the answer is``) with the recorded answer completion; prompts are
-matched to recordings by their question text (``fcot.prompts.question_from_prompt``; whitespace
-and case are normalised). It is greedy only: a request with temperature > 0 is an error, and the
+matched to recordings by their question text (:func:`zero_shot_question`; whitespace and case
+are normalised). It is greedy only: a request with temperature > 0 is an error, and the
 driver refuses ``degree > 1`` with this backend.
 
 Questions without a recording: :meth:`ReplayBackend.filter_examples` (which the generation
@@ -38,6 +38,20 @@ class MissingRecordingError(LookupError):
 def normalize_question(text: str) -> str:
     """Whitespace collapsed, case folded: how replay matches questions to recordings."""
     return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def zero_shot_question(prompt: str) -> str | None:
+    """The question of a Zero-shot-CoT stage-1 or stage-2 prompt: between the first ``Q: `` and ``\nA:``.
+
+    Not :func:`fcot.prompts.question_from_prompt` (the *last* ``Q:`` block): a recorded rationale
+    can itself go on to write ``Q: ...`` (text-davinci-002 sometimes invents a next question), and
+    a stage-2 prompt contains the rationale.
+    """
+    start = prompt.find("Q: ")
+    if start == -1:
+        return question_from_prompt(prompt)
+    end = prompt.find("\nA:", start)
+    return prompt[start + 3 : end] if end != -1 else None
 
 
 class ReplayBackend:
@@ -106,7 +120,7 @@ class ReplayBackend:
                 raise ValueError(
                     f"replay serves greedy recordings only (temperature 0), got temperature={request.temperature}"
                 )
-            question = question_from_prompt(request.prompt)
+            question = zero_shot_question(request.prompt)
             recorded = self._by_question.get(normalize_question(question)) if question is not None else None
             if recorded is None:
                 raise MissingRecordingError(
