@@ -308,3 +308,13 @@ def test_record_generation_writes_the_summary_and_figure_as_a_run(tmp_path):
     metrics = run.metrics
     assert metrics["teacher_accuracy"] == pytest.approx(2 / 3) and metrics["ledger_calls"] == 0
     assert (run.path / "figures" / "rationale_lengths.png").is_file()
+
+
+def test_few_shot_exemplars_exist_for_the_official_tasks_and_a_missing_one_lists_them(mirror):
+    from fcot.prompts import few_shot_cot_exemplars, split_few_shot_completion
+
+    assert few_shot_cot_exemplars("coin_flip").startswith("Q: A coin is heads up.")
+    assert few_shot_cot_exemplars("last_letters") == few_shot_cot_exemplars("last_letter_concatenation")
+    with pytest.raises(KeyError, match="no Few-shot-CoT exemplars for task 'tracking_shuffled_objects'"):
+        few_shot_cot_exemplars("tracking_shuffled_objects")
+    assert split_few_shot_completion(" So 5.") == (" So 5.", "")
