@@ -813,7 +813,8 @@ class SimulatedTeacher:
         mistake = draw >= self.config.accuracy
         body, answer = problem.render(problem.solve(detail if mistake else None), style, w)
         lead = "The answer is" if few_shot else _conclusion_leads(w)
-        return f" {body}\n{lead} {answer}.", {"kind": problem.kind, "style": style, "mistake": mistake}
+        opener = w("", "", "Let's see.\n", "Okay.\n", "We go through it carefully.\n")
+        return f" {opener}{body}\n{lead} {answer}.", {"kind": problem.kind, "style": style, "mistake": mistake}
 
     # -- stage 2 ----------------------------------------------------------------------------------
     def _answer(self, stage1: str, rationale: str) -> tuple[str, dict]:
