@@ -213,6 +213,9 @@ def _swap_words(n: int) -> list[str]:
     return ["First,"] + ["Then,"] * (n - 2) + ["Finally,"]
 
 
+# REPRODUCTION NOTE: synthetic shuffled-objects questions use BIG-bench's five scenarios word for
+# word but random people (fcot's name list, not Alice/Bob/Claire/...), fcot's own colors, books and
+# positions, any N from 2 to 12 (BIG-bench has 3, 5 and 7), and uniformly random swap pairs.
 def _shuffled_objects(rng: random.Random, n: int) -> tuple[str, str, tuple[str, ...]]:
     scenario = rng.choice([s for s in _SCENARIOS if s.capacity() >= n])
     people = rng.sample(_names(), n)
@@ -240,6 +243,8 @@ def _shuffled_objects(rng: random.Random, n: int) -> tuple[str, str, tuple[str, 
 
 
 # -- arithmetic ---------------------------------------------------------------------------------------
+# REPRODUCTION NOTE: synth_arithmetic is fcot's own family (no dataset of the paper has it): simpler
+# and more regular than MultiArith/GSM8K, one number per sentence, answers are positive integers.
 # Each frame: who or what holds the items, the opening sentence, the question, and the sentences of
 # each operation ({s} subject, {o} another person, {i} items, {k} the operand, {c} the container).
 _FRAMES = (
