@@ -462,7 +462,7 @@ class PlannedRun:
 
 
 def _grid_suffix(point: Mapping[str, Any]) -> str:
-    return "_".join(f"{k}-{re.sub(r'[^A-Za-z0-9.+-]', '-', str(v))}" for k, v in point.items())
+    return "_".join(f"{k}-{re.sub(r'[^A-Za-z0-9_.+-]', '-', str(v))}" for k, v in point.items())
 
 
 def _hash(notebook_path: Path, parameters: Mapping[str, Any]) -> str:
@@ -685,6 +685,21 @@ def _absolute_path_env():
                 os.environ[name] = value
 
 
+@contextlib.contextmanager
+def _quiet_papermill():
+    """Silence papermill's own parameter inspection warnings: its regex misreads ``=`` in help comments
+    ("Unable to parse line", "Passed unknown parameter") and :func:`plan` has validated the parameters."""
+    import logging
+
+    logger = logging.getLogger("papermill")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def execute_run(run: PlannedRun, options: RunOptions) -> float:
     """Execute one planned run with papermill; return wall seconds. Raises StepFailedError naming the output."""
     import nbformat
@@ -693,7 +708,7 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
     run.output_path.parent.mkdir(parents=True, exist_ok=True)
     run.output_path.unlink(missing_ok=True)
     start = time.perf_counter()
-    with _absolute_path_env():
+    with _absolute_path_env(), _quiet_papermill():
         try:
             papermill.execute_notebook(
                 str(run.notebook_path),
