@@ -196,8 +196,8 @@ def test_config_from_args_layers_profile_file_and_overrides(tmp_path):
 def trained(tmp_path_factory):
     """One tiny student trained for a few epochs (shared by the tests below)."""
     run_dir = tmp_path_factory.mktemp("train")
-    config = TrainConfig(**{**FAST, "epochs": 4, "student": "tiny-gpt2-s"})
-    train, val = toy_samples(160, 1), toy_samples(24, 2)
+    config = TrainConfig(**{**FAST, "epochs": 4})
+    train, val = toy_samples(128, 1), toy_samples(24, 2)
     return train_student(train, val, config, run_dir), train, val, config
 
 
@@ -219,7 +219,7 @@ def test_training_lowers_the_loss_and_records_per_epoch_curves(trained):
     assert list(curves["epoch"]) == [1.0, 2.0, 3.0, 4.0]
     assert curves["train_loss"].iloc[-1] < curves["train_loss"].iloc[0] / 2
     assert curves["eval_loss"].iloc[-1] < curves["eval_loss"].iloc[0]
-    assert result.tokens_per_second > 0 and result.train_samples == 160 and result.val_samples == 24
+    assert result.tokens_per_second > 0 and result.train_samples == 128 and result.val_samples == 24
     assert result.config == {**result.config, "epochs": 4}
 
 
