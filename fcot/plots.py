@@ -120,3 +120,35 @@ def sample_lengths(lengths, limit: int | None = None, unit: str = "tokens", titl
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def error_categories(counts, title: str | None = None):
+    """Share of completions per sample-study category (bars, percent), one bar group per source.
+
+    ``counts``: ``fcot.analysis.category_counts(...)`` (rows = categories, columns ``<source>`` and
+    ``<source> %``); the count is written on each bar.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    sources = [c for c in counts.columns if not str(c).endswith(" %")]
+    if not sources or any(f"{s} %" not in counts.columns for s in sources):
+        raise ValueError("error_categories: pass fcot.analysis.category_counts(...) (columns '<source>' and '<source> %')")
+    categories = list(counts.index)
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(categories) * max(1, len(sources)) / 1.5), 3.2))
+    width = 0.8 / len(sources)
+    x = np.arange(len(categories))
+    for i, source in enumerate(sources):
+        shares = counts[f"{source} %"].astype(float).to_numpy()
+        bars = ax.bar(x + (i - (len(sources) - 1) / 2) * width, shares, width, label=source)
+        for bar, count in zip(bars, counts[source].astype(int)):
+            ax.annotate(str(count), (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom",
+                        fontsize="x-small")
+    ax.set_xticks(x, [str(c).replace("_", " ") for c in categories], rotation=15)
+    ax.set_ylabel("share of completions (%)")
+    ax.set_ylim(0, 105)
+    ax.legend(fontsize="small", frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

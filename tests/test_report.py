@@ -1,0 +1,150 @@
+"""The report: main table (methods x tasks, intervals), published numbers, recorded teacher, writing."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from fcot import analysis, experiments, paths, plots, report
+from fcot.runs import Run
+
+
+def _fake_run(task, method, degree, seed, accuracy, *, n_train=200, teacher_test=0.7):
+    """A finished experiment run without training: config and metrics as run_experiment records them."""
+    config = experiments.ExperimentConfig(task=task, method=method, degree=degree, seed=seed, n_train=n_train)
+    with Run.open("experiment", config.canonical(), name=config.run_name, seed=seed) as run:
+        run.save_metrics({"accuracy": accuracy, "low": accuracy - 0.05, "high": accuracy + 0.05,
+                          "teacher_accuracy_test": teacher_test, "test_questions": 200})
+
+
+@pytest.fixture()
+def runs():
+    for seed in (0, 1, 2):
+        _fake_run("synth_coin_flip", "ft_cot", 1, seed, 0.60 + 0.01 * seed)
+        _fake_run("synth_coin_flip", "ft_cot", 4, seed, 0.70 + 0.01 * seed)
+        _fake_run("synth_coin_flip", "ft_cot", 2, seed, 0.65)
+        _fake_run("synth_coin_flip", "vanilla", 1, seed, 0.50 + 0.02 * seed)
+        _fake_run("synth_coin_flip", "multitask", 1, seed, 0.55)
+    _fake_run("synth_last_letter", "ft_cot", 1, 0, 0.30, teacher_test=0.4)
+    _fake_run("synth_coin_flip", "ft_cot", 1, 0, 0.95, n_train=800)  # another ablation's run: not in the main table
+    return report.experiment_runs()
+
+
+def test_base_runs_keeps_one_comparable_configuration_per_task(runs):
+    base = report.base_runs(runs)
+    assert len(runs) == 17 and len(base) == 16
+    assert set(base["n_train"]) == {200}
+
+
+@pytest.mark.parametrize("method, degree, key", [
+    ("ft_cot", 1, "ft_cot"), ("ft_cot", 8, "ft_cot_diverse"), ("ft_cot", None, "ft_cot"), ("vanilla", None, "vanilla"),
+    ("multitask", 1, "multitask"), ("other", 1, None),
+])
+def test_method_key_maps_arms_to_main_table_rows(method, degree, key):
+    assert report.method_key(method, degree) == key
+
+
+def test_main_table_has_every_method_row_with_mean_and_interval_across_seeds(runs):
+    table = report.main_table(report.base_runs(runs))
+    assert list(table.columns) == report.MAIN_COLUMNS
+    coin = table[table["task"] == "synth_coin_flip"].set_index("method")
+    assert list(coin.index) == list(report.METHOD_ROWS)  # the paper's order, multitask last
+    assert coin.loc["ft_cot", "mean"] == pytest.approx(0.61) and coin.loc["ft_cot", "runs"] == 3
+    assert coin.loc["ft_cot", "interval"] == "t over 3 runs"
+    assert coin.loc["ft_cot", "low"] < 0.61 < coin.loc["ft_cot", "high"]
+    assert coin.loc["ft_cot_diverse", "mean"] == pytest.approx(0.71) and coin.loc["ft_cot_diverse", "detail"] == "D=4"
+    assert coin.loc["random", "mean"] == 0.5 and math.isnan(coin.loc["random", "low"])
+    assert coin.loc["teacher", "mean"] == pytest.approx(0.7) and coin.loc["teacher", "detail"] == "simulated"
+    letters = table[table["task"] == "synth_last_letter"].set_index("method")
+    assert letters.loc["ft_cot", "interval"] == "wilson (1 run)" and letters.loc["ft_cot", "low"] == pytest.approx(0.25)
+    assert letters.loc["random", "mean"] == 0.0
+
+
+def test_wide_table_puts_methods_in_rows_tasks_in_columns_and_paper_columns_alongside(runs, tmp_path):
+    table = report.main_table(report.base_runs(runs))
+    wide = report.wide_table(table)
+    assert list(wide.index) == list(report.METHOD_ROWS.values())
+    assert list(wide.columns) == ["synth_coin_flip", "synth_last_letter"]
+    assert wide.loc["Fine-tune-CoT", "synth_coin_flip"].startswith("61.0 [")
+    assert wide.loc["Random", "synth_coin_flip"] == "50.0"
+    assert wide.loc["Vanilla fine-tuning", "synth_last_letter"] == ""
+    file = tmp_path / "paper.csv"
+    file.write_text("# source: a test file, not the paper\nmethod,task,accuracy,student\n"
+                    "ft_cot,synth_coin_flip,12.5,x\nteacher,coin_flip,99\n", encoding="utf-8")
+    published = report.load_published(file)
+    paper = report.wide_table(table, published)
+    assert list(paper.columns) == ["synth_coin_flip", "synth_coin_flip (paper)", "synth_last_letter",
+                                   "synth_last_letter (paper)", "coin_flip", "coin_flip (paper)"]
+    assert paper.loc["Fine-tune-CoT", "synth_coin_flip (paper)"] == "12.5"
+    assert paper.loc["Teacher (Zero-shot-CoT)", "coin_flip (paper)"] == "99.0"
+
+
+@pytest.mark.parametrize("content, error", [
+    ("method,task\nft_cot,x\n", r"paper.csv:1: header lacks \['accuracy'\]"),
+    ("method,task,accuracy\nbest,x,1\n", r"paper.csv:2: method 'best'; accepted: random, teacher"),
+    ("# c\nmethod,task,accuracy\nft_cot,x,high\n", r"paper.csv:3: accuracy 'high' is not a number"),
+    ("method,task,accuracy\nft_cot,x,120\n", r"not a percentage"),
+    ("method,task,accuracy\nft_cot,,1\n", r"task is empty"),
+    ("# only a comment\n", r"no header line"),
+])
+def test_load_published_names_file_line_and_what_is_accepted(tmp_path, content, error):
+    file = tmp_path / "paper.csv"
+    file.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=error):
+        report.load_published(file)
+
+
+def test_load_published_without_a_file_leaves_the_paper_columns_empty(tmp_path):
+    assert report.load_published("") is None
+    with pytest.raises(FileNotFoundError, match="published-numbers CSV"):
+        report.load_published(tmp_path / "missing.csv")
+
+
+def test_recorded_teacher_scores_the_logs_on_the_official_test_split(mirror):
+    teacher = report.recorded_teacher(["coin_flip", "aqua"])
+    assert list(teacher["task"]) == ["coin_flip", "aqua"]
+    row = teacher.set_index("task").loc["coin_flip"]
+    assert row["n"] == row["test_questions"] > 0
+    assert 0.5 < row["accuracy"] <= 1 and row["low"] < row["accuracy"] < row["high"]
+    assert "coin_flip_zero_shot_cot.log" in row["source"]
+    assert teacher.set_index("task").loc["aqua", "n"] == 254
+
+
+def test_main_table_takes_the_recorded_teacher_for_the_tasks_it_covers(runs):
+    recorded = pd.DataFrame([{"task": "synth_coin_flip", "n": 10, "test_questions": 10, "accuracy": 0.9, "low": 0.6,
+                              "high": 0.98, "source": "x"}])
+    table = report.main_table(report.base_runs(runs), teacher=recorded, random=False)
+    teacher = table[table["method"] == "teacher"].set_index("task")
+    assert teacher.loc["synth_coin_flip", "mean"] == 0.9 and teacher.loc["synth_coin_flip", "interval"] == "wilson (n=10)"
+    assert teacher.loc["synth_last_letter", "mean"] == pytest.approx(0.4)
+    assert "random" not in set(table["method"])
+
+
+def test_no_runs_degrade_to_an_empty_table_and_a_clear_message():
+    runs = report.experiment_runs()
+    assert runs.empty
+    assert report.main_table(report.base_runs(runs)).empty
+    assert "no experiment runs found under" in report.no_runs_message()
+    status = report.ablation_status(report.ablation_summaries("nostudy"))
+    assert set(status["status"]) == {"missing"} and "methods" not in set(status["ablation"])
+
+
+def test_write_tables_writes_through_one_report_run_and_publishes_stable_copies(runs):
+    table = report.main_table(report.base_runs(runs))
+    figure = report.main_figure(table, title="main")
+    student = pd.DataFrame({"category": ["correct", "wrong_step"]})
+    counts_figure = plots.error_categories(analysis.category_counts({"student": student}))
+    written = report.write_tables("unit", main=table, wide=report.wide_table(table),
+                                  ablations={"degree": pd.DataFrame({"degree": [1, 4], "mean": [0.6, 0.7]}),
+                                             "data_size": "not recorded"},
+                                  figures={"main_table": figure, "errors": counts_figure})
+    root = paths.results_dir() / "unit"
+    assert {"main_table.csv", "main_table.md", "main_table_wide.csv", "ablation_degree.md", "main_table.png",
+            "errors.png"} <= set(written)
+    assert all(path.is_file() and path.parent.parent == root for path in written.values())
+    assert "ablation_data_size.csv" not in written
+    assert pd.read_csv(root / "tables" / "main_table.csv")["method"].iloc[0] == "random"
+    reports = list((paths.results_dir() / "runs" / "report").glob("unit-*/manifest.json"))
+    assert len(reports) == 1 and '"finished"' in reports[0].read_text()
