@@ -122,6 +122,89 @@ def sample_lengths(lengths, limit: int | None = None, unit: str = "tokens", titl
     return fig
 
 
+_REFERENCE_LABELS = {
+    "teacher_accuracy_test": "teacher (test, greedy)",
+    "teacher_accuracy_train": "teacher (train)",
+}
+
+
+def ablation(summary, x: str, group: str | None = None, references=(), log_x: bool = False, title: str | None = None,
+             ylabel: str = "student accuracy (%)"):
+    """Mean accuracy over seeds (percent) against ``x``, with its interval, one series per ``group``.
+
+    ``summary``: ``fcot.experiments.summarize(...)`` (columns ``mean``, ``low``, ``high`` and ``x``).
+    A numeric ``x`` (degree, training questions, parameters, teacher accuracy) gives lines with
+    error bars (log scale with ``log_x``); otherwise (method arms, filter modes, or values with a
+    blank such as "no cap") bars. ``references`` are summary columns of accuracies drawn dashed
+    next to the student's, e.g. ``teacher_accuracy_test``. An empty summary gives an empty figure
+    that says so.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    fig, ax = plt.subplots(figsize=(5.6, 3.4))
+    if summary is None or len(summary) == 0:
+        ax.text(0.5, 0.5, "no finished runs yet", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        if title:
+            ax.set_title(title)
+        return fig
+    missing = [c for c in ("mean", "low", "high", x) if c not in summary.columns]
+    if missing:
+        raise ValueError(f"ablation: summary lacks columns {missing} (pass fcot.experiments.summarize(...))")
+    references = [r for r in references if r in summary.columns and pd.to_numeric(summary[r], errors="coerce").notna().any()]
+    groups = list(dict.fromkeys(summary[group])) if group and group in summary.columns else [None]
+    values = pd.to_numeric(summary[x], errors="coerce")
+    numeric = bool(values.notna().all())
+
+    def errors(rows):
+        mean = 100 * rows["mean"].astype(float).to_numpy()
+        low = 100 * pd.to_numeric(rows["low"], errors="coerce").to_numpy()
+        high = 100 * pd.to_numeric(rows["high"], errors="coerce").to_numpy()
+        return mean, np.vstack([np.where(np.isnan(low), 0, mean - low), np.where(np.isnan(high), 0, high - mean)])
+
+    if numeric:
+        for g in groups:
+            rows = summary if g is None else summary[summary[group] == g]
+            rows = rows.assign(_x=pd.to_numeric(rows[x])).sort_values("_x")
+            mean, err = errors(rows)
+            label = "student" if g is None else f"{g}"
+            ax.errorbar(rows["_x"], mean, yerr=err, marker="o", capsize=3, label=label)
+            for ref in references:
+                ax.plot(rows["_x"], 100 * pd.to_numeric(rows[ref], errors="coerce"), linestyle="--", marker="x",
+                        label=_REFERENCE_LABELS.get(ref, ref) + ("" if g is None else f" ({g})"))
+        if log_x:
+            ax.set_xscale("log", base=2)
+        ax.set_xlabel(x)
+    else:
+        labels = [("none" if pd.isna(v) else str(v)) for v in summary[x]]
+        categories = list(dict.fromkeys(labels))
+        width = 0.8 / max(1, len(categories))
+        positions = np.arange(len(groups))
+        for i, category in enumerate(categories):
+            rows = summary[[label == category for label in labels]]
+            if group and group in summary.columns:
+                rows = rows.set_index(group).reindex(groups)
+            mean, err = errors(rows)
+            offset = positions + (i - (len(categories) - 1) / 2) * width
+            ax.bar(offset, mean, width, yerr=err, capsize=3, label=category)
+            for ref in references:
+                ax.scatter(offset, 100 * pd.to_numeric(rows[ref], errors="coerce"), marker="_", s=300, color="black",
+                           zorder=3, label=_REFERENCE_LABELS.get(ref, ref) if i == 0 else None)
+        ax.set_xticks(positions, [("" if g is None else str(g)) for g in groups])
+        if groups == [None]:
+            ax.set_xticks(positions, [""])
+            ax.set_xlabel(x)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize="small", frameon=False)
+    if title:
+        ax.set_title(title, fontsize="medium")
+    fig.tight_layout()
+    return fig
+
+
 def error_categories(counts, title: str | None = None):
     """Share of completions per sample-study category (bars, percent), one bar group per source.
 

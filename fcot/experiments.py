@@ -1,0 +1,972 @@
+"""Experiments: one configuration -> teacher -> curation -> training -> evaluation, recorded as one run.
+
+An **experiment** is the whole Fine-tune-CoT pipeline for one :class:`ExperimentConfig` (a task and
+its data sizes, a teacher, a curation, a student and its training, a seed). :func:`run_experiment`
+runs it through the stage modules (``fcot.teachers``, ``fcot.curate``, ``fcot.students``,
+``fcot.evaluate``) and writes ONE run with ``fcot.runs.Run`` under
+``results_dir()/runs/experiment/<task>-<method>[-d<D>]-<hash>/`` (config, manifest, metrics,
+predictions, curation and learning-curve tables). The run is keyed by the **canonical** config
+(:meth:`ExperimentConfig.canonical`: defaults resolved, settings that cannot matter blanked), so
+two ablations that share a base configuration share its run, and a rerun of a finished
+configuration is skipped. Teacher calls go through the durable teacher cache
+(``runs_dir()/teacher/experiments-<task>-<teacher model>/calls.jsonl``), so reruns repeat none.
+
+Data and seeds. ``data_seed`` fixes the questions (and the teacher's sampled rationales);
+``seed`` is the student's (initialisation, data order). Varying ``seed`` over a fixed
+``data_seed`` therefore measures training variance on the same train and test questions, and
+different methods are compared on the same test questions (paired). For synthetic tasks the test
+questions come from their own stream and the validation questions come first, then train, so
+training sets of different sizes are nested (``n_train=100`` is a prefix of ``n_train=400``) and
+validation and test do not change with ``n_train``.
+
+Reading results: :func:`collect_experiments` (one row per finished run: config + metrics),
+:func:`related_experiments` (the runs that differ from a config only in the varied fields),
+:func:`summarize` (mean over seeds, a t interval across seeds, the per-run Wilson intervals).
+Ablations (:data:`ABLATIONS`) are recorded by :func:`record_ablation` under
+``results_dir()/<study>/ablations/<name>/`` and read back by :func:`load_ablation` /
+:func:`ablation_summary` (what the figures-and-tables notebook uses).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from fcot import paths
+
+__all__ = [
+    "ABLATIONS",
+    "Ablation",
+    "ExperimentConfig",
+    "TEACHER_KINDS",
+    "ablation_summary",
+    "arm_label",
+    "collect_experiments",
+    "experiment_examples",
+    "experiment_completions",
+    "load_ablation",
+    "pivot_summary",
+    "record_ablation",
+    "related_experiments",
+    "result_frame",
+    "run_experiment",
+    "summarize",
+    "t_quantile",
+]
+
+KIND = "experiment"
+TEACHER_KINDS: tuple[str, ...] = ("simulated", "replay", "file")
+SYNTHETIC_PREFIX = "synth_"
+# Fields that only matter when a teacher is used: a vanilla run ignores them (blanked in its key).
+TEACHER_FIELDS: tuple[str, ...] = (
+    "teacher", "teacher_accuracy", "teacher_file", "degree", "teacher_temperature", "teacher_max_tokens",
+    "filter_mode", "max_rationale_tokens",
+)
+TEST_STREAM_OFFSET = 104_729  # synthetic test questions come from seed data_seed + this (their own stream)
+DEFAULT_TEACHER_SEED = 0  # the simulated teacher is one fixed "model": its own seed never varies
+METRIC_COLUMNS: tuple[str, ...] = (
+    "accuracy", "low", "high", "test_questions", "correct", "stop_rate",
+    "teacher_accuracy_train", "teacher_coverage_train", "teacher_accuracy_test",
+    "completions_train", "samples_kept", "samples_val", "share_filtered", "rationales_truncated",
+    "examples_with_sample", "train_seconds", "eval_seconds", "wall_seconds", "best_epoch", "epochs_run",
+    "parameters", "tokens_per_second", "train_tokens_per_epoch",
+)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# ----------------------------------------------------------------------------------------------
+# Configuration
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything that defines one experiment (validated on construction).
+
+    Data: ``task`` (``fcot.tasks.task_names()`` or ``synth_*``), ``difficulty`` (synthetic tasks
+    only; None = the task's default), ``n_train`` / ``n_val`` / ``n_test`` questions (real tasks:
+    0 = all of the official train side / 10% validation / all of test), ``data_seed``.
+    Teacher: ``teacher`` (``simulated`` with ``teacher_accuracy``, None = its task default;
+    ``replay`` = the recorded text-davinci-002 runs; ``file`` = ``teacher_file``, a teacher run
+    name or completions JSONL, of which samples ``sample_index < degree`` are used), ``degree`` D,
+    ``teacher_temperature`` (None = the paper's: 0 at D=1, 0.7 above), ``teacher_max_tokens``.
+    Curation: ``method`` (``ft_cot`` | ``vanilla`` | ``multitask`` = distilling step-by-step),
+    ``filter_mode`` (``correct_only`` | ``keep_all``), ``max_rationale_tokens`` (None = no cut).
+    Student: ``student`` (tiny alias, path or hub id), ``train_profile`` (``fcot.students.PROFILES``)
+    and overrides of it (``epochs``, ``lr``, ``batch_size``, ``dropout`` (tiny students),
+    ``select_by``; None = the profile's), ``max_new_tokens`` at evaluation (None = 128 with a
+    rationale, 32 answer-only), ``seed``.
+    """
+
+    task: str = "synth_last_letter"
+    difficulty: int | None = None
+    n_train: int = 200
+    n_val: int = 40
+    n_test: int = 200
+    data_seed: int = 0
+    method: str = "ft_cot"
+    teacher: str = "simulated"
+    teacher_accuracy: float | None = None
+    teacher_file: str = ""
+    degree: int = 1
+    teacher_temperature: float | None = None
+    teacher_max_tokens: int = 128
+    filter_mode: str = "correct_only"
+    max_rationale_tokens: int | None = None
+    student: str = "tiny-gpt2-s"
+    train_profile: str = "tiny"
+    epochs: int | None = None
+    lr: float | None = None
+    batch_size: int | None = None
+    dropout: float | None = None
+    select_by: str | None = None
+    max_new_tokens: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:  # noqa: C901 - one check per field, each naming what is accepted
+        from fcot import curate, students, synthetic, tasks
+
+        def fail(field: str, message: str) -> None:
+            raise ValueError(f"ExperimentConfig.{field}: {message}")
+
+        known = list(tasks.task_names()) + list(synthetic.SYNTHETIC_TASKS)
+        if self.task not in known:
+            fail("task", f"unknown task {self.task!r}; accepted: {', '.join(known)}")
+        synth = self.is_synthetic
+        if self.difficulty is not None:
+            if not synth:
+                fail("difficulty", f"applies to synthetic tasks (synth_*) only; use None for {self.task!r}")
+            low, high = synthetic.DIFFICULTY_RANGES[self.task]
+            if not _is_int(self.difficulty) or not low <= self.difficulty <= high:
+                fail("difficulty", f"{self.difficulty!r} is out of range for {self.task}; accepted: {low}..{high} or None")
+        minimum = 1 if synth else 0
+        for name in ("n_train", "n_val", "n_test"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < minimum:
+                what = "an integer >= 1 (synthetic tasks are generated)" if synth else "an integer >= 0 (0 = all / default)"
+                fail(name, f"must be {what}, got {value!r}")
+        for name in ("data_seed", "seed"):
+            if not _is_int(getattr(self, name)) or getattr(self, name) < 0:
+                fail(name, f"must be an integer >= 0, got {getattr(self, name)!r}")
+        if self.method not in curate.METHODS:
+            fail("method", f"{self.method!r} is not accepted; accepted: {', '.join(curate.METHODS)}")
+        if self.teacher not in TEACHER_KINDS:
+            fail("teacher", f"{self.teacher!r} is not accepted; accepted: {', '.join(TEACHER_KINDS)}")
+        if self.teacher_accuracy is not None:
+            if self.teacher != "simulated":
+                fail("teacher_accuracy", f"is a knob of the simulated teacher only; use None with teacher={self.teacher!r}")
+            if not _is_number(self.teacher_accuracy) or not 0.0 <= self.teacher_accuracy <= 1.0:
+                fail("teacher_accuracy", f"must be in [0, 1] or None (task default), got {self.teacher_accuracy!r}")
+        if not isinstance(self.teacher_file, str):
+            fail("teacher_file", f"must be a string (a teacher run name or a completions JSONL), got {self.teacher_file!r}")
+        if self.teacher == "file" and not self.teacher_file:
+            fail("teacher_file", "teacher='file' needs teacher_file= (a teacher run name or a completions .jsonl path)")
+        if self.teacher != "file" and self.teacher_file:
+            fail("teacher_file", f"is only read with teacher='file' (got teacher={self.teacher!r}); leave it empty")
+        if not _is_int(self.degree) or self.degree < 1:
+            fail("degree", f"must be an integer >= 1 (rationales per question), got {self.degree!r}")
+        if self.teacher == "replay" and self.method != "vanilla":
+            if synth:
+                fail("teacher", "replay serves recorded text-davinci-002 answers to the real tasks, not synthetic ones; "
+                                "use teacher='simulated'")
+            if self.degree != 1 or (self.teacher_temperature or 0) > 0:
+                fail("degree", "the replay teacher holds one greedy completion per question: use degree=1, temperature None/0")
+        if self.teacher_temperature is not None and (
+            not _is_number(self.teacher_temperature) or not 0 <= self.teacher_temperature <= 2
+        ):
+            fail("teacher_temperature", f"must be in [0, 2] or None (paper default), got {self.teacher_temperature!r}")
+        if not _is_int(self.teacher_max_tokens) or self.teacher_max_tokens < 1:
+            fail("teacher_max_tokens", f"must be an integer >= 1, got {self.teacher_max_tokens!r}")
+        if self.filter_mode not in curate.FILTER_MODES:
+            fail("filter_mode", f"{self.filter_mode!r} is not accepted; accepted: {', '.join(curate.FILTER_MODES)}")
+        if self.max_rationale_tokens is not None and (not _is_int(self.max_rationale_tokens) or self.max_rationale_tokens < 1):
+            fail("max_rationale_tokens", f"must be an integer >= 1 or None (no cut), got {self.max_rationale_tokens!r}")
+        if not isinstance(self.student, str) or not self.student:
+            fail("student", "must name a tiny alias (e.g. tiny-gpt2-s), a local path or a hub id")
+        if self.train_profile not in students.PROFILES:
+            fail("train_profile", f"{self.train_profile!r} is not accepted; accepted: {', '.join(sorted(students.PROFILES))}")
+        if self.epochs is not None and (not _is_int(self.epochs) or self.epochs < 1):
+            fail("epochs", f"must be an integer >= 1 or None (profile default), got {self.epochs!r}")
+        if self.lr is not None and (not _is_number(self.lr) or not self.lr > 0):
+            fail("lr", f"must be > 0 or None (profile default), got {self.lr!r}")
+        if self.batch_size is not None and (not _is_int(self.batch_size) or self.batch_size < 1):
+            fail("batch_size", f"must be an integer >= 1 or None (profile default), got {self.batch_size!r}")
+        if self.dropout is not None and (not _is_number(self.dropout) or not 0.0 <= self.dropout < 1.0):
+            fail("dropout", f"must be in [0, 1) or None (profile default), got {self.dropout!r}")
+        if self.select_by is not None and self.select_by not in students.SELECT_METRICS:
+            fail("select_by", f"{self.select_by!r} is not accepted; accepted: {', '.join(students.SELECT_METRICS)} or None")
+        if self.max_new_tokens is not None and (not _is_int(self.max_new_tokens) or self.max_new_tokens < 1):
+            fail("max_new_tokens", f"must be an integer >= 1 or None (128 with a rationale, 32 answer-only), got {self.max_new_tokens!r}")
+
+    # -- derived ------------------------------------------------------------------------------------
+    @property
+    def is_synthetic(self) -> bool:
+        return self.task.startswith(SYNTHETIC_PREFIX)
+
+    @classmethod
+    def fields(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any], **changes: Any) -> "ExperimentConfig":
+        """A config from a mapping that holds (some of) its fields, e.g. a notebook's ``globals()``;
+        other names are ignored, missing fields take their defaults; ``changes`` win."""
+        values = {name: parameters[name] for name in cls.fields() if name in parameters}
+        values.update(changes)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "ExperimentConfig":
+        unknown = sorted(set(changes) - set(self.fields()))
+        if unknown:
+            raise ValueError(f"unknown ExperimentConfig field(s) {unknown}; accepted: {list(self.fields())}")
+        return dataclasses.replace(self, **changes)
+
+    def train_config(self):
+        """The student's ``fcot.students.TrainConfig``: the profile, then this config's overrides."""
+        from fcot import students
+
+        overrides: dict[str, Any] = {"student": self.student, "seed": self.seed}
+        for name, field in (("epochs", "epochs"), ("lr", "lr"), ("batch_size", "batch_size"),
+                            ("dropout", "tiny_dropout"), ("select_by", "select_by")):
+            if getattr(self, name) is not None:
+                overrides[field] = getattr(self, name)
+        return students.profile_config(self.train_profile, **overrides)
+
+    @property
+    def resolved_difficulty(self) -> int | None:
+        if not self.is_synthetic:
+            return None
+        from fcot import synthetic
+
+        return self.difficulty if self.difficulty is not None else synthetic.DEFAULT_DIFFICULTY[self.task]
+
+    @property
+    def resolved_teacher_accuracy(self) -> float | None:
+        if self.teacher != "simulated":
+            return None
+        if self.teacher_accuracy is not None:
+            return float(self.teacher_accuracy)
+        from fcot.teachers import simulated
+
+        return float(simulated.DEFAULT_ACCURACY.get(self.task, simulated.FALLBACK_ACCURACY))
+
+    @property
+    def resolved_temperature(self) -> float:
+        if self.teacher_temperature is not None:
+            return float(self.teacher_temperature)
+        from fcot.teachers import DIVERSE_TEMPERATURE
+
+        return 0.0 if self.degree == 1 else float(DIVERSE_TEMPERATURE)
+
+    @property
+    def resolved_max_new_tokens(self) -> int:
+        if self.max_new_tokens is not None:
+            return self.max_new_tokens
+        return 128 if self.method == "ft_cot" else 32
+
+    def resolved(self) -> dict:
+        """All fields with their defaults resolved (profile values, task defaults, temperatures)."""
+        train = self.train_config()
+        values = dataclasses.asdict(self)
+        values.update(
+            difficulty=self.resolved_difficulty,
+            teacher_accuracy=self.resolved_teacher_accuracy,
+            teacher_file=self.teacher_file or None,
+            teacher_temperature=self.resolved_temperature,
+            epochs=train.epochs,
+            lr=float(train.lr),
+            batch_size=train.batch_size,
+            dropout=float(train.tiny_dropout),
+            select_by=train.select_by,
+            max_new_tokens=self.resolved_max_new_tokens,
+        )
+        return values
+
+    def canonical(self) -> dict:
+        """The run key: :meth:`resolved` with the teacher settings blanked for ``vanilla`` (which uses
+        no teacher) and the full training configuration under ``train``. Equal canonical dicts are
+        the same experiment (one run)."""
+        values = self.resolved()
+        if self.method == "vanilla":
+            values.update({name: None for name in TEACHER_FIELDS})
+        values["train"] = dataclasses.asdict(self.train_config())
+        return values
+
+    @property
+    def run_name(self) -> str:
+        name = f"{self.task}-{self.method}"
+        return name if self.method == "vanilla" else f"{name}-d{self.degree}"
+
+    def key(self) -> str:
+        """The run's config hash (``fcot.runs.config_hash`` of :meth:`canonical` and the seed)."""
+        from fcot.runs import config_hash
+
+        return config_hash(self.canonical(), self.seed)
+
+
+def arm_label(method: str, degree: Any = 1) -> str:
+    """A short label of a method arm: ``vanilla``, ``ft_cot``, ``ft_cot D=4``, ``multitask``, ..."""
+    if method == "vanilla" or degree is None or _missing(degree) or int(degree) == 1:
+        return str(method)
+    return f"{method} D={int(degree)}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Data and teacher
+# ----------------------------------------------------------------------------------------------
+
+
+def _distinct(task: str, difficulty: int, seed: int, count: int, exclude: set[str]) -> list:
+    """The first ``count`` examples of a synthetic stream whose questions are new (not in ``exclude``)."""
+    from fcot import synthetic
+
+    found: list = []
+    seen = set(exclude)
+    size = max(16, 2 * count)
+    start = 0
+    limit = 20 * count + 1000
+    while len(found) < count:
+        if start >= limit:
+            raise ValueError(
+                f"{task} at difficulty {difficulty}: only {len(found)} distinct new questions in {limit} draws, "
+                f"{count} asked; ask for fewer questions or raise the difficulty"
+            )
+        for example in synthetic.generate_examples(task, start + size, difficulty, seed)[start:]:
+            if example.question not in seen:
+                seen.add(example.question)
+                found.append(example)
+                if len(found) == count:
+                    break
+        start += size
+    return found
+
+
+def experiment_examples(config: ExperimentConfig) -> tuple[list, list, list]:
+    """``(train, validation, test)`` examples of an experiment (no question in two of them).
+
+    Real tasks: the official split (``fcot.tasks.load_split``; validation carved out of the
+    official train side, ``n_val`` questions or 10%), the first ``n_train`` / ``n_test`` (0 = all).
+    Synthetic tasks: ``n_test`` questions from the test stream (seed ``data_seed`` +
+    :data:`TEST_STREAM_OFFSET`), then from the ``data_seed`` stream ``n_val`` validation questions
+    followed by ``n_train`` train questions, skipping any question already drawn.
+    """
+    if config.is_synthetic:
+        # REPRODUCTION NOTE: synthetic tasks have no official split; fcot draws test from its own
+        # stream and validation before train, so growing n_train nests the training sets and
+        # leaves validation and test unchanged.
+        difficulty = config.resolved_difficulty
+        test = _distinct(config.task, difficulty, config.data_seed + TEST_STREAM_OFFSET, config.n_test, set())
+        rest = _distinct(config.task, difficulty, config.data_seed, config.n_val + config.n_train, {e.question for e in test})
+        return rest[config.n_val:], rest[: config.n_val], test
+    from fcot import tasks
+
+    split = tasks.load_split(config.task, validation_count=config.n_val or None)
+    train = split.train[: config.n_train] if config.n_train else list(split.train)
+    test = split.test[: config.n_test] if config.n_test else list(split.test)
+    return train, list(split.validation), test
+
+
+def _teacher_backend(config: ExperimentConfig):
+    from fcot import teachers
+
+    if config.teacher == "simulated":
+        return teachers.make_backend("simulated", accuracy=config.resolved_teacher_accuracy, seed=DEFAULT_TEACHER_SEED,
+                                     task=config.task)
+    return teachers.make_backend("replay", task=config.task, on_missing="skip")
+
+
+def teacher_cache_path(config: ExperimentConfig) -> Path:
+    """The durable call cache shared by every experiment with this task and teacher model."""
+    from fcot import teachers
+
+    backend = _teacher_backend(config)
+    model = str(getattr(backend, "model", backend.name)).replace("/", "-")
+    return teachers.run_dir(f"experiments-{config.task}-{backend.name}-{model}") / "calls.jsonl"
+
+
+def _open_cache(path: Path, wait_s: float = 900.0):
+    """Open the teacher cache, waiting while another process (a parallel grid point) holds it."""
+    from fcot.teachers.cache import CacheLockedError, ResponseCache
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return ResponseCache(path)
+        except CacheLockedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def experiment_completions(config: ExperimentConfig, examples: Sequence, *, degree: int | None = None,
+                           greedy: bool = False) -> list:
+    """Teacher completions of ``examples`` for this experiment's teacher (``[]`` for vanilla).
+
+    ``greedy=True`` asks one greedy completion per question (the teacher's own accuracy, e.g. on
+    test). Simulated and replay teachers go through the durable cache (:func:`teacher_cache_path`);
+    ``file`` reads the completions of ``teacher_file`` (only the given examples, ``sample_index <
+    degree``).
+    """
+    from fcot import teachers
+
+    degree = 1 if greedy else (degree or config.degree)
+    examples = list(examples)
+    if config.teacher == "file":
+        ids = {e.id for e in examples}
+        return [c for c in teachers.load_completions(config.teacher_file) if c.example_id in ids and c.sample_index < degree]
+    backend = _teacher_backend(config)
+    cache = _open_cache(teacher_cache_path(config))
+    try:
+        return teachers.generate(
+            examples, backend, degree=degree, temperature=0.0 if greedy else config.resolved_temperature,
+            max_tokens=config.teacher_max_tokens, cache=cache, seed=config.data_seed,
+        )
+    finally:
+        cache.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# Running one experiment
+# ----------------------------------------------------------------------------------------------
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return sum(values) / len(values) if values else None
+
+
+def run_experiment(config: ExperimentConfig, *, keep_checkpoints: bool = False, verbose: bool = False) -> dict:
+    """Run one experiment end to end and record it as one run; skip it if it already finished.
+
+    Returns the metrics (see :data:`METRIC_COLUMNS`) with ``run_path``, ``config_hash`` and
+    ``skipped`` (True when a finished run with the same canonical config and seed was found and
+    nothing was recomputed). Checkpoints are deleted after a successful run unless
+    ``keep_checkpoints`` (the selected student stays in ``<artifacts>/train/best``).
+    """
+    from fcot import curate, evaluate, students
+    from fcot.runs import Run
+
+    if not isinstance(config, ExperimentConfig):
+        raise TypeError(f"run_experiment takes an ExperimentConfig, got {type(config).__name__}")
+    data_hashes = None
+    if not config.is_synthetic:
+        from fcot import tasks
+
+        data_hashes = tasks.data_hashes(config.task)
+    run = Run.open(KIND, config.canonical(), name=config.run_name, seed=config.seed, data_hashes=data_hashes)
+    extra = {"run_path": str(run.path), "config_hash": run.hash}
+    if run.finished:
+        return {**run.metrics, **extra, "skipped": True}
+
+    started = time.perf_counter()
+    with run:
+        train, val, test = experiment_examples(config)
+        train_config = config.train_config()
+        metrics: dict[str, Any] = {"train_questions": len(train), "val_questions": len(val)}
+
+        # Teacher: rationales for train and validation questions (vanilla uses none).
+        completions: list = []
+        if config.method != "vanilla":
+            completions = experiment_completions(config, train + val)
+            train_ids = {e.id for e in train}
+            on_train = [c for c in completions if c.example_id in train_ids]
+            metrics["completions_train"] = len(on_train)
+            metrics["teacher_accuracy_train"] = _mean(float(c.correct) for c in on_train)
+            correct_ids = {c.example_id for c in on_train if c.correct}
+            metrics["teacher_coverage_train"] = len(correct_ids) / len(train) if train else None
+            if config.teacher != "file":
+                greedy = experiment_completions(config, test, greedy=True)
+                metrics["teacher_accuracy_test"] = _mean(float(c.correct) for c in greedy)
+
+        # Curation: filter and format (rationale cut counted with the student's tokenizer).
+        kind = students.student_kind(config.student)
+        fmt = curate.format_for(config.method, kind)
+        tokenizer = None
+        if config.max_rationale_tokens is not None and config.method != "vanilla":
+            tokenizer = students.load_tokenizer(config.student, texts=curate.task_texts(train + val, completions),
+                                                vocab_size=train_config.tiny_vocab_size)
+        options = dict(mode=config.filter_mode, fmt=fmt, tokenizer=tokenizer,
+                       max_rationale_tokens=config.max_rationale_tokens if config.method != "vanilla" else None)
+        curated_train = curate.curate(completions, train, **options)
+        curated_val = curate.curate(completions, val, **options)
+        report = curated_train.report
+        metrics.update(
+            samples_kept=report.samples_kept,
+            samples_val=curated_val.report.samples_kept,
+            share_filtered=report.share_filtered,
+            rationales_truncated=report.rationales_truncated,
+            examples_with_sample=report.examples_with_sample,
+        )
+        import pandas as pd
+
+        run.save_table(pd.DataFrame([report.as_dict() | {"split": "train"},
+                                     curated_val.report.as_dict() | {"split": "val"}]).set_index("split"), "curation")
+        if not curated_train.samples or not curated_val.samples:
+            raise ValueError(
+                f"experiment {config.run_name}: curation kept {report.samples_kept} train and "
+                f"{curated_val.report.samples_kept} validation samples (filter {config.filter_mode!r}, teacher accuracy "
+                f"{metrics.get('teacher_accuracy_train')}); raise n_train/n_val or the teacher's accuracy"
+            )
+
+        # Student: fine-tune, select the best epoch on validation.
+        result = students.train_student(curated_train.samples, curated_val.samples, train_config, run.artifacts("train"))
+        run.save_table(result.learning_curves(), "learning_curves")
+        metrics.update(
+            train_seconds=result.train_runtime_s,
+            best_epoch=result.best_epoch,
+            epochs_run=result.epochs_run,
+            parameters=result.parameters,
+            tokens_per_second=result.tokens_per_second,
+            train_tokens_per_epoch=result.train_tokens_per_epoch,
+            best_model_dir=result.best_model_dir,
+        )
+
+        # Evaluation on test, once, with the selected student.
+        eval_started = time.perf_counter()
+        model, student_tokenizer = students.load_trained(result.best_model_dir)
+        evaluation = evaluate.evaluate_student(
+            model, student_tokenizer, test, fmt=config.method, batch_size=train_config.eval_batch_size,
+            max_new_tokens=config.resolved_max_new_tokens, method=arm_label(config.method, config.degree),
+        )
+        run.save_predictions(evaluation.predictions)
+        metrics.update(
+            accuracy=evaluation.accuracy, low=evaluation.low, high=evaluation.high, test_questions=evaluation.n,
+            correct=int(round(evaluation.accuracy * evaluation.n)), stop_rate=evaluation.stop_rate,
+            interval_method=evaluation.interval_method,
+            eval_seconds=time.perf_counter() - eval_started,
+            wall_seconds=time.perf_counter() - started,
+        )
+        run.save_metrics(metrics)
+        if verbose:
+            print(f"{config.run_name} seed {config.seed}: accuracy {evaluation.accuracy:.3f} "
+                  f"({metrics['wall_seconds']:.0f} s)")
+    if not keep_checkpoints:
+        shutil.rmtree(run.artifacts_dir / "train" / "checkpoints", ignore_errors=True)
+    return {**run.metrics, **extra, "skipped": False}
+
+
+def result_frame(result: Mapping[str, Any]):
+    """The main numbers of one :func:`run_experiment` result as a one-column DataFrame (for display)."""
+    import pandas as pd
+
+    keys = [k for k in ("accuracy", "low", "high", "test_questions", "teacher_accuracy_train", "teacher_accuracy_test",
+                        "samples_kept", "share_filtered", "rationales_truncated", "best_epoch", "train_seconds",
+                        "wall_seconds", "skipped", "run_path") if k in result]
+    return pd.Series({k: result[k] for k in keys}, name="value").to_frame()
+
+
+# ----------------------------------------------------------------------------------------------
+# Collecting and summarising
+# ----------------------------------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or pandas' NA."""
+    if value is None:
+        return True
+    if isinstance(value, (str, bytes, list, tuple, dict)):
+        return False
+    import pandas as pd
+
+    try:
+        result = pd.isna(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(result) if isinstance(result, (bool,)) or type(result).__name__ == "bool" else False
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
+    if _is_number(a) and _is_number(b):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    if hasattr(a, "item"):
+        a = a.item()
+    if hasattr(b, "item"):
+        b = b.item()
+    if _is_number(a) and _is_number(b):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+def _columns() -> list[str]:
+    return list(ExperimentConfig.fields()) + ["arm"] + list(METRIC_COLUMNS) + ["run_name", "config_hash", "run_path", "ended"]
+
+
+def collect_experiments(root: str | os.PathLike | None = None, where: Mapping[str, Any] | None = None):
+    """One row per FINISHED experiment run under ``<root>/runs/experiment`` (root: ``results_dir()``).
+
+    Columns: the canonical config fields (:class:`ExperimentConfig`), ``arm`` (:func:`arm_label`),
+    the metrics (:data:`METRIC_COLUMNS`), ``run_name``, ``config_hash``, ``run_path``, ``ended``.
+    ``where`` filters: ``{field: value}`` (equal; None matches a blank), ``{field: [values]}`` (any
+    of them) or ``{field: callable}`` (a predicate on the value). Sorted by task, arm, seed.
+    """
+    import pandas as pd
+
+    base = paths.results_dir(root) / "runs" / KIND
+    columns = _columns()
+    rows = []
+    for manifest_file in sorted(base.glob("*/manifest.json")) if base.is_dir() else []:
+        folder = manifest_file.parent
+        try:
+            manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+            if manifest.get("status") != "finished":
+                continue
+            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+            metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue  # a run being written right now: not finished
+        row = {name: config.get(name) for name in ExperimentConfig.fields()}
+        row["arm"] = arm_label(row["method"], row["degree"])
+        row.update({name: metrics.get(name) for name in METRIC_COLUMNS})
+        row.update(run_name=manifest.get("name"), config_hash=manifest.get("config_hash"), run_path=str(folder),
+                   ended=manifest.get("ended"))
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=columns)
+    integers = [f.name for f in dataclasses.fields(ExperimentConfig) if f.type in ("int", "int | None")]
+    integers += ["test_questions", "correct", "completions_train", "samples_kept", "samples_val",
+                 "rationales_truncated", "examples_with_sample", "parameters", "train_tokens_per_epoch"]
+    for name in integers:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").round().astype("Int64")
+    if where:
+        unknown = sorted(set(where) - set(columns))
+        if unknown:
+            raise ValueError(f"collect_experiments: unknown where field(s) {unknown}; accepted: {columns}")
+        mask = pd.Series(True, index=frame.index)
+        for name, wanted in where.items():
+            if callable(wanted):
+                test: Callable[[Any], bool] = wanted
+            elif isinstance(wanted, (list, tuple, set, frozenset)):
+                options = list(wanted)
+                test = lambda value, options=options: any(_equal(value, o) for o in options)  # noqa: E731
+            else:
+                test = lambda value, wanted=wanted: _equal(value, wanted)  # noqa: E731
+            mask &= frame[name].map(lambda v, test=test: bool(test(v)))
+        frame = frame[mask]
+    if not frame.empty:
+        frame = frame.sort_values(["task", "arm", "seed"], kind="stable")
+    return frame.reset_index(drop=True)
+
+
+# Which fields a None (default) value is resolved from (ExperimentConfig.resolved).
+RESOLVED_FROM: dict[str, tuple[str, ...]] = {
+    "difficulty": ("task",),
+    "teacher_accuracy": ("task", "teacher"),
+    "teacher_temperature": ("degree",),
+    "max_new_tokens": ("method",),
+    "epochs": ("train_profile",),
+    "lr": ("train_profile",),
+    "batch_size": ("train_profile",),
+    "dropout": ("train_profile",),
+    "select_by": ("train_profile",),
+}
+
+
+def related_experiments(config: ExperimentConfig, vary: Sequence[str], root: str | os.PathLike | None = None):
+    """Finished runs that differ from ``config`` only in the ``vary`` fields (and the seed).
+
+    Fields a row's method does not use (the teacher settings of a ``vanilla`` run) match anything,
+    so a vanilla arm joins a comparison of methods whatever teacher the others used.
+    """
+    fields = ExperimentConfig.fields()
+    unknown = sorted(set(vary) - set(fields))
+    if unknown:
+        raise ValueError(f"related_experiments: vary has unknown field(s) {unknown}; accepted: {list(fields)}")
+    frame = collect_experiments(root)
+    if frame.empty:
+        return frame
+    wanted = config.resolved()
+    varied = set(vary)
+    # a field left at None (a default) resolves from others: it varies with them
+    varied |= {f for f, sources in RESOLVED_FROM.items() if getattr(config, f) is None and varied & set(sources)}
+    fixed = [f for f in fields if f not in varied and f != "seed"]
+
+    def matches(row) -> bool:
+        vanilla = row["method"] == "vanilla"
+        for name in fixed:
+            if vanilla and name in TEACHER_FIELDS:
+                continue
+            if not _equal(row[name], wanted[name]):
+                return False
+        return True
+
+    return frame[frame.apply(matches, axis=1)].reset_index(drop=True)
+
+
+def _t_cdf(x: float, df: int) -> float:
+    """The Student t CDF at ``x`` (Simpson integration of the density; df >= 1)."""
+    if x == 0:
+        return 0.5
+    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    # substitute t = tan(theta) on [0, atan|x|] so the heavy tail of df=1 integrates accurately
+    upper = math.atan(abs(x))
+    steps = 2000
+    h = upper / steps
+    total = 0.0
+    for i in range(steps + 1):
+        theta = i * h
+        t = math.tan(theta)
+        value = math.exp(log_c - (df + 1) / 2 * math.log1p(t * t / df)) / math.cos(theta) ** 2
+        total += value * (1 if i in (0, steps) else 4 if i % 2 else 2)
+    area = total * h / 3
+    return 0.5 + area if x > 0 else 0.5 - area
+
+
+def t_quantile(p: float, df: int) -> float:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (bisection on the CDF)."""
+    if not 0 < p < 1:
+        raise ValueError(f"p must be in (0, 1), got {p}")
+    if not _is_int(df) or df < 1:
+        raise ValueError(f"df must be an integer >= 1, got {df!r}")
+    if p < 0.5:
+        return -t_quantile(1 - p, df)
+    low, high = 0.0, 1.0
+    while _t_cdf(high, df) < p:
+        high *= 2
+    for _ in range(60):
+        mid = (low + high) / 2
+        if _t_cdf(mid, df) < p:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
+
+
+SUMMARY_EXTRAS: tuple[str, ...] = (
+    "teacher_accuracy_train", "teacher_accuracy_test", "samples_kept", "share_filtered", "rationales_truncated",
+    "train_seconds", "parameters",
+)
+
+
+def summarize(df, by: Sequence[str], metric: str = "accuracy", confidence: float = 0.95,
+              extras: Sequence[str] = SUMMARY_EXTRAS):
+    """Mean ``metric`` over the runs (seeds) of each group of ``by``, with intervals.
+
+    Columns: ``by``..., ``runs`` (how many), ``seeds``, ``mean``, ``sd`` (across runs), ``low`` /
+    ``high`` (a ``confidence`` t interval of the mean across runs, clipped to [0, 1] for accuracy;
+    with one run: that run's Wilson interval), ``interval`` (``"t over N runs"`` or
+    ``"wilson (1 run)"``), ``run_low`` / ``run_high`` (the mean of the per-run Wilson bounds: the
+    test-sampling uncertainty of a single run), ``per_run`` (each run as ``"acc [low, high]"`` in
+    percent), and the mean of each ``extras`` column present (e.g. the teacher's accuracy).
+    """
+    import pandas as pd
+
+    by = list(by)
+    missing = [c for c in by + [metric] if c not in df.columns]
+    if missing:
+        raise ValueError(f"summarize: the frame lacks column(s) {missing}; it has {list(df.columns)}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    present = [c for c in extras if c in df.columns and c not in by]
+    columns = by + ["runs", "seeds", "mean", "sd", "low", "high", "interval", "run_low", "run_high", "per_run"] + present
+    rows = []
+    if not df.empty:
+        for keys, group in df.groupby(by, dropna=False, sort=True):
+            keys = keys if isinstance(keys, tuple) else (keys,)
+            values = pd.to_numeric(group[metric], errors="coerce").dropna().astype(float).tolist()
+            if not values:
+                continue
+            n = len(values)
+            mean = sum(values) / n
+            sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else float("nan")
+            has_wilson = metric == "accuracy" and {"low", "high"} <= set(group.columns)
+            run_low = pd.to_numeric(group["low"], errors="coerce").mean() if has_wilson else float("nan")
+            run_high = pd.to_numeric(group["high"], errors="coerce").mean() if has_wilson else float("nan")
+            if n > 1:
+                half = t_quantile((1 + confidence) / 2, n - 1) * sd / math.sqrt(n)
+                low, high, how = mean - half, mean + half, f"t over {n} runs"
+                if metric == "accuracy":
+                    low, high = max(0.0, low), min(1.0, high)
+            else:
+                low, high, how = run_low, run_high, "wilson (1 run)" if has_wilson else "none (1 run)"
+            if has_wilson:
+                per_run = "; ".join(
+                    f"{100 * a:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+                    for a, lo, hi in zip(group[metric], group["low"], group["high"]) if not _missing(a)
+                )
+            else:
+                per_run = "; ".join(f"{v:.4g}" for v in values)
+            row = dict(zip(by, keys))
+            row.update(runs=n, seeds=",".join(str(s) for s in sorted(group["seed"].tolist())) if "seed" in group else "",
+                       mean=mean, sd=sd, low=low, high=high, interval=how, run_low=run_low, run_high=run_high,
+                       per_run=per_run)
+            for name in present:
+                row[name] = pd.to_numeric(group[name], errors="coerce").mean()
+            rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def pivot_summary(summary, index: str = "arm", columns: str = "task", percent: bool = True):
+    """A wide table of a :func:`summarize` result: ``index`` values as rows, ``columns`` values as
+    columns, cells ``"mean [low, high]"`` (percent by default) -- the paper's main-table layout."""
+    import pandas as pd
+
+    missing = [c for c in (index, columns, "mean", "low", "high") if c not in summary.columns]
+    if missing:
+        raise ValueError(f"pivot_summary: summary lacks column(s) {missing}; pass fcot.experiments.summarize(...)")
+    scale = 100.0 if percent else 1.0
+
+    def cell(row) -> str:
+        text = f"{scale * row['mean']:.1f}"
+        if not _missing(row["low"]) and not _missing(row["high"]):
+            text += f" [{scale * row['low']:.1f}, {scale * row['high']:.1f}]"
+        return text
+
+    if summary.empty:
+        return pd.DataFrame()
+    frame = summary.assign(cell=summary.apply(cell, axis=1))
+    table = frame.pivot(index=index, columns=columns, values="cell")
+    table = table.loc[list(dict.fromkeys(frame[index])), list(dict.fromkeys(frame[columns]))]
+    table.columns.name = None
+    return table
+
+
+# ----------------------------------------------------------------------------------------------
+# Ablations: what each notebook varies, and where its summary is recorded
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ablation:
+    """One ablation: the config fields it varies, how its summary is grouped and plotted."""
+
+    name: str
+    notebook: str
+    title: str
+    vary: tuple[str, ...]
+    by: tuple[str, ...]
+    x: str
+    references: tuple[str, ...] = ()  # summary columns drawn next to the student's accuracy
+    log_x: bool = False
+    group: str | None = None  # a summary column that splits the plot (one panel per value)
+
+    def __post_init__(self) -> None:
+        fields = set(ExperimentConfig.fields()) | {"arm"}
+        bad = sorted((set(self.vary) | set(self.by)) - fields)
+        if bad:
+            raise ValueError(f"Ablation {self.name!r}: unknown field(s) {bad}; accepted: {sorted(fields)}")
+        columns = set(self.by) | set(SUMMARY_EXTRAS)
+        bad = sorted(({self.x} | set(self.references) | ({self.group} if self.group else set())) - columns)
+        if bad:
+            raise ValueError(f"Ablation {self.name!r}: {bad} are not summary columns; accepted: {sorted(columns)}")
+
+
+ABLATIONS: dict[str, Ablation] = {
+    a.name: a
+    for a in (
+        Ablation("methods", "30_compare_methods", "Methods: vanilla vs Fine-tune-CoT (D=1, diverse) vs step-by-step",
+                 vary=("method", "degree", "task", "difficulty"), by=("task", "arm"), x="arm", group="task"),
+        Ablation("degree", "31_ablate_degree", "Diverse reasoning: accuracy vs degree D",
+                 vary=("degree",), by=("degree",), x="degree", log_x=True),
+        Ablation("data_size", "32_ablate_data_size", "Accuracy vs training questions",
+                 vary=("n_train",), by=("n_train",), x="n_train", log_x=True),
+        Ablation("teacher_quality", "33_ablate_teacher_quality", "Student vs teacher accuracy (simulated teacher)",
+                 vary=("teacher_accuracy",), by=("teacher_accuracy",), x="teacher_accuracy",
+                 references=("teacher_accuracy_test",)),
+        Ablation("student_size", "34_ablate_student_size", "Accuracy vs student size",
+                 vary=("student",), by=("student",), x="parameters", log_x=True),
+        Ablation("filtering", "35_ablate_filtering", "Filtering wrong rationales: correct_only vs keep_all",
+                 vary=("filter_mode",), by=("filter_mode",), x="filter_mode", references=("teacher_accuracy_test",)),
+        Ablation("rationale_length", "36_ablate_rationale_length", "Accuracy vs rationale length cap (tokens)",
+                 vary=("max_rationale_tokens",), by=("max_rationale_tokens",), x="max_rationale_tokens"),
+    )
+}
+
+
+def _ablation(name: str) -> Ablation:
+    if name not in ABLATIONS:
+        raise ValueError(f"unknown ablation {name!r}; accepted: {', '.join(ABLATIONS)}")
+    return ABLATIONS[name]
+
+
+def ablation_dir(name: str, study: str, root: str | os.PathLike | None = None) -> Path:
+    """``results_dir()/<study>/ablations/<name>/``."""
+    _ablation(name)
+    from fcot.runs import _NAME
+
+    if not _NAME.match(study or ""):
+        raise ValueError(f"study {study!r} must be a name of letters, digits and _.+- (e.g. the profile name)")
+    return paths.results_dir(root) / study / "ablations" / name
+
+
+def ablation_summary(name: str, config: ExperimentConfig | None = None, *, study: str | None = None,
+                     root: str | os.PathLike | None = None):
+    """``(results, summary)`` of an ablation: the related finished runs and their :func:`summarize`.
+
+    ``config``: the ablation's base configuration; None reads the one recorded for ``study`` by
+    :func:`record_ablation` (so a later reader recomputes from the runs that exist now).
+    Accuracy vs degree etc.: ``summary`` has one row per value of the ablation's ``by`` fields.
+    """
+    ablation = _ablation(name)
+    if config is None:
+        if study is None:
+            raise ValueError("ablation_summary: pass config= (the base configuration) or study= (read the recorded one)")
+        config = load_ablation(name, study, root)["config"]
+    results = related_experiments(config, ablation.vary, root)
+    return results, summarize(results, ablation.by)
+
+
+def record_ablation(name: str, config: ExperimentConfig, summary, *, study: str, figure=None,
+                    root: str | os.PathLike | None = None) -> Path:
+    """Write an ablation's base config (``ablation.json``), summary (``summary.csv``/``.md``) and
+    figure (``figure.png``) under :func:`ablation_dir`; returns that folder. Files are replaced
+    atomically (parallel grid points may write it in turn; the last one has seen every run)."""
+    from fcot.runs import _jsonable, markdown_table
+
+    folder = ablation_dir(name, study, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    ablation = _ablation(name)
+    tag = f".{os.getpid()}.tmp"
+
+    def write(file: str, text: str) -> None:
+        tmp = folder / (file + tag)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, folder / file)
+
+    write("ablation.json", json.dumps(_jsonable({"name": name, "study": study, "vary": ablation.vary, "by": ablation.by,
+                                                 "config": dataclasses.asdict(config)}), indent=2) + "\n")
+    write("summary.csv", summary.to_csv(index=False))
+    write("summary.md", markdown_table(summary))
+    if figure is not None:
+        tmp = folder / ("figure" + tag + ".png")
+        figure.savefig(tmp, dpi=150, bbox_inches="tight")
+        os.replace(tmp, folder / "figure.png")
+    return folder
+
+
+def load_ablation(name: str, study: str, root: str | os.PathLike | None = None) -> dict:
+    """What :func:`record_ablation` wrote: ``{"config": ExperimentConfig, "summary": DataFrame, "path": Path}``."""
+    import pandas as pd
+
+    folder = ablation_dir(name, study, root)
+    meta_file = folder / "ablation.json"
+    if not meta_file.is_file():
+        raise FileNotFoundError(f"{meta_file}: ablation {name!r} of study {study!r} has not been recorded "
+                                f"(run notebook {_ablation(name).notebook} first)")
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    summary_file = folder / "summary.csv"
+    summary = pd.read_csv(summary_file) if summary_file.is_file() and summary_file.stat().st_size else pd.DataFrame()
+    return {"config": ExperimentConfig(**meta["config"]), "summary": summary, "path": folder}
+
+
+def ablation_figure(name: str, summary, title: str | None = None):
+    """The ablation's standard figure (``fcot.plots.ablation``) from its summary."""
+    from fcot import plots
+
+    ablation = _ablation(name)
+    return plots.ablation(summary, x=ablation.x, group=ablation.group, references=ablation.references,
+                          log_x=ablation.log_x, title=title or ablation.title)
