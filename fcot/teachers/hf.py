@@ -8,8 +8,10 @@ hit ``max_tokens`` is ``"length"``.
 
 Seeding: a batch is sampled after ``torch.manual_seed`` of a value derived from the seeds of its
 requests, so a run is repeatable; rows of one batch are sampled independently, so the D samples
-of one question differ. (A single request's text can depend on which batch it landed in --
-# REPRODUCTION NOTE: per-request seeds are not honoured row by row as an API server would.)
+of one question differ.
+
+REPRODUCTION NOTE: per-request seeds are not honoured row by row as an API server would: a single
+request's text can depend on which batch it landed in.
 """
 
 from __future__ import annotations

@@ -1,0 +1,90 @@
+"""Reproduction notes: every deviation from the paper, collected from the code that makes it.
+
+Code marks a deviation with a comment (or docstring line) starting ``REPRODUCTION NOTE:``; the note
+runs on over the following comment lines. :func:`collect_notes` gathers them with their file and
+line, and :func:`write_notes_block` puts them into ``results/README.md`` between markers, so the
+list there is generated from the code and cannot drift from it (a test checks that it is current).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from fcot import paths
+
+MARKER = "REPRODUCTION NOTE:"
+BEGIN = "<!-- BEGIN reproduction-notes -->"
+END = "<!-- END reproduction-notes -->"
+_START = re.compile(r"^(?P<indent>\s*)(?P<lead>#\s*|)REPRODUCTION NOTE:\s*(?P<text>.*)$")
+_COMMENT = re.compile(r"^\s*#\s?(?P<text>.*)$")
+
+
+@dataclass(frozen=True)
+class Note:
+    path: str  # relative to the repository root
+    line: int
+    text: str
+
+
+def _continuation(lines: list[str], start: int, is_comment: bool) -> list[str]:
+    """The lines that continue a note: further comment lines (comments) or the paragraph (docstrings)."""
+    parts: list[str] = []
+    for line in lines[start + 1 :]:
+        if is_comment:
+            match = _COMMENT.match(line)
+            if not match or not match.group("text").strip() or MARKER in line:
+                break
+            parts.append(match.group("text").strip())
+        else:
+            stripped = line.strip()
+            if not stripped or stripped.startswith(('"""', "'''")) or MARKER in line:
+                break
+            parts.append(stripped.rstrip('"').strip())
+    return parts
+
+
+def collect_notes(root: Path | None = None, packages: tuple[str, ...] = ("fcot", "bench")) -> list[Note]:
+    """Every ``REPRODUCTION NOTE:`` in the Python files of ``packages`` under the repository ``root``."""
+    root = root or paths.REPO_ROOT
+    notes: list[Note] = []
+    for package in packages:
+        for file in sorted((root / package).rglob("*.py")):
+            if file.resolve() == Path(__file__).resolve():
+                continue
+            lines = file.read_text(encoding="utf-8").splitlines()
+            for number, line in enumerate(lines):
+                match = _START.match(line)
+                if not match:
+                    continue
+                is_comment = bool(match.group("lead"))
+                text = " ".join([match.group("text").strip(), *_continuation(lines, number, is_comment)]).strip()
+                notes.append(Note(str(file.relative_to(root)), number + 1, text))
+    return notes
+
+
+def notes_markdown(notes: list[Note]) -> str:
+    """A Markdown list grouped by file: ``- text (`path:line`)``."""
+    lines = [
+        f"{len(notes)} notes, collected from the code by `python -m fcot notes --write results/README.md`.",
+        "",
+    ]
+    for note in notes:
+        lines.append(f"- {note.text} (`{note.path}:{note.line}`)")
+    return "\n".join(lines)
+
+
+def write_notes_block(readme: Path, notes: list[Note] | None = None) -> bool:
+    """Replace the text between the markers in ``readme``; return True if it changed."""
+    text = readme.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"{readme}: no {BEGIN} ... {END} markers to write the reproduction notes between")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    block = notes_markdown(collect_notes() if notes is None else notes)
+    new = f"{head}{BEGIN}\n{block}\n{END}{tail}"
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+        return True
+    return False

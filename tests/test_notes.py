@@ -1,0 +1,52 @@
+"""Reproduction notes are collected from the code, and results/README.md lists them all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fcot import notes
+
+
+def test_a_comment_note_runs_on_over_the_following_comment_lines(tmp_path: Path) -> None:
+    package = tmp_path / "fcot"
+    package.mkdir()
+    (package / "mod.py").write_text(
+        "x = 1\n"
+        "# REPRODUCTION NOTE: the paper does A;\n"
+        "# fcot does B.\n"
+        "y = 2  # not part of the note\n"
+        '"""\n'
+        "REPRODUCTION NOTE: a docstring note\n"
+        "on two lines.\n"
+        '"""\n'
+    )
+    found = notes.collect_notes(tmp_path, packages=("fcot",))
+    assert [(n.path, n.line, n.text) for n in found] == [
+        ("fcot/mod.py", 2, "the paper does A; fcot does B."),
+        ("fcot/mod.py", 6, "a docstring note on two lines."),
+    ]
+
+
+def test_the_package_has_reproduction_notes_and_each_names_its_place() -> None:
+    found = notes.collect_notes()
+    assert len(found) >= 10
+    assert all(n.text and n.path.endswith(".py") and n.line > 0 for n in found)
+
+
+def test_writing_the_block_needs_the_markers(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("no markers here\n")
+    try:
+        notes.write_notes_block(readme, [])
+    except ValueError as error:
+        assert "README.md" in str(error) and notes.BEGIN in str(error)
+    else:  # pragma: no cover
+        raise AssertionError("expected a ValueError naming the file and the markers")
+
+
+def test_results_readme_lists_every_note_in_the_code(tmp_path: Path) -> None:
+    committed = notes.paths.REPO_ROOT / "results" / "README.md"
+    copy = tmp_path / "README.md"
+    copy.write_text(committed.read_text(encoding="utf-8"), encoding="utf-8")
+    changed = notes.write_notes_block(copy)
+    assert not changed, "results/README.md is stale: run `python -m fcot notes --write results/README.md`"
