@@ -313,9 +313,12 @@ def load_published(path: str | os.PathLike | None):
 
 
 def main_figure(table, title: str | None = None):
-    """Accuracy bars per task and method row with intervals (:func:`fcot.plots.accuracy_bars`)."""
+    """Accuracy bars per task and method row with intervals (:func:`fcot.plots.accuracy_bars`);
+    None for an empty table."""
     from fcot import plots
 
+    if table.empty:
+        return None
     frame = table.assign(method=table["label"], accuracy=table["mean"])
     return plots.accuracy_bars(frame[["method", "task", "accuracy", "low", "high"]], title=title)
 
@@ -346,6 +349,14 @@ def ablation_summaries(study: str, names: Iterable[str] | None = None, root=None
             continue
         found[name] = summary if not summary.empty else f"ablation {name!r} of study {study!r}: no finished runs yet"
     return found
+
+
+def ablation_figures(summaries: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"ablation_<name>": Figure}`` for every recorded ablation (:func:`fcot.experiments.ablation_figure`)."""
+    from fcot import experiments
+
+    return {f"ablation_{name}": experiments.ablation_figure(name, summary)
+            for name, summary in summaries.items() if not isinstance(summary, str)}
 
 
 def ablation_status(summaries: Mapping[str, Any]):
@@ -404,8 +415,10 @@ def write_tables(
             for file in run.save_table(frame, name):
                 written[file.name] = _publish(file, target / "tables")
         for name, figure in (figures or {}).items():
+            if figure is None:
+                continue
             written[f"{name}.png"] = _publish(run.save_figure(figure, name), target / "figures")
-        run.save_metrics({"tables": sorted(tables), "figures": sorted(figures or {})})
+        run.save_metrics({"tables": sorted(tables), "figures": sorted(k for k, v in (figures or {}).items() if v is not None)})
     return written
 
 
