@@ -1,0 +1,207 @@
+"""``python -m bench`` (= ``make bench``): every stage of fcot against its baseline, in one run.
+
+    python -m bench                                  # all four, results/bench/<name>.json + README.md
+    python -m bench --smoke --out /tmp/bench         # seconds: tiny sizes (tests/test_bench_suite.py)
+    python -m bench --only teacher,evaluation
+
+Benchmarks (each fcot vs a baseline measured in the same run; see bench/<name>.py):
+
+* ``teacher``: the generation driver at concurrency 1, 8, 32, 64 vs the plain one-call-after-another
+  script, against a local OpenAI-compatible server answering after a fixed 200 ms; and the rerun of
+  10k cached completions (seconds, requests made).
+* ``training``: fcot's student trainer vs a naive torch loop: tokens/s, time for the same epochs,
+  final validation loss of both.
+* ``evaluation``: batched greedy evaluation vs one question at a time (same predictions, checked).
+* ``study``: wall time per notebook of the offline default study (``make reproduce``), READ from
+  ``results/default/timings.json`` of the last reproduce run -- never run here (about 20 minutes).
+
+The sizes below are chosen so that ``make bench`` ends well within 15 minutes on 2 CPU cores; the
+stand-alone scripts (``python -m bench.training`` etc.) keep their own, larger defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from bench.report import Measurement, machine_info, read_benchmarks, write_benchmark, write_readme
+
+BENCHMARKS = ("teacher", "training", "evaluation", "study")
+
+TEACHER = {"latency_s": 0.2, "concurrencies": (1, 8, 32, 64), "sequential_questions": 10, "cached_records": 10_000,
+           "cache_concurrency": 32}
+TEACHER_SMOKE = {"latency_s": 0.02, "concurrencies": (1, 4), "sequential_questions": 2, "cached_records": 100,
+                 "cache_concurrency": 4}
+TRAINING = {"smoke": False, "repeats": 2}
+TRAINING_SMOKE = {"smoke": True, "repeats": 1}
+EVALUATION = {"task": "coin_flip", "student": "tiny-gpt2-s", "n": 128, "batch_size": 64, "max_new_tokens": 64}
+EVALUATION_SMOKE = {"task": "coin_flip", "student": "tiny-gpt2-xs", "n": 4, "batch_size": 4, "max_new_tokens": 4}
+STUDY_PROFILE = "default"
+
+Result = tuple[list[Measurement], dict, str]  # measurements, raw details, a note for the README
+
+
+def measure_teacher(smoke: bool) -> Result:
+    from bench import teacher
+
+    s = TEACHER_SMOKE if smoke else TEACHER
+    with tempfile.TemporaryDirectory(prefix="fcot-bench-teacher-") as tmp:
+        sweep = teacher.sweep(s["latency_s"], s["concurrencies"], s["sequential_questions"], Path(tmp))
+        rerun = teacher.cached_rerun(s["cached_records"], s["cache_concurrency"], Path(tmp))
+    base = sweep["sequential"]
+    latency_ms = f"{s['latency_s'] * 1000:.0f} ms"
+    rows = [
+        Measurement(f"generation calls/s at {latency_ms} latency, fcot concurrency {row['concurrency']}", "calls/s",
+                    base["calls_per_s"], row["calls_per_s"], "higher", "sequential openai client",
+                    f"{row['calls']} calls, peak {row['peak_in_flight']} in flight",
+                    {"baseline": base["seconds"], "fcot": row["seconds"]})
+        for row in sweep["fcot"]
+    ]
+    rows.append(Measurement(
+        f"rerun of {rerun['records']:,} completions ({rerun['calls_in_cache']:,} calls) from the cache", "s",
+        rerun["fill_seconds"], rerun["rerun_seconds"], "lower", "first run, no cache, 0 ms latency",
+        f"{rerun['requests_during_rerun']} requests", {"baseline": rerun["fill_seconds"], "fcot": rerun["rerun_seconds"]},
+        note="the baseline is a lower bound: the first run against a server WITHOUT latency"))
+    rows.append(Measurement("requests to the server during the cached rerun", "requests", rerun["calls_in_cache"],
+                            rerun["requests_during_rerun"], "lower", "uncached run", "cached rerun",
+                            ratio_meaningful=False))
+    note = (f"Local fake OpenAI-compatible server (fcot.testing.FakeOpenAIServer), every request answered after "
+            f"{latency_ms}; concurrency c runs max({s['sequential_questions']}, 4c) questions (2 calls each); "
+            "the sequential baseline asks {} questions with the openai client, one call after the other.".format(
+                s["sequential_questions"]))
+    return rows, {"sweep": sweep, "cached_rerun": rerun, "settings": {k: list(v) if isinstance(v, tuple) else v
+                                                                       for k, v in s.items()}}, note
+
+
+def measure_training(smoke: bool) -> Result:
+    from bench import training
+
+    s = TRAINING_SMOKE if smoke else TRAINING
+    r = training.run(**s)
+    fcot_s, naive_s = min(r["fcot_train_seconds"]), min(r["naive_train_seconds"])
+    epochs = f"{r['epochs']} epoch{'s' if r['epochs'] > 1 else ''} of {r['train_samples']} samples"
+    rows = [
+        Measurement("student training tokens/s", "tokens/s", r["naive_tokens_per_second"], r["fcot_tokens_per_second"],
+                    "higher", "naive torch loop", "fcot trainer", {"baseline": naive_s, "fcot": fcot_s}),
+        Measurement(f"time for {epochs} ({r['student']}, batch {r['batch_size']})", "s", naive_s, fcot_s, "lower",
+                    "naive torch loop", "fcot trainer", {"baseline": naive_s, "fcot": fcot_s},
+                    note="fcot's time includes its per-epoch validation and checkpoints"),
+        Measurement("final validation loss (completion tokens)", "nats/token", r["naive_val_loss"], r["fcot_val_loss"],
+                    "lower", "naive, last epoch", f"fcot, best epoch {r['fcot_best_epoch']:g}" if r["fcot_best_epoch"] is not None else "fcot", ratio_meaningful=False,
+                    note="same initial weights and data: fcot must not be faster by learning less"),
+    ]
+    note = (f"Fastest of {r['repeats']} alternating repeats per arm; {r['threads']} torch threads. Naive loop: "
+            "re-tokenises every step, pads every batch to the data set's longest sample, no length grouping.")
+    return rows, r, note
+
+
+def measure_evaluation(smoke: bool) -> Result:
+    from bench import evaluation
+
+    s = EVALUATION_SMOKE if smoke else EVALUATION
+    r = evaluation.run(**s)
+    rows = [
+        Measurement(f"greedy evaluation of {r['n']} {r['task']} questions ({r['student']}, {r['max_new_tokens']} new "
+                    "tokens at most)", "s", r["single_s"], r["batched_s"], "lower", "one question at a time",
+                    f"batches of {r['batch_size']}", {"baseline": r["single_s"], "fcot": r["batched_s"]},
+                    note=f"same predictions for every question: {r['same_predictions']} (checked)"),
+    ]
+    note = "fcot.evaluate.evaluate_student with batch_size=N vs batch_size=1; completions, stop flags, parsed answers compared."
+    return rows, r, note
+
+
+def measure_study(smoke: bool, timings: Path | None = None) -> Result:
+    """Per-notebook wall times of the last ``make reproduce`` (read, not run)."""
+    from fcot import study
+
+    path = Path(timings) if timings else study.timings_path(STUDY_PROFILE)
+    if not path.is_file():
+        note = (f"{path} does not exist: no offline default study has been reproduced on this checkout. "
+                "Run `make reproduce` (PROFILE=default, about 20 minutes on 2 CPU cores), then "
+                "`python -m bench --only study` to add its wall time per notebook here.")
+        return [], {"timings": str(path), "found": False}, note
+    data = json.loads(path.read_text(encoding="utf-8"))
+    steps = data.get("notebooks") or {}
+    rows = []
+    for name, step in steps.items():
+        seconds = step.get("seconds")
+        if seconds is None:
+            continue
+        rows.append(Measurement(f"notebook {name} ({step.get('status')})", "s", None, float(seconds), "lower",
+                                fcot_label="wall time", ratio_meaningful=False))
+    total = sum(step.get("seconds") or 0.0 for step in steps.values())
+    rows.append(Measurement(f"whole `{data.get('profile', STUDY_PROFILE)}` study, {len(steps)} notebook executions",
+                            "s", None, round(total, 1), "lower", fcot_label="wall time", ratio_meaningful=False))
+    modified = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc).isoformat(timespec="seconds")
+    note = (f"Read from {path} (updated {data.get('updated_at') or modified}); no baseline: the time to reproduce the "
+            "study from scratch. 'skipped' notebooks show the time of the execution that produced them.")
+    return rows, {"timings": str(path), "found": True, "updated_at": data.get("updated_at"), "timings_json": data}, note
+
+
+MEASURES: dict[str, Callable[..., Result]] = {
+    "teacher": measure_teacher,
+    "training": measure_training,
+    "evaluation": measure_evaluation,
+    "study": measure_study,
+}
+
+
+def parse_only(text: str | None) -> tuple[str, ...]:
+    """``"teacher,training"`` -> the benchmarks to run, in the canonical order; errors name the accepted ones."""
+    if not text:
+        return BENCHMARKS
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown or not names:
+        raise ValueError(f"--only {text!r}: unknown benchmark(s) {unknown}; accepted: {', '.join(BENCHMARKS)}")
+    return tuple(n for n in BENCHMARKS if n in names)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from fcot import paths
+
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: seconds, not a measurement (what the test runs)")
+    parser.add_argument("--only", default=None, help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: all)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: <results>/bench)")
+    parser.add_argument("--timings", type=Path, default=None,
+                        help="the study's timings.json (default: <results>/default/timings.json)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    try:
+        names = parse_only(args.only)
+    except ValueError as error:
+        parser.error(str(error))
+    out = args.out or paths.results_dir() / "bench"
+    command = " ".join(["python -m bench", *map(shlex.quote, argv)])
+    machine = machine_info()
+    started = time.perf_counter()
+    for name in names:
+        print(f"[bench] {name} ...", flush=True)
+        start = time.perf_counter()
+        if name == "study":
+            rows, details, note = measure_study(args.smoke, args.timings)
+        else:
+            rows, details, note = MEASURES[name](args.smoke)
+        seconds = time.perf_counter() - start
+        path = write_benchmark(out, name, rows, command=command, machine=machine, details=details, seconds=seconds,
+                               note=note, smoke=args.smoke)
+        for m in rows:
+            ratio = "" if m.ratio is None else f"  ratio {m.ratio:.2f}x"
+            print(f"  {m.name}: baseline {m.baseline} / fcot {m.fcot} {m.unit}{ratio}", flush=True)
+        print(f"[bench] {name}: {seconds:.1f} s -> {path}", flush=True)
+    wall = time.perf_counter() - started
+    readme = write_readme(out, read_benchmarks(out, BENCHMARKS), command=command, machine=machine, wall_seconds=wall)
+    print(f"[bench] done in {wall:.1f} s -> {readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

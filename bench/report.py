@@ -1,0 +1,274 @@
+"""The benchmark report: one JSON file per benchmark and a Markdown table over all of them.
+
+A :class:`Measurement` is one number measured twice in the same run -- once for a baseline, once
+for fcot -- with its unit and which direction is better; its ``ratio`` is always "how many times
+better fcot is" (> 1: fcot wins), so ratios of different measurements read alike. Absolute values
+depend on the machine; only ratios are compared between machines.
+
+    python -m bench                # writes results/bench/<name>.json and results/bench/README.md
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+BETTER = ("higher", "lower")
+README_NAME = "README.md"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One quantity, measured for the baseline and for fcot (either may be None: not applicable).
+
+    ``better``: ``"higher"`` (throughput: ratio = fcot / baseline) or ``"lower"`` (seconds, loss:
+    ratio = baseline / fcot). ``seconds``: the absolute wall times behind the numbers (e.g.
+    ``{"baseline": 41.2, "fcot": 3.1}``). ``ratio_meaningful=False`` leaves the ratio out (e.g. a
+    validation loss, where "how many times lower" says nothing; the two values are shown instead).
+    """
+
+    name: str
+    unit: str
+    baseline: float | None
+    fcot: float | None
+    better: str = "higher"
+    baseline_label: str = ""
+    fcot_label: str = ""
+    seconds: Mapping[str, float] = field(default_factory=dict)
+    note: str = ""
+    ratio_meaningful: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"Measurement.name must be a non-empty string, got {self.name!r}")
+        if self.better not in BETTER:
+            raise ValueError(f"Measurement.better must be one of {BETTER}, got {self.better!r}")
+        for side in ("baseline", "fcot"):
+            value = getattr(self, side)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ValueError(f"Measurement {self.name!r}: {side} must be a number or None, got {value!r}")
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times better fcot is than the baseline (None where either is missing or zero)."""
+        if not self.ratio_meaningful or self.baseline is None or self.fcot is None:
+            return None
+        numerator, denominator = (self.fcot, self.baseline) if self.better == "higher" else (self.baseline, self.fcot)
+        return None if denominator == 0 else numerator / denominator
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["seconds"] = dict(self.seconds)
+        data["ratio"] = None if self.ratio is None else round(self.ratio, 3)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Measurement":
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _ram_gib() -> float | None:
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True, text=True,
+                             timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def git_sha() -> str | None:
+    """The checked-out commit, with ``+dirty`` when tracked files differ from it (None outside git)."""
+    sha = _git("rev-parse", "--short=12", "HEAD")
+    if sha is None:
+        return None
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    return sha + ("+dirty" if dirty else "")
+
+
+def machine_info() -> dict:
+    """CPU model, cores, RAM, OS, Python/torch/transformers versions, git sha, load average."""
+    import torch
+    import transformers
+
+    info: dict[str, Any] = {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "ram_gib": _ram_gib(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "git": git_sha(),
+    }
+    try:
+        info["load_average_1m"] = round(os.getloadavg()[0], 2)
+    except OSError:
+        info["load_average_1m"] = None
+    return info
+
+
+def machine_line(info: Mapping[str, Any]) -> str:
+    ram = f"{info.get('ram_gib')} GiB RAM" if info.get("ram_gib") is not None else "RAM unknown"
+    gpu = f", GPU {info['cuda']}" if info.get("cuda") else ", no GPU"
+    return (f"{info.get('cpu')} ({info.get('cores')} cores, {info.get('torch_threads')} torch threads), {ram}{gpu}; "
+            f"{info.get('os')}; Python {info.get('python')}, torch {info.get('torch')}, "
+            f"transformers {info.get('transformers')}; git {info.get('git')}")
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def write_benchmark(out_dir: str | os.PathLike, name: str, measurements: Sequence[Measurement], *,
+                    command: str, machine: Mapping[str, Any], details: Mapping[str, Any] | None = None,
+                    seconds: float | None = None, note: str = "", smoke: bool = False) -> Path:
+    """Write ``<out_dir>/<name>.json``: the measurements, the raw report (``details``), when and where."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = {
+        "benchmark": name,
+        "date": now(),
+        "command": command,
+        "smoke": smoke,
+        "wall_seconds": None if seconds is None else round(seconds, 2),
+        "note": note,
+        "machine": dict(machine),
+        "measurements": [m.as_dict() for m in measurements],
+        "details": dict(details or {}),
+    }
+    path = out / f"{name}.json"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_benchmarks(out_dir: str | os.PathLike, order: Iterable[str] = ()) -> list[dict]:
+    """Every ``<name>.json`` benchmark file in ``out_dir``: the names in ``order`` first, then the rest by name."""
+    found: dict[str, dict] = {}
+    for path in sorted(Path(out_dir).glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path}: not a benchmark file ({error})") from None
+        if isinstance(data, dict) and "benchmark" in data and "measurements" in data:
+            found[data["benchmark"]] = data
+    ordered = [found.pop(name) for name in order if name in found]
+    return ordered + [found[name] for name in sorted(found)]
+
+
+def format_number(value: float | None, unit: str = "") -> str:
+    """Short, readable numbers: 3 significant digits under 100, thousands separators above."""
+    if value is None:
+        return "–"
+    if abs(value) >= 100:
+        text = f"{value:,.0f}"
+    elif float(value).is_integer():
+        text = str(int(value))
+    else:
+        text = f"{value:.3g}"
+    return f"{text} {unit}".strip() if unit else text
+
+
+def _cell(value: float | None, unit: str, label: str) -> str:
+    text = format_number(value, unit)
+    return f"{text} ({label})" if label and value is not None else text
+
+
+def _ratio_cell(m: Mapping[str, Any]) -> str:
+    ratio = m.get("ratio")
+    if ratio is None:
+        return "–"
+    return f"**{ratio:.2f}×**" if ratio < 10 else f"**{ratio:.1f}×**"
+
+
+def markdown_table(benchmarks: Sequence[Mapping[str, Any]]) -> str:
+    """One table over all benchmarks: measurement | baseline | fcot | ratio (fcot's advantage)."""
+    lines = [
+        "| measurement | baseline | fcot | ratio: times better (only this column compares across machines) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for bench in benchmarks:
+        for m in bench["measurements"]:
+            name = f"{bench['benchmark']}: {m['name']}"
+            if m.get("note"):
+                name += f" <br><sub>{m['note']}</sub>"
+            lines.append(f"| {name} | {_cell(m['baseline'], m['unit'], m.get('baseline_label', ''))} | "
+                         f"{_cell(m['fcot'], m['unit'], m.get('fcot_label', ''))} | {_ratio_cell(m)} |")
+    return "\n".join(lines)
+
+
+def write_readme(out_dir: str | os.PathLike, benchmarks: Sequence[Mapping[str, Any]], *, command: str,
+                 machine: Mapping[str, Any], wall_seconds: float | None = None, intro: str = "") -> Path:
+    """``<out_dir>/README.md``: the command, the machine, the date, the table, and per-benchmark notes."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# fcot benchmarks",
+        "",
+        "Every row measures fcot and a baseline **in the same run on the same machine**. Absolute numbers "
+        "depend on the machine (and on whatever else ran on it); **only the ratios are comparable between "
+        "machines**. Ratio = how many times better fcot is (higher throughput, or lower time); > 1 means fcot wins.",
+        "",
+    ]
+    if intro:
+        lines += [intro, ""]
+    lines += [
+        f"- command: `{command}`",
+        f"- date: {now()}" + (f"; wall time {wall_seconds:.0f} s" if wall_seconds is not None else ""),
+        f"- machine: {machine_line(machine)}",
+        f"- load average (1 min) at the start: {machine.get('load_average_1m')} on {machine.get('cores')} cores "
+        "(other processes were competing for the CPU when it exceeds the core count)",
+        "",
+        markdown_table(benchmarks),
+        "",
+        "## Per benchmark",
+        "",
+    ]
+    for bench in benchmarks:
+        wall = bench.get("wall_seconds")
+        head = f"- **{bench['benchmark']}**: measured {bench['date']}" + (f" in {wall:.0f} s" if wall is not None else "")
+        head += f" by `{bench['command']}`" + (" (SMOKE sizes: not a measurement)" if bench.get("smoke") else "")
+        if bench.get("machine", {}).get("git") != machine.get("git"):
+            head += f"; git {bench.get('machine', {}).get('git')}"
+        lines.append(head)
+        if bench.get("note"):
+            lines.append(f"  {bench['note']}")
+    lines.append("")
+    path = out / README_NAME
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
