@@ -54,6 +54,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from fcot import answers
 from fcot.records import Completion, Example
 
+# REPRODUCTION NOTE: the paper's sample study reads student outputs by hand; fcot assigns categories by
+# rule (this module's checkers), with its own category definitions and precedence; a step is "wrong"
+# only where a checker can recompute it (coin flip, last letters, shuffled objects, equations).
 CATEGORIES: tuple[str, ...] = ("correct", "wrong_step", "wrong_final_extraction", "no_answer", "never_stopped")
 ERROR_CATEGORIES: tuple[str, ...] = CATEGORIES[1:]
 CHECKERS: tuple[str, ...] = ("coin_flip", "last_letters", "shuffled_objects", "arithmetic", "generic")

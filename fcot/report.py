@@ -42,6 +42,11 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from fcot import paths
 
+# REPRODUCTION NOTE: main-table cells are means over seeds with a 95% t interval across seeds (the
+# paper reports single runs); the diverse-reasoning row shows the largest degree D that was run; the
+# "Step-by-step multitask" row is not in the paper; "Random" is the expected accuracy of a uniform
+# guess per question (0 for open-ended numbers and strings).
+
 #: Main-table rows: key -> label (the paper's Table 1 order; multitask is fcot's extra arm).
 METHOD_ROWS: dict[str, str] = {
     "random": "Random",
@@ -91,6 +96,8 @@ def _key(value: Any) -> Any:
     return None if _is_blank(value) else value
 
 
+# REPRODUCTION NOTE: the main table uses, per task, the most common configuration among its
+# Fine-tune-CoT runs (data size, student, teacher, ...) and the runs that share it.
 def base_runs(runs):
     """The runs of one comparable configuration per task: within each task, the runs whose
     non-method settings (:data:`_BASE_FIELDS`; teacher settings too, except for vanilla runs)
@@ -153,6 +160,9 @@ def random_accuracy(task: str, difficulty: Any = None) -> float:
     return evaluate.random_baseline(examples)
 
 
+# REPRODUCTION NOTE: the teacher row of real tasks is computed from Kojima et al.'s recorded
+# text-davinci-002 Zero-shot-CoT logs restricted to the official test split and re-parsed with fcot's
+# answer rules, not from the teacher completions the paper's authors generated themselves.
 def recorded_teacher(tasks: Sequence[str] | None = None, confidence: float = 0.95):
     """The recorded text-davinci-002 Zero-shot-CoT teacher on each task's official TEST split.
 
@@ -272,6 +282,8 @@ def wide_table(table, published=None):
     return wide
 
 
+# REPRODUCTION NOTE: no published numbers are shipped (the paper's Table 1 text could not be verified
+# while writing fcot); the "(paper)" columns are filled only from a user-provided CSV.
 def load_published(path: str | os.PathLike | None):
     """Published accuracies from a user-provided CSV (schema in the module docstring), or None.
 
