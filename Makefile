@@ -12,6 +12,8 @@ EXTRAS      ?= dev
 # Local mirror of the upstream data files (<mirror>/<owner>/<repo>/<path>); empty = download.
 DATA_MIRROR ?= $(wildcard $(abspath ../shared/data))
 PROFILE     ?= default
+# Extra arguments for `fcot reproduce`, e.g. ARGS="--set 20_finetune_student.epochs=3 --only 10-21"
+ARGS        ?=
 PYTEST_ARGS ?=
 # ---------------------------------------------------------------------------------------------
 BIN      := $(VENV)/bin
@@ -44,9 +46,9 @@ setup: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-## reproduce: run the study's notebooks with papermill into results/ (PROFILE=default|paper|smoke)
+## reproduce: run the study's notebooks with papermill into results/ (PROFILE=default|paper|smoke, ARGS=...)
 reproduce: $(STAMP)
-	$(BIN)/python -m fcot reproduce --profile $(PROFILE)
+	$(BIN)/python -m fcot reproduce --profile $(PROFILE) $(ARGS)
 
 ## lab: open JupyterLab on the notebooks
 lab: $(STAMP)
