@@ -107,9 +107,10 @@ class ExperimentConfig:
     Curation: ``method`` (``ft_cot`` | ``vanilla`` | ``multitask`` = distilling step-by-step),
     ``filter_mode`` (``correct_only`` | ``keep_all``), ``max_rationale_tokens`` (None = no cut).
     Student: ``student`` (tiny alias, path or hub id), ``train_profile`` (``fcot.students.PROFILES``)
-    and overrides of it (``epochs``, ``lr``, ``batch_size``, ``dropout`` (tiny students),
-    ``select_by``; None = the profile's), ``max_new_tokens`` at evaluation (None = 128 with a
-    rationale, 32 answer-only), ``seed``.
+    and overrides of it (``epochs``, ``lr``, ``batch_size``, ``select_by``, and for tiny students
+    ``dropout`` and the ``vocab_size`` of the BPE tokenizer trained on the task text; None = the
+    profile's), ``max_new_tokens`` at evaluation (None = 128 with a rationale, 32 answer-only),
+    ``seed``.
     """
 
     task: str = "synth_last_letter"
@@ -133,6 +134,7 @@ class ExperimentConfig:
     lr: float | None = None
     batch_size: int | None = None
     dropout: float | None = None
+    vocab_size: int | None = None
     select_by: str | None = None
     max_new_tokens: int | None = None
     seed: int = 0
@@ -207,6 +209,8 @@ class ExperimentConfig:
             fail("batch_size", f"must be an integer >= 1 or None (profile default), got {self.batch_size!r}")
         if self.dropout is not None and (not _is_number(self.dropout) or not 0.0 <= self.dropout < 1.0):
             fail("dropout", f"must be in [0, 1) or None (profile default), got {self.dropout!r}")
+        if self.vocab_size is not None and (not _is_int(self.vocab_size) or self.vocab_size < 260):
+            fail("vocab_size", f"must be an integer >= 260 (256 bytes + special tokens) or None (profile default), got {self.vocab_size!r}")
         if self.select_by is not None and self.select_by not in students.SELECT_METRICS:
             fail("select_by", f"{self.select_by!r} is not accepted; accepted: {', '.join(students.SELECT_METRICS)} or None")
         if self.max_new_tokens is not None and (not _is_int(self.max_new_tokens) or self.max_new_tokens < 1):
@@ -241,7 +245,7 @@ class ExperimentConfig:
 
         overrides: dict[str, Any] = {"student": self.student, "seed": self.seed}
         for name, field in (("epochs", "epochs"), ("lr", "lr"), ("batch_size", "batch_size"),
-                            ("dropout", "tiny_dropout"), ("select_by", "select_by")):
+                            ("dropout", "tiny_dropout"), ("vocab_size", "tiny_vocab_size"), ("select_by", "select_by")):
             if getattr(self, name) is not None:
                 overrides[field] = getattr(self, name)
         return students.profile_config(self.train_profile, **overrides)
@@ -291,6 +295,7 @@ class ExperimentConfig:
             lr=float(train.lr),
             batch_size=train.batch_size,
             dropout=float(train.tiny_dropout),
+            vocab_size=train.tiny_vocab_size,
             select_by=train.select_by,
             max_new_tokens=self.resolved_max_new_tokens,
         )
@@ -449,19 +454,29 @@ def _mean(values: Iterable[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def run_experiment(config: ExperimentConfig, *, keep_checkpoints: bool = False, verbose: bool = False) -> dict:
+def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep_checkpoints: bool = False,
+                   verbose: bool = False) -> dict:
     """Run one experiment end to end and record it as one run; skip it if it already finished.
 
     Returns the metrics (see :data:`METRIC_COLUMNS`) with ``run_path``, ``config_hash`` and
     ``skipped`` (True when a finished run with the same canonical config and seed was found and
     nothing was recomputed). Checkpoints are deleted after a successful run unless
     ``keep_checkpoints`` (the selected student stays in ``<artifacts>/train/best``).
+    ``threads``: torch CPU threads for this process (None: leave torch's setting). Tiny students
+    train several times faster on ONE thread when processes share the cores (``--jobs 2``, a
+    busy machine): torch's default of one thread per core then oversubscribes them.
     """
     from fcot import curate, evaluate, students
     from fcot.runs import Run
 
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"run_experiment takes an ExperimentConfig, got {type(config).__name__}")
+    if threads is not None:
+        if not _is_int(threads) or threads < 1:
+            raise ValueError(f"threads must be an integer >= 1 or None (torch's default), got {threads!r}")
+        import torch
+
+        torch.set_num_threads(threads)
     data_hashes = None
     if not config.is_synthetic:
         from fcot import tasks
@@ -672,6 +687,7 @@ RESOLVED_FROM: dict[str, tuple[str, ...]] = {
     "lr": ("train_profile",),
     "batch_size": ("train_profile",),
     "dropout": ("train_profile",),
+    "vocab_size": ("train_profile",),
     "select_by": ("train_profile",),
 }
 
