@@ -155,7 +155,29 @@ def _run_report_recorded(args) -> int:
     return 0
 
 
+def register_notes(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "notes", help="list the REPRODUCTION NOTEs in the code (deviations from the paper), or write them into a README"
+    )
+    parser.add_argument("--write", metavar="README", help="replace the block between the reproduction-notes markers")
+    parser.set_defaults(func=_run_notes)
+
+
+def _run_notes(args) -> int:
+    from pathlib import Path
+
+    from fcot import notes
+
+    if args.write:
+        changed = notes.write_notes_block(Path(args.write))
+        print(f"{'updated' if changed else 'unchanged'}: the reproduction notes of {args.write}")
+    else:
+        print(notes.notes_markdown(notes.collect_notes()))
+    return 0
+
+
 REGISTRARS.extend([register_rescore, register_report_recorded])
+REGISTRARS.append(register_notes)
 
 
 def build_parser() -> argparse.ArgumentParser:
