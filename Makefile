@@ -14,6 +14,8 @@ DATA_MIRROR ?= $(wildcard $(abspath ../shared/data))
 PROFILE     ?= default
 # Extra arguments for `fcot reproduce`, e.g. ARGS="--set 20_finetune_student.epochs=3 --only 10-21"
 ARGS        ?=
+# Grid points of one step run in this many parallel processes (each trains on one torch thread).
+JOBS        ?= 2
 PYTEST_ARGS ?=
 # ---------------------------------------------------------------------------------------------
 BIN      := $(VENV)/bin
@@ -23,7 +25,7 @@ export PYTHONHASHSEED = 0
 export TOKENIZERS_PARALLELISM = false
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test reproduce lab clean
+.PHONY: help setup test reproduce verify bench bench-gpu notes lab clean
 
 ## help: list the targets (default)
 help:
@@ -48,7 +50,24 @@ test: $(STAMP)
 
 ## reproduce: run the study's notebooks with papermill into results/ (PROFILE=default|paper|smoke, ARGS=...)
 reproduce: $(STAMP)
-	$(BIN)/python -m fcot reproduce --profile $(PROFILE) $(ARGS)
+	$(BIN)/python -m fcot reproduce --profile $(PROFILE) --jobs $(JOBS) $(ARGS)
+
+## verify: re-score the stored predictions and check they reproduce the stored metrics and tables
+verify: $(STAMP)
+	$(BIN)/python -m fcot verify --profile $(PROFILE)
+
+## bench: benchmarks on this machine (CPU, < 15 min): each stage vs a baseline, into results/bench/
+bench: $(STAMP)
+	$(BIN)/python -m bench --out results/bench
+
+## bench-gpu: GPU benchmarks (GPT-2 124M/774M bf16 tokens/s and MFU, batched evaluation); needs CUDA
+bench-gpu: $(STAMP)
+	$(BIN)/python -m bench.gpu --json results/bench/gpu.json
+
+## notes: regenerate the generated README blocks (reproduction notes, recorded teacher runs)
+notes: $(STAMP)
+	$(BIN)/python -m fcot notes --write results/README.md
+	$(BIN)/python -m fcot report-recorded --write README.md
 
 ## lab: open JupyterLab on the notebooks
 lab: $(STAMP)
