@@ -180,6 +180,34 @@ REGISTRARS.extend([register_rescore, register_report_recorded])
 REGISTRARS.append(register_notes)
 
 
+def register_verify(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "verify",
+        help="re-score the stored predictions and check they reproduce the stored metrics and the published tables",
+        description="Re-parses every finished experiment/evaluation run's completions and recomputes the main and "
+        "ablation tables as notebook 90 does (fcot/verify.py); prints one line per check, exits 1 if any failed.",
+    )
+    parser.add_argument("--profile", default="default", help="study (profile) name whose tables are checked (default: default)")
+    parser.add_argument("--results", default=None, metavar="DIR", help="results folder (default: $FCOT_RESULTS_DIR or results/)")
+    parser.set_defaults(func=_run_verify)
+
+
+def _run_verify(args) -> int:
+    from pathlib import Path
+
+    from fcot import verify
+
+    study = Path(args.profile).stem if args.profile.endswith((".yaml", ".yml")) else args.profile
+    if args.results is not None and not Path(args.results).is_dir():
+        raise FileNotFoundError(f"--results {args.results}: no such folder (a results directory holding runs/)")
+    checks = verify.verify(study, root=args.results)
+    print(verify.format_checks(checks))
+    return 1 if any(not check.ok for check in checks) else 0
+
+
+REGISTRARS.append(register_verify)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fcot", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
