@@ -130,11 +130,16 @@ def machine_info() -> dict:
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "git": git_sha(),
     }
-    try:
-        info["load_average_1m"] = round(os.getloadavg()[0], 2)
-    except OSError:
-        info["load_average_1m"] = None
+    info["load_average_1m"] = load_average()
     return info
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (None where the OS has none): above the core count, others competed."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):
+        return None
 
 
 def machine_line(info: Mapping[str, Any]) -> str:
@@ -166,6 +171,7 @@ def write_benchmark(out_dir: str | os.PathLike, name: str, measurements: Sequenc
         "smoke": smoke,
         "wall_seconds": None if seconds is None else round(seconds, 2),
         "note": note,
+        "load_average_1m_after": load_average(),
         "machine": dict(machine),
         "measurements": [m.as_dict() for m in measurements],
         "details": dict(details or {}),
@@ -249,7 +255,7 @@ def write_readme(out_dir: str | os.PathLike, benchmarks: Sequence[Mapping[str, A
         lines += [intro, ""]
     lines += [
         f"- command: `{command}`",
-        f"- date: {now()}" + (f"; wall time {wall_seconds:.0f} s" if wall_seconds is not None else ""),
+        f"- date: {now()}" + (f"; wall time of this command {wall_seconds:.0f} s" if wall_seconds is not None else ""),
         f"- machine: {machine_line(machine)}",
         f"- load average (1 min) at the start: {machine.get('load_average_1m')} on {machine.get('cores')} cores "
         "(other processes were competing for the CPU when it exceeds the core count)",
@@ -263,6 +269,8 @@ def write_readme(out_dir: str | os.PathLike, benchmarks: Sequence[Mapping[str, A
         wall = bench.get("wall_seconds")
         head = f"- **{bench['benchmark']}**: measured {bench['date']}" + (f" in {wall:.0f} s" if wall is not None else "")
         head += f" by `{bench['command']}`" + (" (SMOKE sizes: not a measurement)" if bench.get("smoke") else "")
+        if bench.get("load_average_1m_after") is not None:
+            head += f"; load average after it {bench['load_average_1m_after']}"
         if bench.get("machine", {}).get("git") != machine.get("git"):
             head += f"; git {bench.get('machine', {}).get('git')}"
         lines.append(head)
