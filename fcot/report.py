@@ -89,7 +89,17 @@ def no_runs_message(root: str | os.PathLike | None = None) -> str:
 
 
 def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
+    """None, NaN and pandas' NA (pandas 3 fills missing cells of nullable columns with ``pd.NA``)."""
+    if value is None:
+        return True
+    import numpy as np
+    import pandas as pd
+
+    try:
+        blank = pd.isna(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(blank) if isinstance(blank, (bool, np.bool_)) else False  # a list-like value is not blank
 
 
 def _key(value: Any) -> Any:

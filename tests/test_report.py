@@ -148,3 +148,12 @@ def test_write_tables_writes_through_one_report_run_and_publishes_stable_copies(
     assert pd.read_csv(root / "tables" / "main_table.csv")["method"].iloc[0] == "random"
     reports = list((paths.results_dir() / "runs" / "report").glob("unit-*/manifest.json"))
     assert len(reports) == 1 and '"finished"' in reports[0].read_text()
+
+
+def test_blank_cells_include_pandas_na_so_runs_with_missing_settings_group_together():
+    import pandas as pd
+
+    from fcot import report
+
+    assert report._is_blank(None) and report._is_blank(float("nan")) and report._is_blank(pd.NA)
+    assert not report._is_blank("tiny-gpt2-s") and not report._is_blank(0) and not report._is_blank([1, 2])
