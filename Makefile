@@ -64,10 +64,11 @@ bench: $(STAMP)
 bench-gpu: $(STAMP)
 	$(BIN)/python -m bench.gpu --json results/bench/gpu.json
 
-## notes: regenerate the generated README blocks (reproduction notes, recorded teacher runs)
+## notes: regenerate the generated README blocks (reproduction notes, recorded teacher runs, benchmark table)
 notes: $(STAMP)
 	$(BIN)/python -m fcot notes --write results/README.md
 	$(BIN)/python -m fcot report-recorded --write README.md
+	$(BIN)/python -m bench.report --readme README.md --out results/bench
 
 ## lab: open JupyterLab on the notebooks
 lab: $(STAMP)

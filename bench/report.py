@@ -280,3 +280,51 @@ def write_readme(out_dir: str | os.PathLike, benchmarks: Sequence[Mapping[str, A
     path = out / README_NAME
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+README_BEGIN = "<!-- BEGIN bench -->"
+README_END = "<!-- END bench -->"
+
+
+def write_readme_block(readme: str | os.PathLike, out_dir: str | os.PathLike,
+                       order: Iterable[str] = ("teacher", "training", "evaluation", "study")) -> bool:
+    """Copy the benchmark table of ``out_dir`` (its JSON files) into ``readme`` between the bench markers.
+
+    Returns True when the README changed. The table is the one ``python -m bench`` wrote, built again
+    from the same JSON files, so the README shows measured numbers only.
+    """
+    readme = Path(readme)
+    text = readme.read_text(encoding="utf-8")
+    if README_BEGIN not in text or README_END not in text:
+        raise ValueError(f"{readme}: no {README_BEGIN} ... {README_END} markers to write the benchmark table between")
+    benchmarks = read_benchmarks(out_dir, order)
+    if not benchmarks:
+        raise FileNotFoundError(f"{out_dir}: no benchmark JSON files; run `make bench` first")
+    dates = sorted(b["date"] for b in benchmarks if b.get("date"))
+    commands = sorted({b["command"] for b in benchmarks if b.get("command")})
+    machine = benchmarks[-1].get("machine") or {}
+    block = "\n".join([
+        f"Measured by {', '.join(f'`{c}`' for c in commands)} ({dates[0][:10] if dates else 'date unknown'}) on "
+        f"{machine_line(machine) if machine else 'an unrecorded machine'}. Details, per-benchmark notes and the load "
+        f"average of each run: [`results/bench/README.md`](results/bench/README.md).",
+        "",
+        markdown_table(benchmarks),
+    ])
+    head, rest = text.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    new = f"{head}{README_BEGIN}\n{block}\n{README_END}{tail}"
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+        return True
+    return False
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description="copy the benchmark table into a README")
+    parser.add_argument("--readme", required=True, help="the README with the bench markers")
+    parser.add_argument("--out", default="results/bench", help="the folder python -m bench wrote")
+    arguments = parser.parse_args()
+    changed = write_readme_block(arguments.readme, arguments.out)
+    print(f"{'updated' if changed else 'unchanged'}: the benchmark table of {arguments.readme}")

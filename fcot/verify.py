@@ -299,9 +299,17 @@ def report_settings(study: str, root: str | os.PathLike | None = None) -> tuple[
 
 
 def _key_value(value: Any) -> Any:
-    """A table cell normalized for matching rows: numbers as floats, blanks as None."""
-    if value is None:
+    """A table cell normalized for matching rows: numbers as floats, blanks (None, NaN, pandas NA,
+    and the texts "", "None", "nan", "<NA>" that CSV round trips make of them) as None."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "None", "nan", "NaN", "<NA>")):
         return None
+    try:
+        import pandas as pd
+
+        if pd.isna(value) is True:
+            return None
+    except (TypeError, ValueError):
+        pass
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -235,3 +235,13 @@ def test_tables_with_the_recorded_teacher_recompute_and_a_tampered_teacher_row_f
     failed = _failed(verify.verify_tables(STUDY, root=results))
     assert [c.what for c in failed] == ["table teacher_recorded: values"]
     assert "task='coin_flip' column accuracy" in failed[0].detail
+
+
+@pytest.mark.parametrize("cell", [None, float("nan"), "", "None", "nan", "<NA>"])
+def test_blank_cells_match_whatever_a_csv_round_trip_made_of_them(cell):
+    import pandas as pd
+
+    from fcot.verify import _key_value
+
+    assert _key_value(cell) is None and _key_value(pd.NA) is None
+    assert _key_value("8") == _key_value(8) == 8.0 and _key_value("x") == "x"
