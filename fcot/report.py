@@ -450,3 +450,93 @@ def _publish(file: Path, folder: Path) -> Path:
     if file.is_file():
         shutil.copy2(file, destination)
     return destination
+
+
+# ----------------------------------------------------------------------------------------------
+# What we saw: the paper's phenomena, judged from the tables by fixed rules (never typed)
+# ----------------------------------------------------------------------------------------------
+
+FINDING_COLUMNS = ["phenomenon", "verdict", "evidence", "rule"]
+
+
+def _trend(summary, x: str, order_by: str | None = None) -> tuple[str, str]:
+    """``("yes"|"partly"|"no", evidence)``: does the mean rise along ``x``? yes = never falls,
+    partly = the last point beats the first but it falls somewhere, no = otherwise."""
+    frame = summary.dropna(subset=["mean"]).copy()
+    frame = frame.sort_values(order_by or x)
+    means = [float(m) for m in frame["mean"]]
+    evidence = ", ".join(f"{x}={v}: {100 * m:.1f}%" for v, m in zip(frame[x], means))
+    if len(means) < 2:
+        return "not measured", evidence or "fewer than two points"
+    if all(b >= a for a, b in zip(means, means[1:])):
+        return "yes", evidence
+    return ("partly" if means[-1] > means[0] else "no"), evidence
+
+
+def findings(table, summaries: Mapping[str, Any]):
+    """The paper's phenomena in this study, each with a verdict computed from the main table and
+    the ablation summaries by the rule stated in its row (a DataFrame with :data:`FINDING_COLUMNS`).
+
+    The notebooks' closing "What we saw" cells point here, so what they report is generated and
+    stays true when the numbers change.
+    """
+    import pandas as pd
+
+    rows: list[dict] = []
+
+    def add(phenomenon: str, verdict: str, evidence: str, rule: str) -> None:
+        rows.append({"phenomenon": phenomenon, "verdict": verdict, "evidence": evidence, "rule": rule})
+
+    # (a) Fine-tune-CoT vs vanilla, per task where both were run.
+    if table is not None and not table.empty:
+        for task, group in table.groupby("task", sort=False):
+            by = {m: g.iloc[0] for m, g in group.groupby("method")}
+            if "ft_cot" in by and "vanilla" in by:
+                ft, va = by["ft_cot"], by["vanilla"]
+                verdict = "yes" if float(ft["mean"]) > float(va["mean"]) else "no"
+                add(f"Fine-tune-CoT beats vanilla fine-tuning ({task})", verdict,
+                    f"Fine-tune-CoT {100 * float(ft['mean']):.1f}% vs vanilla {100 * float(va['mean']):.1f}%",
+                    "mean test accuracy over seeds, Fine-tune-CoT > vanilla")
+    ablations = {name: s for name, s in summaries.items() if not isinstance(s, str)}
+    rules = [
+        ("degree", "degree", None, "accuracy rises with the diversity degree D"),
+        ("data_size", "n_train", None, "accuracy rises with the number of training questions"),
+        ("student_size", "student", "parameters", "accuracy rises with the student's size (parameters)"),
+        ("teacher_quality", "teacher_accuracy", None, "accuracy rises with the teacher's accuracy"),
+    ]
+    for name, x, order_by, phenomenon in rules:
+        if name in ablations and x in ablations[name].columns:
+            verdict, evidence = _trend(ablations[name], x, order_by)
+            add(phenomenon, verdict, evidence, "yes: the mean never falls along the axis; partly: the last "
+                "point beats the first; no: otherwise")
+        else:
+            add(phenomenon, "not measured", f"no {name} ablation in this study", "")
+    # (c) can the student match or beat an imperfect teacher?
+    best = None
+    for name, summary in ablations.items():
+        if {"mean", "teacher_accuracy_test"} <= set(summary.columns):
+            for _, row in summary.dropna(subset=["mean", "teacher_accuracy_test"]).iterrows():
+                teacher = float(row["teacher_accuracy_test"])
+                if teacher < 1.0 and (best is None or float(row["mean"]) - teacher > best[0]):
+                    best = (float(row["mean"]) - teacher, name, row, teacher)
+    if best is None:
+        add("the student matches or beats an imperfect teacher", "not measured", "no run with a teacher below 100%", "")
+    else:
+        gap, name, row, teacher = best
+        axis = summary_axis(ablations[name])
+        add("the student matches or beats an imperfect teacher", "yes" if gap >= 0 else "no",
+            f"best: {name} {axis}={row[axis]}: student {100 * float(row['mean']):.1f}% vs teacher "
+            f"{100 * teacher:.1f}% on the same test questions",
+            "some ablation point's mean student accuracy >= its teacher's test accuracy (teacher < 100%)")
+    if "filtering" in ablations:
+        frame = ablations["filtering"].set_index("filter_mode")["mean"]
+        if {"correct_only", "keep_all"} <= set(frame.index):
+            co, ka = float(frame["correct_only"]), float(frame["keep_all"])
+            add("filtering wrong rationales helps (correct_only > keep_all)", "yes" if co > ka else "no",
+                f"correct_only {100 * co:.1f}% vs keep_all {100 * ka:.1f}%", "mean test accuracy over seeds")
+    return pd.DataFrame(rows, columns=FINDING_COLUMNS)
+
+
+def summary_axis(summary) -> str:
+    """The varied column of an ablation summary (its first column)."""
+    return str(summary.columns[0])

@@ -157,3 +157,29 @@ def test_blank_cells_include_pandas_na_so_runs_with_missing_settings_group_toget
 
     assert report._is_blank(None) and report._is_blank(float("nan")) and report._is_blank(pd.NA)
     assert not report._is_blank("tiny-gpt2-s") and not report._is_blank(0) and not report._is_blank([1, 2])
+
+
+def test_findings_judge_each_phenomenon_from_the_tables_by_its_stated_rule():
+    import pandas as pd
+
+    from fcot import report
+
+    table = pd.DataFrame([
+        {"method": "ft_cot", "task": "synth_last_letter", "mean": 0.4},
+        {"method": "vanilla", "task": "synth_last_letter", "mean": 0.1},
+    ])
+    summaries = {
+        "degree": pd.DataFrame({"degree": [1, 2, 4], "mean": [0.2, 0.1, 0.3], "teacher_accuracy_test": [0.7] * 3}),
+        "data_size": pd.DataFrame({"n_train": [100, 400], "mean": [0.1, 0.8], "teacher_accuracy_test": [0.7, 0.7]}),
+        "student_size": pd.DataFrame({"student": ["m", "xs"], "parameters": [2e6, 1e5], "mean": [0.1, 0.3]}),
+        "filtering": pd.DataFrame({"filter_mode": ["correct_only", "keep_all"], "mean": [0.3, 0.4]}),
+        "teacher_quality": "ablation 'teacher_quality' of study 'x': no finished runs yet",
+    }
+    verdicts = dict(zip(*report.findings(table, summaries)[["phenomenon", "verdict"]].T.values))
+    assert verdicts["Fine-tune-CoT beats vanilla fine-tuning (synth_last_letter)"] == "yes"
+    assert verdicts["accuracy rises with the diversity degree D"] == "partly"
+    assert verdicts["accuracy rises with the number of training questions"] == "yes"
+    assert verdicts["accuracy rises with the student's size (parameters)"] == "no"  # ordered by parameters
+    assert verdicts["accuracy rises with the teacher's accuracy"] == "not measured"
+    assert verdicts["the student matches or beats an imperfect teacher"] == "yes"  # 0.8 >= 0.7 at n_train=400
+    assert verdicts["filtering wrong rationales helps (correct_only > keep_all)"] == "no"
