@@ -355,7 +355,12 @@ def _number_example(task: str, index: int, question: str, answer: Any, where: st
 # Each takes the local paths of TaskSpec.files and the index of the first example.
 
 
-def _load_single_eq(paths: list[Path], start: int = 0) -> list[Example]:
+def _load_solutions_file(task: str, paths: list[Path], start: int, strip: bool) -> list[Example]:
+    """SingleEq, AddSub and MultiArith share one format: a JSON list of ``sQuestion`` + ``lSolutions``.
+
+    ``strip``: the official preprocessing strips AddSub/MultiArith questions; SingleEq's are kept as
+    they are (the official notebook asserts they are already stripped).
+    """
     path = paths[0]
     out = []
     for i, item in enumerate(_list_of(_read_json(path), path)):
@@ -363,34 +368,21 @@ def _load_single_eq(paths: list[Path], start: int = 0) -> list[Example]:
         solutions = _get(item, "lSolutions", where, list)
         if len(solutions) != 1:
             raise TaskDataError(f"{where}: expected one solution in 'lSolutions', got {len(solutions)}")
-        out.append(_number_example("single_eq", start + i, _get(item, "sQuestion", where, str), solutions[0], where))
+        question = _get(item, "sQuestion", where, str)
+        out.append(_number_example(task, start + i, question.strip() if strip else question, solutions[0], where))
     return out
+
+
+def _load_single_eq(paths: list[Path], start: int = 0) -> list[Example]:
+    return _load_solutions_file("single_eq", paths, start, strip=False)
 
 
 def _load_addsub(paths: list[Path], start: int = 0) -> list[Example]:
-    path = paths[0]
-    out = []
-    for i, item in enumerate(_list_of(_read_json(path), path)):
-        where = f"{path}: example {i}"
-        solutions = _get(item, "lSolutions", where, list)
-        if len(solutions) != 1:
-            raise TaskDataError(f"{where}: expected one solution in 'lSolutions', got {len(solutions)}")
-        question = _get(item, "sQuestion", where, str).strip()
-        out.append(_number_example("addsub", start + i, question, solutions[0], where))
-    return out
+    return _load_solutions_file("addsub", paths, start, strip=True)
 
 
 def _load_multiarith(paths: list[Path], start: int = 0) -> list[Example]:
-    path = paths[0]
-    out = []
-    for i, item in enumerate(_list_of(_read_json(path), path)):
-        where = f"{path}: example {i}"
-        solutions = _get(item, "lSolutions", where, list)
-        if len(solutions) != 1:
-            raise TaskDataError(f"{where}: expected one solution in 'lSolutions', got {len(solutions)}")
-        question = _get(item, "sQuestion", where, str).strip()
-        out.append(_number_example("multiarith", start + i, question, solutions[0], where))
-    return out
+    return _load_solutions_file("multiarith", paths, start, strip=True)
 
 
 def _load_svamp(paths: list[Path], start: int = 0) -> list[Example]:
