@@ -1,8 +1,8 @@
 """Reproduction notes: every deviation from the paper, collected from the code that makes it.
 
 Code marks a deviation with a comment (or docstring line) starting ``REPRODUCTION NOTE:``; the note
-runs on over the following comment lines. :func:`collect_notes` gathers them with their file and
-line, and :func:`write_notes_block` puts them into ``results/README.md`` between markers, so the
+runs on over the following comment lines. :func:`collect_notes` gathers them with their file, line and
+enclosing function, and :func:`write_notes_block` puts them into ``results/README.md`` between markers, so the
 list there is generated from the code and cannot drift from it (a test checks that it is current).
 """
 
@@ -26,6 +26,34 @@ class Note:
     path: str  # relative to the repository root
     line: int
     text: str
+    symbol: str = ""  # the enclosing class/function, e.g. "Trainer.fit"; "" at module level
+
+    @property
+    def place(self) -> str:
+        """Where the note is, stable under edits elsewhere in the file: ``path::symbol`` or ``path``."""
+        return f"{self.path}::{self.symbol}" if self.symbol else self.path
+
+
+_DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+def|def|class)\s+(?P<name>\w+)")
+
+
+def _enclosing_symbol(lines: list[str], index: int) -> str:
+    """The dotted name of the class/function whose body holds ``lines[index]`` ("" at module level)."""
+    line = lines[index]
+    indent = len(line) - len(line.lstrip())
+    names: list[str] = []
+    for previous in reversed(lines[:index]):
+        if not previous.strip():
+            continue
+        match = _DEF.match(previous)
+        if match and len(match.group("indent")) < indent:
+            names.append(match.group("name"))
+            indent = len(match.group("indent"))
+            if indent == 0:
+                break
+        elif len(previous) - len(previous.lstrip()) == 0 and not previous.lstrip().startswith(("#", ")", "]", "}", '"', "'", "@")):
+            break  # a module-level statement: the note is not inside a definition above it
+    return ".".join(reversed(names))
 
 
 def _continuation(lines: list[str], start: int, is_comment: bool) -> list[str]:
@@ -60,18 +88,24 @@ def collect_notes(root: Path | None = None, packages: tuple[str, ...] = ("fcot",
                     continue
                 is_comment = bool(match.group("lead"))
                 text = " ".join([match.group("text").strip(), *_continuation(lines, number, is_comment)]).strip()
-                notes.append(Note(str(file.relative_to(root)), number + 1, text))
+                notes.append(
+                    Note(str(file.relative_to(root)), number + 1, text, _enclosing_symbol(lines, number))
+                )
     return notes
 
 
 def notes_markdown(notes: list[Note]) -> str:
-    """A Markdown list grouped by file: ``- text (`path:line`)``."""
+    """A Markdown list in file order: ``- text (`path::symbol`)``.
+
+    The place is the enclosing class or function rather than a line number, so an edit elsewhere in
+    a file does not make the committed list stale.
+    """
     lines = [
         f"{len(notes)} notes, collected from the code by `python -m fcot notes --write results/README.md`.",
         "",
     ]
     for note in notes:
-        lines.append(f"- {note.text} (`{note.path}:{note.line}`)")
+        lines.append(f"- {note.text} (`{note.place}`)")
     return "\n".join(lines)
 
 

@@ -27,6 +27,27 @@ def test_a_comment_note_runs_on_over_the_following_comment_lines(tmp_path: Path)
     ]
 
 
+def test_a_note_is_placed_by_its_enclosing_function_so_edits_elsewhere_keep_the_list_current(tmp_path: Path) -> None:
+    package = tmp_path / "fcot"
+    package.mkdir()
+    body = (
+        "class Trainer:\n"
+        "    def fit(self):\n"
+        "        # REPRODUCTION NOTE: fit differs.\n"
+        "        return 1\n"
+        "\n"
+        "def helper():\n"
+        "    return 2\n"
+        "\n"
+        "# REPRODUCTION NOTE: module level.\n"
+    )
+    (package / "mod.py").write_text(body)
+    before = notes.notes_markdown(notes.collect_notes(tmp_path, packages=("fcot",)))
+    assert "(`fcot/mod.py::Trainer.fit`)" in before and "module level. (`fcot/mod.py`)" in before
+    (package / "mod.py").write_text("import os\n\n\n" + body)  # lines move, places do not
+    assert notes.notes_markdown(notes.collect_notes(tmp_path, packages=("fcot",))) == before
+
+
 def test_the_package_has_reproduction_notes_and_each_names_its_place() -> None:
     found = notes.collect_notes()
     assert len(found) >= 10
