@@ -689,7 +689,8 @@ def student_for_evaluation(
     * ``"auto"``: the newest trained student under ``fcot.paths.runs_dir()`` whose path names
       ``{task}-{fmt}`` (notebook 20's run name); when there is none, a tiny ``alias`` student is
       fine-tuned now, in seconds: Fine-tune-CoT on the first ``n_train`` official train questions
-      with the recorded text-davinci-002 rationales (correct ones only), ``epochs`` epochs of the
+      with the recorded text-davinci-002 rationales (a synthetic ``synth_*`` task: ``n_train``
+      generated questions with the simulated teacher's rationales), correct ones only, ``epochs`` epochs of the
       ``smoke`` training profile, the best epoch chosen on a validation split of train;
     * a tiny alias or hub id with a prompting ``fmt`` (zero-shot, ...): that pretrained
       student as is (``fine_tuned=False``).
@@ -729,8 +730,12 @@ def _train_smoke_student(task: str, fmt: str, alias: str, n_train: int, epochs: 
         raise ValueError(f"fmt {fmt!r} evaluates a pretrained student: pass its name as student=, not 'auto'")
     if n_train < 2:
         raise ValueError(f"n_train must be >= 2 (train and validation), got {n_train}")
-    train = tasks.load_examples(task, part="train")[:n_train]
-    completions = recorded.load_recorded(task).completions
+    if task.startswith("synth_"):  # no recorded teacher: the simulator writes the rationales
+        train = curate.task_examples(task, "train", n_train, seed=seed)
+        completions = curate.teacher_completions("simulated", task, train, seed=seed)
+    else:
+        train = tasks.load_examples(task, part="train")[:n_train]
+        completions = recorded.load_recorded(task).completions
     train, validation = tasks.split_validation(train)
     kind = students.TINY_STUDENTS[students.TINY_ALIASES.get(alias, alias)].kind
     sample_fmt = curate.format_for(fmt, kind)

@@ -400,6 +400,13 @@ def test_student_for_evaluation_auto_finds_the_newest_trained_student_of_the_tas
     assert evaluate.student_for_evaluation("auto", "coin_flip").source == str(best)
 
 
+def test_student_for_evaluation_auto_trains_a_tiny_student_for_a_synthetic_task_when_none_exists(tmp_path, monkeypatch):
+    monkeypatch.setenv("FCOT_RUNS_DIR", str(tmp_path / "runs"))
+    handle = evaluate.student_for_evaluation("auto", "synth_coin_flip", n_train=40, epochs=1)
+    assert handle.source.startswith("trained now: ") and handle.fine_tuned
+    assert evaluate.find_trained_students("synth_coin_flip", root=tmp_path / "runs")
+
+
 def test_student_for_evaluation_names_what_it_accepts():
     with pytest.raises(FileNotFoundError, match="auto"):
         evaluate.student_for_evaluation("no/such/dir", "coin_flip")
