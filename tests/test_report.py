@@ -175,11 +175,12 @@ def test_findings_judge_each_phenomenon_from_the_tables_by_its_stated_rule():
         "filtering": pd.DataFrame({"filter_mode": ["correct_only", "keep_all"], "mean": [0.3, 0.4]}),
         "teacher_quality": "ablation 'teacher_quality' of study 'x': no finished runs yet",
     }
-    verdicts = dict(zip(*report.findings(table, summaries)[["phenomenon", "verdict"]].T.values))
+    verdicts = report.findings(table, summaries).verdicts()
     assert verdicts["Fine-tune-CoT beats vanilla fine-tuning (synth_last_letter)"] == "yes"
     assert verdicts["accuracy rises with the diversity degree D"] == "partly"
     assert verdicts["accuracy rises with the number of training questions"] == "yes"
     assert verdicts["accuracy rises with the student's size (parameters)"] == "no"  # ordered by parameters
     assert verdicts["accuracy rises with the teacher's accuracy"] == "not measured"
-    assert verdicts["the student matches or beats an imperfect teacher"] == "yes"  # 0.8 >= 0.7 at n_train=400
-    assert verdicts["filtering wrong rationales helps (correct_only > keep_all)"] == "no"
+    # 0.8 >= 0.7 at n_train=400
+    assert verdicts["the student matches or beats an imperfect teacher (best point of any ablation)"] == "yes"
+    assert verdicts[report.FILTERING_PHENOMENON] == "no"

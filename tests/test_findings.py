@@ -1,0 +1,204 @@
+"""The generated "What we saw" verdicts of notebooks 30-36 and 90 (fcot.report.ablation_finding / findings)."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from fcot import report
+
+DEGREE = "accuracy rises with the diversity degree D"
+
+
+def _summary(x, points, **columns):
+    """A hand-made ablation summary: ``points`` are ``(x value, mean, low, high, runs)`` or with
+    ``run_low, run_high`` appended (the per-run Wilson interval), as fcot.experiments.summarize writes."""
+    rows = []
+    for point in points:
+        value, mean, low, high, runs, *run = point
+        run_low, run_high = run if run else (low if runs == 1 else None, high if runs == 1 else None)
+        rows.append({x: value, "runs": runs, "mean": mean, "low": low, "high": high, "run_low": run_low,
+                     "run_high": run_high})
+    frame = pd.DataFrame(rows)
+    for name, values in columns.items():
+        frame[name] = values
+    return frame
+
+
+def _degree(*points):
+    return report.ablation_finding("degree", _summary("degree", points)).row(DEGREE)
+
+
+@pytest.mark.parametrize("points, verdict, noise", [
+    # rising, and the first and last intervals are apart
+    ([(1, 0.20, 0.15, 0.25, 3), (2, 0.30, 0.25, 0.35, 3), (4, 0.50, 0.45, 0.55, 3)], "yes", "clear"),
+    # rising, but the first and last intervals overlap
+    ([(1, 0.20, 0.05, 0.35, 3), (2, 0.25, 0.10, 0.40, 3), (4, 0.30, 0.15, 0.45, 3)], "yes", "within noise"),
+    # last beats first, falls in between
+    ([(1, 0.20, 0.15, 0.25, 3), (2, 0.10, 0.05, 0.15, 3), (4, 0.50, 0.45, 0.55, 3)], "partly", "clear"),
+    # falling, clearly
+    ([(1, 0.50, 0.45, 0.55, 3), (2, 0.30, 0.25, 0.35, 3), (4, 0.10, 0.05, 0.15, 3)], "no", "clear"),
+    # flat: the last does not beat the first
+    ([(1, 0.30, 0.20, 0.40, 3), (4, 0.30, 0.20, 0.40, 3)], "no", "within noise"),
+    # points come in any order: the axis orders them
+    ([(4, 0.50, 0.45, 0.55, 3), (1, 0.20, 0.15, 0.25, 3)], "yes", "clear"),
+    ([(1, 0.20, 0.15, 0.25, 3)], "one point so far", ""),
+    ([], "not measured", ""),
+])
+def test_trend_verdict_and_noise_follow_the_stated_rule(points, verdict, noise):
+    row = _degree(*points)
+    assert (row["verdict"], row["noise"]) == (verdict, noise)
+    assert "never falls along D" in row["rule"] and "do not overlap" in row["rule"]
+
+
+def test_evidence_shows_every_point_with_its_interval_and_seeds_and_flags_single_seeds():
+    row = _degree((1, 0.2, 0.15, 0.25, 3), (2, 0.3, 0.2, 0.42, 1), (4, 0.5, 0.45, 0.55, 2))
+    assert row["evidence"] == ("D=1: 20.0% [15.0, 25.0], 3 seeds; D=2: 30.0% [20.0, 42.0], 1 seed; "
+                               "D=4: 50.0% [45.0, 55.0], 2 seeds")
+    assert row["caveats"].startswith("one seed at D=2 (")
+    assert "D=1" not in row["caveats"] and "D=4" not in row["caveats"]
+
+
+def test_seeds_that_agree_exactly_do_not_make_a_change_clear():
+    # two seeds with identical accuracy: a zero-width t interval, widened to the runs' Wilson interval
+    agree = (1, 0.225, 0.225, 0.225, 2, 0.17, 0.29)
+    row = _degree(agree, (4, 0.27, 0.26, 0.28, 3, 0.21, 0.33))
+    assert (row["verdict"], row["noise"]) == ("yes", "within noise")
+    assert "D=1: 22.5% [17.0, 29.0], 2 seeds" in row["evidence"]
+    assert "interval widened to the per-run Wilson interval at D=1, D=4 " in row["caveats"]
+    # without a per-run interval (the main table) the uncertainty is unknown, never "clear"
+    row = _degree((1, 0.225, 0.225, 0.225, 2, None, None), (4, 0.5, 0.45, 0.55, 3))
+    assert row["noise"] == "uncertainty unknown" and "zero-width interval" in row["caveats"]
+
+
+def test_na_cells_are_skipped_or_reported_not_crashed_on():
+    summary = _summary("degree", [(1, 0.2, pd.NA, pd.NA, 1, pd.NA, pd.NA), (2, pd.NA, pd.NA, pd.NA, 0),
+                                  (4, 0.5, 0.45, 0.55, 3)])
+    row = report.ablation_finding("degree", summary.convert_dtypes()).row(DEGREE)
+    assert (row["verdict"], row["noise"]) == ("yes", "uncertainty unknown")
+    assert "no accuracy at D=2" in row["caveats"] and "no usable interval at D=1" in row["caveats"]
+    assert row["evidence"].startswith("D=1: 20.0%, 1 seed; D=4: 50.0% [45.0, 55.0]")
+
+
+def test_a_summary_read_back_from_csv_gives_the_same_finding():
+    summary = _summary("max_rationale_tokens", [(8, 0.05, 0.02, 0.08, 1), (None, 0.3, 0.25, 0.35, 3),
+                                                (32, 0.32, 0.26, 0.39, 1)])
+    direct = report.ablation_finding("rationale_length", summary).table
+    for options in ({}, {"dtype_backend": "numpy_nullable"}):  # NaN or pd.NA in the blank cells
+        again = pd.read_csv(io.StringIO(summary.to_csv(index=False)), **options)
+        pd.testing.assert_frame_equal(report.ablation_finding("rationale_length", again).table, direct)
+    row = direct.iloc[0]
+    # no cut is the end of the axis: 5% (cap 8) -> 32% (cap 32) -> 30% (no cut) rises only partly
+    assert row["evidence"].split("; ")[-1].startswith("cap=none (no cut): 30.0%")
+    assert (row["verdict"], row["noise"]) == ("partly", "clear") and "no claim in the paper" in row["phenomenon"]
+
+
+@pytest.mark.parametrize("name, x, values, first", [
+    ("data_size", "n_train", [0, 100, 400], "n_train=100"),  # 0 = the whole train side: the end of the axis
+    ("student_size", "student", ["m", "xs", "s"], "xs (100k parameters)"),  # ordered by parameters, not name
+    ("teacher_quality", "teacher_accuracy", [0.9, 0.5, 0.7], "teacher_accuracy=0.5"),
+])
+def test_each_axis_is_ordered_by_what_it_varies(name, x, values, first):
+    summary = _summary(x, [(v, 0.1 * (i + 1), 0.0, 1.0, 2) for i, v in enumerate(values)],
+                       parameters=[4e6, 1e5, 5e5], teacher_accuracy_test=[0.9, 0.5, 0.7])
+    row = report.ablation_finding(name, summary).table.iloc[0]
+    assert row["evidence"].startswith(first)
+    if name == "data_size":
+        assert row["evidence"].split("; ")[-1].startswith("n_train=all: 10.0%")
+
+
+@pytest.mark.parametrize("means, verdict, noise", [
+    ([0.80, 0.60], "yes", "clear"),  # beats a 70% teacher, interval above it
+    ([0.72, 0.60], "yes", "within noise"),  # beats it, but the teacher is inside the interval
+    ([0.30, 0.20], "no", "clear"),
+])
+def test_teacher_quality_asks_whether_the_student_matches_an_imperfect_teacher(means, verdict, noise):
+    summary = _summary("teacher_accuracy", [(0.7, means[0], means[0] - 0.05, means[0] + 0.05, 3),
+                                            (1.0, means[1], means[1] - 0.05, means[1] + 0.05, 3)],
+                       teacher_accuracy_test=[0.7, 1.0])
+    found = report.ablation_finding("teacher_quality", summary)
+    row = found.row("the student matches or beats an imperfect teacher (teacher-quality points)")
+    assert (row["verdict"], row["noise"]) == (verdict, noise)
+    assert row["evidence"].startswith("best: teacher_accuracy=0.7: ") and "vs teacher 70.0%" in row["evidence"]
+    assert found.verdicts()["accuracy rises with the teacher's accuracy"] in ("no", "yes")
+
+
+def test_filtering_states_the_papers_choice_and_compares_it_with_keep_all():
+    both = _summary("filter_mode", [("keep_all", 0.39, 0.33, 0.45, 2), ("correct_only", 0.225, 0.17, 0.29, 2)],
+                    samples_kept=[400, 275])
+    row = report.ablation_finding("filtering", both).table.iloc[0]
+    assert row["phenomenon"] == report.FILTERING_PHENOMENON and "the paper's choice" in row["phenomenon"]
+    assert (row["verdict"], row["noise"]) == ("no", "clear")
+    assert row["evidence"] == ("correct_only: 22.5% [17.0, 29.0], 2 seeds, 275 samples vs "
+                               "keep_all: 39.0% [33.0, 45.0], 2 seeds, 400 samples")
+    one = report.ablation_finding("filtering", _summary("filter_mode", [("correct_only", 0.2, 0.1, 0.3, 1)]))
+    assert one.table.iloc[0]["verdict"] == "one point so far"
+    assert one.table.iloc[0]["evidence"].startswith("no keep_all run yet; correct_only: 20.0%")
+
+
+def _methods(*arms):
+    return pd.DataFrame([{"task": "synth_last_letter", "arm": arm, "runs": 3, "mean": mean, "low": mean - 0.05,
+                          "high": mean + 0.05} for arm, mean in arms])
+
+
+def test_methods_compare_fine_tune_cot_with_vanilla_diverse_and_multitask_per_task():
+    found = report.ablation_finding("methods", _methods(("vanilla", 0.02), ("ft_cot", 0.22), ("ft_cot D=2", 0.2),
+                                                        ("ft_cot D=4", 0.38), ("multitask", 0.2)))
+    verdicts = found.verdicts()
+    assert verdicts["Fine-tune-CoT beats vanilla fine-tuning (synth_last_letter)"] == "yes"
+    diverse = found.row("diverse reasoning (D > 1) beats Fine-tune-CoT with D=1 (synth_last_letter)")
+    assert diverse["verdict"] == "yes" and diverse["evidence"].startswith("ft_cot D=4: 38.0%")  # the largest D
+    multitask = found.row("step-by-step multitask beats Fine-tune-CoT "
+                          "(synth_last_letter; no claim in the paper: described only)")
+    assert (multitask["verdict"], multitask["noise"]) == ("no", "within noise")
+
+
+def test_smoke_defaults_one_arm_say_what_is_missing():
+    found = report.ablation_finding("methods", _methods(("ft_cot", 0.05)))
+    row = found.row("Fine-tune-CoT beats vanilla fine-tuning (synth_last_letter)")
+    assert row["verdict"] == "not measured" and row["evidence"].startswith("no vanilla run yet; ft_cot: 5.0%")
+    assert set(found.verdicts().values()) == {"not measured"}
+
+
+@pytest.mark.parametrize("summary, evidence", [
+    (None, "no degree ablation in this study"),
+    ("ablation 'degree' of study 'x': no finished runs yet", "ablation 'degree' of study 'x': no finished runs yet"),
+    (pd.DataFrame(), "no finished runs yet"),
+])
+def test_missing_summaries_are_not_measured_with_the_reason(summary, evidence):
+    row = report.ablation_finding("degree", summary).row(DEGREE)
+    assert (row["verdict"], row["evidence"]) == ("not measured", evidence)
+
+
+def test_unknown_ablation_names_the_accepted_ones():
+    with pytest.raises(ValueError, match=r"unknown ablation 'depth'; accepted: methods, degree, data_size"):
+        report.ablation_finding("depth", pd.DataFrame())
+
+
+def test_findings_display_as_markdown_with_every_number_in_full():
+    found = report.ablation_finding("degree", _summary("degree", [(1, 0.2, 0.15, 0.25, 3), (4, 0.5, 0.45, 0.55, 1)]))
+    text = found._repr_markdown_()
+    assert text.startswith(f"- **{DEGREE}**: **yes**, clear\n  - evidence: D=1: 20.0% [15.0, 25.0], 3 seeds; D=4: ")
+    assert "  - caveats: one seed at D=4" in text and report.INTERVAL_RULE in text
+    assert list(found.table.columns) == report.FINDING_COLUMNS and len(found) == 1
+
+
+def test_notebook_90_judges_each_ablation_exactly_as_its_own_notebook():
+    summaries = {
+        "degree": _summary("degree", [(1, 0.2, 0.1, 0.3, 2), (4, 0.4, 0.3, 0.5, 2)], teacher_accuracy_test=[0.7] * 2),
+        "filtering": _summary("filter_mode", [("correct_only", 0.3, 0.2, 0.4, 1), ("keep_all", 0.2, 0.1, 0.3, 1)]),
+        "data_size": "ablation 'data_size' of study 'x': no finished runs yet",
+    }
+    table = pd.DataFrame([{"method": "ft_cot", "task": "t", "mean": 0.4, "low": 0.3, "high": 0.5, "runs": 3},
+                          {"method": "vanilla", "task": "t", "mean": 0.1, "low": 0.1, "high": 0.1, "runs": 3}])
+    overall = report.findings(table, summaries).table.set_index("phenomenon")
+    for name, summary in summaries.items():
+        own = report.ablation_finding(name, summary).table.set_index("phenomenon")
+        pd.testing.assert_frame_equal(overall.loc[own.index], own)
+    vanilla = overall.loc["Fine-tune-CoT beats vanilla fine-tuning (t)"]
+    assert vanilla["verdict"] == "yes" and vanilla["noise"] == "uncertainty unknown"  # vanilla's seeds agree exactly
+    assert overall.loc["accuracy rises with the teacher's accuracy", "verdict"] == "not measured"
+    best = overall.loc["the student matches or beats an imperfect teacher (best point of any ablation)"]
+    assert best["verdict"] == "no" and best["evidence"].startswith("best: degree D=4: 40.0%")
