@@ -474,7 +474,7 @@ _TREND_RULE = ("verdict: yes = the mean accuracy never falls along {axis} and th
                "partly = the last point beats the first but the mean falls somewhere; no = otherwise; "
                "one point so far / not measured = fewer than two points. " + _NOISE_RULE.replace(
                    "the two intervals", "the intervals of the first and last points"))
-_COMPARE_RULE = "verdict: yes = mean accuracy of {a} > {b}, else no. " + _NOISE_RULE
+_COMPARE_RULE = "verdict: yes = mean accuracy of {a} > {b}, tie = equal means, else no. " + _NOISE_RULE
 _TEACHER_RULE = ("verdict: at the point where the student's mean accuracy is highest relative to its teacher's "
                  "accuracy on the same test questions (teacher below 100%), yes = student >= teacher, else no. "
                  "noise: clear = the teacher's accuracy lies outside the student's interval, else within noise "
@@ -648,7 +648,7 @@ def _trend(points: Sequence[_Point]) -> tuple[str, str]:
 
 def _compare(phenomenon: str, a: _Point | None, b: _Point | None, a_name: str, b_name: str, *,
              rule: str | None = None, absent: str = "no finished runs yet") -> dict[str, str]:
-    """Does ``a`` beat ``b``? (a row; ``not measured`` when either is missing)."""
+    """Does ``a`` beat ``b``? (a row: ``yes`` / ``tie`` / ``no``; ``not measured`` when either is missing)."""
     rule = rule or _COMPARE_RULE.format(a=a_name, b=b_name)
     if a is None or b is None:
         missing = [n for n, p in ((a_name, a), (b_name, b)) if p is None]
@@ -657,7 +657,8 @@ def _compare(phenomenon: str, a: _Point | None, b: _Point | None, a_name: str, b
         if present:
             evidence += f"; {present[0].text()}"
         return _row(phenomenon, "not measured", "", evidence, _caveats(present), rule)
-    return _row(phenomenon, "yes" if a.mean > b.mean else "no", _separation(a, b), f"{a.text()} vs {b.text()}",
+    verdict = "tie" if abs(a.mean - b.mean) < 1e-12 else "yes" if a.mean > b.mean else "no"
+    return _row(phenomenon, verdict, _separation(a, b), f"{a.text()} vs {b.text()}",
                 _caveats([a, b]), rule)
 
 
@@ -866,15 +867,21 @@ def ablation_finding(name: str, summary) -> Findings:
 
 
 def findings(table, summaries: Mapping[str, Any]) -> Findings:
-    """The paper's phenomena in this study (notebook 90's "What we saw"): the methods comparison
-    from the main table (:func:`main_table`), then every ablation of :data:`FINDING_ORDER` from
-    ``summaries`` (``{name: summary or message}``, :func:`ablation_summaries`) judged exactly as
-    its own notebook does (:func:`ablation_finding`), then whether the student matches or beats an
-    imperfect teacher at the best point of any ablation.
+    """The paper's phenomena in this study (notebook 90's "What we saw"): the methods comparison,
+    then every ablation of :data:`FINDING_ORDER` from ``summaries`` (``{name: summary or message}``,
+    :func:`ablation_summaries`) judged exactly as its own notebook does (:func:`ablation_finding`),
+    then whether the student matches or beats an imperfect teacher at the best point of any ablation.
+
+    The methods comparison is judged from ``summaries["methods"]`` when given (exactly as notebook
+    30 does), else from the main table (:func:`main_table`), whose cells carry no per-run interval:
+    a cell whose seeds agree exactly then has an unknown uncertainty.
     """
     import pandas as pd
 
-    rows = _methods_rows(_table_arms(table), "no finished runs in the main table")
+    if isinstance(summaries.get("methods"), pd.DataFrame) and not summaries["methods"].empty:
+        rows = _methods_rows(_summary_arms(summaries["methods"]), "no finished runs yet")
+    else:
+        rows = _methods_rows(_table_arms(table), "no finished runs in the main table")
     for name in FINDING_ORDER:
         rows += _ablation_rows(name, summaries.get(name))
     points: list[_Point] = []

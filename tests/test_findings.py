@@ -133,6 +133,9 @@ def test_filtering_states_the_papers_choice_and_compares_it_with_keep_all():
     assert (row["verdict"], row["noise"]) == ("no", "clear")
     assert row["evidence"] == ("correct_only: 22.5% [17.0, 29.0], 2 seeds, 275 samples vs "
                                "keep_all: 39.0% [33.0, 45.0], 2 seeds, 400 samples")
+    tie = _summary("filter_mode", [("keep_all", 0.0, 0.0, 0.16, 1), ("correct_only", 0.0, 0.0, 0.16, 1)])
+    assert report.ablation_finding("filtering", tie).table.iloc[0][["verdict", "noise"]].tolist() == [
+        "tie", "within noise"]
     one = report.ablation_finding("filtering", _summary("filter_mode", [("correct_only", 0.2, 0.1, 0.3, 1)]))
     assert one.table.iloc[0]["verdict"] == "one point so far"
     assert one.table.iloc[0]["evidence"].startswith("no keep_all run yet; correct_only: 20.0%")
@@ -202,3 +205,19 @@ def test_notebook_90_judges_each_ablation_exactly_as_its_own_notebook():
     assert overall.loc["accuracy rises with the teacher's accuracy", "verdict"] == "not measured"
     best = overall.loc["the student matches or beats an imperfect teacher (best point of any ablation)"]
     assert best["verdict"] == "no" and best["evidence"].startswith("best: degree D=4: 40.0%")
+
+
+def test_notebook_90_judges_the_methods_as_notebook_30_when_given_its_summary():
+    methods = pd.DataFrame([
+        {"task": "t", "arm": "ft_cot", "runs": 2, "mean": 0.225, "low": 0.225, "high": 0.225, "run_low": 0.17,
+         "run_high": 0.29},
+        {"task": "t", "arm": "vanilla", "runs": 2, "mean": 0.015, "low": 0.0, "high": 0.079, "run_low": 0.005,
+         "run_high": 0.043},
+    ])
+    table = methods.rename(columns={"arm": "method"}).drop(columns=["run_low", "run_high"])
+    phenomenon = "Fine-tune-CoT beats vanilla fine-tuning (t)"
+    from_table = report.findings(table, {}).row(phenomenon)
+    assert (from_table["verdict"], from_table["noise"]) == ("yes", "uncertainty unknown")
+    from_summary = report.findings(table, {"methods": methods}).row(phenomenon)
+    assert from_summary == report.ablation_finding("methods", methods).row(phenomenon)
+    assert (from_summary["verdict"], from_summary["noise"]) == ("yes", "clear")
