@@ -409,7 +409,7 @@ def verify_tables(study: str, root: str | os.PathLike | None = None) -> list[Che
                                      table="teacher_recorded", path=str(teacher_file))
 
     # ablations: recomputed from the runs that exist now (report.ablation_summaries)
-    for name, summary in report.ablation_summaries(study, root=root).items():
+    for name, summary in report.ablation_summaries(study, names=["methods", *report.ablation_names()], root=root).items():
         file = folder / f"ablation_{name}.csv"
         if isinstance(summary, str):
             if file.is_file():
