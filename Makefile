@@ -64,11 +64,12 @@ bench: $(STAMP)
 bench-gpu: $(STAMP)
 	$(BIN)/python -m bench.gpu --json results/bench/gpu.json
 
-## notes: regenerate the generated README blocks (reproduction notes, recorded teacher runs, benchmark table)
+## notes: regenerate the generated README blocks (reproduction notes, recorded teacher runs, benchmark table, paper cost)
 notes: $(STAMP)
 	$(BIN)/python -m fcot notes --write results/README.md
 	$(BIN)/python -m fcot report-recorded --write README.md
 	$(BIN)/python -m bench.report --readme README.md --out results/bench
+	$(BIN)/python -m fcot cost --profile paper --markdown results/paper_cost.md --json results/paper_cost.json --write-readme README.md
 
 ## lab: open JupyterLab on the notebooks
 lab: $(STAMP)

@@ -208,6 +208,53 @@ def _run_verify(args) -> int:
 REGISTRARS.append(register_verify)
 
 
+def register_cost(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "cost",
+        help="estimate what a profile costs: teacher calls, tokens and USD; student FLOPs and GPU hours (offline)",
+        description="Expands the profile as `reproduce` would and drives the real teacher driver with an offline "
+        "estimating backend (no network, no API key) over the tasks' train questions; student FLOPs from parameter "
+        "counts x tokens (fcot/costs.py). Prints the Markdown report unless an output is given.",
+    )
+    parser.add_argument("--profile", default="paper", help="profile name (smoke, default, paper) or a .yaml path (default: paper)")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="[STEP.]NAME=VALUE",
+        help="override a parameter as for `reproduce`, e.g. --set 10_generate_teacher_rationales.model=gpt-4o-mini",
+    )
+    parser.add_argument("--only", default=None, help="comma-separated steps, as for `reproduce`")
+    parser.add_argument("--sample", type=int, default=None, metavar="N",
+                        help="teacher questions driven per step, then scaled (default: fcot.costs.DEFAULT_SAMPLE; 0 = all)")
+    parser.add_argument("--mfu", type=float, default=None, help="model FLOPs utilisation in (0, 1] (default: measured by make bench-gpu, else assumed)")
+    parser.add_argument("--peak-tflops", type=float, default=None, help="the GPU's peak dense bf16 TFLOP/s (default: measured GPU, else A100 312)")
+    parser.add_argument("--gpu", default=None, help="the GPU's name in the report")
+    parser.add_argument("--json", default=None, metavar="PATH", help="write the estimate as JSON")
+    parser.add_argument("--markdown", default=None, metavar="PATH", help="write the Markdown report")
+    parser.add_argument("--write-readme", default=None, metavar="README",
+                        help="replace the block between the paper-cost markers of this file")
+    parser.set_defaults(func=_run_cost)
+
+
+def _run_cost(args) -> int:
+    from fcot import costs
+    from fcot.paths import DataUnavailableError
+
+    sample = costs.DEFAULT_SAMPLE if args.sample is None else (args.sample or None)
+    gpu = costs.gpu_assumption(name=args.gpu, peak_tflops=args.peak_tflops, mfu=args.mfu)
+    try:
+        result = costs.estimate(args.profile, args.overrides, only=args.only, sample=sample, gpu=gpu)
+    except DataUnavailableError as error:
+        raise FileNotFoundError(_one_line(error)) from None
+    written = costs.write_outputs(result, markdown_path=args.markdown, json_path=args.json, readme=args.write_readme)
+    if written:
+        print("wrote " + ", ".join(written))
+    else:
+        print(costs.markdown(result))
+    return 0
+
+
+REGISTRARS.append(register_cost)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fcot", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
