@@ -19,9 +19,9 @@ kind ``report`` and are published at stable paths (:func:`write_tables`)::
 Each cell is the mean test accuracy over the runs (seeds) of that arm, with a 95% t interval
 across seeds, or the run's Wilson interval when there is one run (``interval`` says which).
 
-**Published numbers.** fcot ships NO numbers from the paper: they could not be verified against
-the paper's text while writing fcot, and numbers typed from memory are not evidence. To put the
-paper's Table 1 next to ours, provide a CSV (:func:`load_published`) with this schema::
+**Published numbers.** fcot ships the paper's Table 1 as ``fcot/resources/published_table1.csv``
+(source and row mapping in ``published_table1.md``; the ``paper`` profile passes it to notebook 90).
+Any other CSV in the same schema can be given instead (:func:`load_published`)::
 
     # source: <where the numbers were transcribed from, e.g. https://arxiv.org/abs/2212.10071 Table 1>
     method,task,accuracy[,student]
@@ -295,8 +295,11 @@ def wide_table(table, published=None):
     return wide
 
 
-# REPRODUCTION NOTE: no published numbers are shipped (the paper's Table 1 text could not be verified
-# while writing fcot); the "(paper)" columns are filled only from a user-provided CSV.
+# REPRODUCTION NOTE: the "(paper)" columns of the paper profile come from fcot/resources/published_table1.csv,
+# copied from the authors' results notebook (itsnamgyu/reasoning-teacher@de0a327, notebooks/results.ipynb,
+# section tab:performance), which generates the paper's Table 1; not checked against the typeset PDF. Only the
+# rows fcot has are shipped (random, teacher, vanilla, Fine-tune-CoT, diverse reasoning), for the GPT-3 6.7B
+# student; the paper's students are GPT-3 models, fcot's paper-profile students are GPT-2 (124M).
 def load_published(path: str | os.PathLike | None):
     """Published accuracies from a user-provided CSV (schema in the module docstring), or None.
 
