@@ -125,7 +125,9 @@ def paper(mirror: Path) -> costs.CostEstimate:
 
 
 def test_the_paper_estimate_covers_every_teacher_and_student_step(paper: costs.CostEstimate) -> None:
-    assert len(paper.teacher) == 12 + 4  # D=1 on the 12 tasks, D=64 on 4
+    assert len(paper.teacher) == 12 + 4 + 5  # D=1 on the 12 tasks, D=64 on 4, D=8 on 5 (Table 1's diverse arm)
+    assert {t.task for t in paper.teacher if t.degree == 8} == {"single_eq", "addsub", "tracking_shuffled_objects",
+                                                                 "coin_flip", "strategy_qa"}
     assert all(t.cost_usd is not None and t.cost_usd > 0 for t in paper.teacher)
     assert {t.task for t in paper.teacher if t.degree == 64} == {"multiarith", "svamp", "date_understanding",
                                                                   "last_letter_concatenation"}
