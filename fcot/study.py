@@ -45,6 +45,12 @@ complete with the same hash, so an interrupted ``make reproduce`` picks up where
 step has been executed, every later step is executed too (its inputs may have changed); ``--force``
 executes everything. A failed step keeps its partially executed notebook and the error names it.
 Wall seconds per output notebook go to ``results_dir()/<profile>/timings.json``.
+
+**Parallelism** (``--jobs N``): the grid points of a step run in N worker processes, longest first
+(by the seconds recorded in their previous output notebooks). A step marked ``with_previous: true``
+shares the previous step's pool (:func:`execution_groups`), so e.g. three seeds on two workers do not
+leave one idle; mark only steps whose points neither read the previous step's outputs nor repeat one
+of its run configurations.
 """
 
 from __future__ import annotations
@@ -76,7 +82,7 @@ PROFILES_DIR = NOTEBOOKS_DIR / "profiles"
 KERNEL = "python3"
 METADATA_KEY = "fcot_study"
 PROFILE_KEYS = ("description", "extends", "defaults", "steps")
-STEP_KEYS = ("notebook", "output", "parameters", "grid")
+STEP_KEYS = ("notebook", "output", "parameters", "grid", "with_previous")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMBER = re.compile(r"^(\d+)_")
@@ -227,9 +233,12 @@ class StepSpec:
     grid: Mapping[str, tuple] = field(default_factory=dict)
     output: str | None = None
     source: str = ""  # "<profile file>, step N" for error messages
+    with_previous: bool | None = None  # True: share the previous step's process pool (None: not said)
 
     def __post_init__(self) -> None:
         where = self.source or "profile step"
+        if self.with_previous not in (None, True, False):
+            raise ProfileError(f"{where}: 'with_previous' must be true or false, got {self.with_previous!r}")
         if not isinstance(self.notebook, str) or not _NAME.match(self.notebook) or self.notebook.endswith(".ipynb"):
             raise ProfileError(
                 f"{where}: 'notebook' must be a notebook name without .ipynb (letters, digits, _ . + -), "
@@ -373,6 +382,7 @@ def _parse_step(raw: Any, path: Path, number: int) -> StepSpec:
         grid={name: tuple(values) for name, values in grid.items()},
         output=raw.get("output"),
         source=where,
+        with_previous=raw.get("with_previous"),
     )
 
 
@@ -386,7 +396,9 @@ def _merge_step(parent: StepSpec, child: StepSpec) -> StepSpec:
     parameters.update(child.parameters)
     grid = {k: v for k, v in parent.grid.items() if k not in child.parameters}
     grid.update(child.grid)
-    return StepSpec(parent.notebook, parameters, grid, parent.output, f"{parent.source}, updated by {child.source}")
+    with_previous = parent.with_previous if child.with_previous is None else child.with_previous
+    return StepSpec(parent.notebook, parameters, grid, parent.output, f"{parent.source}, updated by {child.source}",
+                    with_previous)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -796,6 +808,23 @@ class StudyReport:
         return [o for o in self.outcomes if o.status == "failed"]
 
 
+def execution_groups(runs: Sequence["PlannedRun"]) -> list[list["PlannedRun"]]:
+    """The planned runs cut into groups that execute together (one process pool with ``--jobs``).
+
+    A group is one step's grid points, in order; a step marked ``with_previous: true`` joins the
+    group before it, so its points fill workers that the previous step's last points leave idle
+    (e.g. 3 seeds on 2 workers). Only mark steps whose points neither read the previous step's
+    outputs nor share a run configuration with it.
+    """
+    groups: list[list[PlannedRun]] = []
+    for run in runs:
+        if groups and (run.step.id == groups[-1][-1].step.id or run.step.with_previous):
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    return groups
+
+
 def run_study(
     profile: Profile | str,
     overrides: Sequence[Override | str] = (),
@@ -818,7 +847,7 @@ def run_study(
     timings = timings_path(profile.name, results_root)
     outcomes: list[StepOutcome] = []
     upstream_ran = False
-    groups = [list(group) for _, group in itertools.groupby(runs, key=lambda r: r.step.id)]
+    groups = execution_groups(runs)
     total = len(runs)
     done = 0
     for group in groups:
@@ -836,7 +865,10 @@ def run_study(
         if options.jobs > 1 and len(todo) > 1:
             context = multiprocessing.get_context("spawn")
             with concurrent.futures.ProcessPoolExecutor(min(options.jobs, len(todo)), mp_context=context) as pool:
-                futures = {pool.submit(_execute_in_worker, run, options): run for run in todo}
+                # longest first (by the seconds recorded in the previous output notebook): fewer idle
+                # workers at the end of a group
+                longest_first = sorted(todo, key=lambda r: -(_recorded_seconds(r) or 0.0))
+                futures = {pool.submit(_execute_in_worker, run, options): run for run in longest_first}
                 for future in concurrent.futures.as_completed(futures):
                     run = futures[future]
                     seconds, error = future.result()

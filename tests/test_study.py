@@ -206,6 +206,7 @@ def test_extends_cycle_is_an_error_naming_the_chain(profiles):
         ("steps:\n  - notebook: 10_make_numbers\n  - notebook: 10_make_numbers\n", "already used by"),
         ("extends: nowhere\n", "nowhere.yaml does not exist"),
         ("steps: [\n", "not valid YAML"),
+        ("steps:\n  - notebook: 10_make_numbers\n    with_previous: maybe\n", "'with_previous' must be true or false"),
     ],
 )
 def test_malformed_profiles_are_rejected_naming_the_file_and_step(profiles, text, message):
@@ -424,6 +425,37 @@ def test_grid_points_run_in_parallel_processes_with_jobs(books, profiles):
     )
     assert [o.status for o in report.outcomes] == ["ran", "ran"]
     assert (paths.results_dir() / "chain" / "g3.json").read_text() == "[0.0, 1.0, 2.0]"
+
+
+def test_a_step_marked_with_previous_shares_the_previous_steps_group_of_workers(books, profiles):
+    write_profile(
+        profiles,
+        "w",
+        "steps:\n"
+        "  - notebook: 10_make_numbers\n    output: a\n    parameters: {name: 'a${n}'}\n    grid: {n: [1, 2, 3]}\n"
+        "  - notebook: 10_make_numbers\n    output: b\n    with_previous: true\n    parameters: {name: 'b${n}'}\n"
+        "    grid: {n: [1, 2]}\n"
+        "  - notebook: 20_sum_numbers\n    parameters: {name: a1}\n",
+    )
+    runs = study.plan(study.load_profile("w", profiles), notebooks_dir=books)
+    groups = study.execution_groups(runs)
+    assert [[r.step.id for r in g] for g in groups] == [["a", "a", "a", "b", "b"], ["20_sum_numbers"]]
+    report = study.run_study(
+        study.load_profile("w", profiles), options=study.RunOptions(jobs=2), notebooks_dir=books, log=lambda _: None
+    )
+    assert [o.status for o in report.outcomes] == ["ran"] * 6
+    assert (paths.results_dir() / "chain" / "a1.sum").read_text() == "0.0"
+
+
+def test_without_with_previous_each_step_is_its_own_group(books, profiles):
+    write_profile(
+        profiles,
+        "v",
+        "steps:\n  - notebook: 10_make_numbers\n    output: a\n    grid: {n: [1, 2]}\n"
+        "  - notebook: 10_make_numbers\n    output: b\n    grid: {n: [1, 2]}\n",
+    )
+    groups = study.execution_groups(study.plan(study.load_profile("v", profiles), notebooks_dir=books))
+    assert [[r.step.id for r in g] for g in groups] == [["a", "a"], ["b", "b"]]
 
 
 def test_kernel_sees_relative_fcot_paths_made_absolute(books, profiles, tmp_path, monkeypatch):
