@@ -789,8 +789,29 @@ def _write_timings(path: Path, profile: Profile, outcomes: Sequence[StepOutcome]
         "profile": profile.name,
         "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "total_seconds": round(sum(s["seconds"] or 0.0 for s in steps.values()), 3),
+        **({"last_call": data["last_call"]} if isinstance(data.get("last_call"), dict) else {}),
         "notebooks": steps,
     }
+    _write_json(path, data)
+
+
+def _record_call(path: Path, seconds: float, jobs: int, outcomes: Sequence[StepOutcome]) -> None:
+    """Keep the wall time of a call that executed notebooks (``last_call`` in timings.json): with
+    ``--jobs`` it is less than the sum of the notebooks' times. Calls that only skipped keep the old one."""
+    ran = sum(o.status == "ran" for o in outcomes)
+    if not ran or not path.is_file():
+        return
+    with contextlib.suppress(OSError, json.JSONDecodeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["last_call"] = {
+            "wall_seconds": round(seconds, 1), "jobs": jobs, "executed": ran,
+            "skipped": sum(o.status == "skipped" for o in outcomes),
+            "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        _write_json(path, data)
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
@@ -845,6 +866,7 @@ def run_study(
     parsed = [o if isinstance(o, Override) else parse_override(o) for o in overrides]
     runs = plan(profile, parsed, only, notebooks_dir, results_root)
     timings = timings_path(profile.name, results_root)
+    started = time.monotonic()
     outcomes: list[StepOutcome] = []
     upstream_ran = False
     groups = execution_groups(runs)
@@ -902,6 +924,7 @@ def run_study(
             raise StepFailedError(
                 "\n".join(f.error or "" for f in failures), first.run.output_path
             )
+    _record_call(timings, time.monotonic() - started, options.jobs, outcomes)
     report = StudyReport(profile, outcomes, timings)
     log(format_summary(report))
     return report

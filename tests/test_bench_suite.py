@@ -81,6 +81,16 @@ def test_study_wall_times_are_read_from_the_reproduce_timings(tmp_path):
     assert "2026-01-02T03:04:05" in note
 
 
+def test_the_wall_time_of_the_last_reproduce_call_is_shown_next_to_the_sum_of_notebook_times(tmp_path):
+    timings = tmp_path / "timings.json"
+    timings.write_text(json.dumps({"profile": "default", "notebooks": {
+        "a": {"status": "ran", "seconds": 100.0}, "b": {"status": "ran", "seconds": 100.0}},
+        "last_call": {"wall_seconds": 110.0, "jobs": 2, "executed": 2, "skipped": 0}}))
+    rows, _, _ = suite.measure_study(False, timings)
+    assert [m.fcot for m in rows[-2:]] == [200.0, 110.0]
+    assert rows[-2].fcot_label == "sum of the notebooks' wall times" and "--jobs 2" in rows[-1].name
+
+
 def test_a_missing_study_timings_file_says_how_to_make_it(tmp_path):
     rows, details, note = suite.measure_study(False, tmp_path / "absent.json")
     assert rows == [] and details["found"] is False

@@ -369,6 +369,8 @@ def test_chained_notebooks_execute_in_order_and_later_ones_read_earlier_outputs(
     timings = json.loads((results / "chain" / "timings.json").read_text())
     assert set(timings["notebooks"]) == {"10_make_numbers", "20_sum_numbers"}
     assert all(t["status"] == "ran" and t["seconds"] > 0 for t in timings["notebooks"].values())
+    call = timings["last_call"]  # the call's own wall time, which --jobs makes shorter than the sum
+    assert call["executed"] == 2 and call["skipped"] == 0 and call["jobs"] == 1 and call["wall_seconds"] > 0
 
 
 def test_rerun_skips_completed_steps_and_a_changed_step_reruns_itself_and_later_steps(books, profiles):
@@ -382,6 +384,7 @@ def test_rerun_skips_completed_steps_and_a_changed_step_reruns_itself_and_later_
     assert {p.name: p.stat().st_mtime_ns for p in outputs.glob("*.ipynb")} == mtimes
     timings = json.loads((paths.results_dir() / "chain" / "timings.json").read_text())
     assert all(t["status"] == "skipped" and t["seconds"] > 0 for t in timings["notebooks"].values())
+    assert timings["last_call"]["executed"] == 2  # a call that only skipped keeps the last real call's time
 
     changed = study.run_study(profile, ["10_make_numbers.n=2"], notebooks_dir=books, log=lambda _: None)
     assert [o.status for o in changed.outcomes] == ["ran", "ran"]  # 20 reads 10's output: it reruns too
