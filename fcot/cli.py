@@ -47,6 +47,17 @@ def _run_tasks(args) -> int:
     return 0
 
 
+def add_profile_arguments(parser, default_profile: str) -> None:
+    """``--profile``, ``--set`` and ``--only``, read the same way by every command that expands a profile."""
+    parser.add_argument("--profile", default=default_profile,
+                        help=f"profile name (smoke, default, paper) or a .yaml path (default: {default_profile})")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="[STEP.]NAME=VALUE",
+        help="override a parameter (YAML value), e.g. --set seed=1 --set 20_finetune_student.epochs=3; repeatable",
+    )
+    parser.add_argument("--only", default=None, help="comma-separated steps: ids, notebook names, numbers or ranges (10,11 or 10-21)")
+
+
 def register_reproduce(subparsers) -> None:
     parser = subparsers.add_parser(
         "reproduce",
@@ -54,15 +65,10 @@ def register_reproduce(subparsers) -> None:
         description="Execute the notebook chain of a profile into results/<profile>/notebooks/; "
         "completed steps with unchanged parameters are skipped (see fcot/study.py).",
     )
-    parser.add_argument("--profile", default="default", help="profile name (smoke, default, paper) or a .yaml path")
-    parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="[STEP.]NAME=VALUE",
-        help="override a parameter (YAML value), e.g. --set seed=1 --set 20_finetune_student.epochs=3; repeatable",
-    )
-    parser.add_argument("--only", default=None, help="comma-separated steps: ids, notebook names, numbers or ranges (10,11 or 10-21)")
+    add_profile_arguments(parser, "default")
     parser.add_argument("--force", action="store_true", help="execute every selected step even if its output is up to date")
     parser.add_argument("--list", action="store_true", help="print the expanded steps and their state; run nothing")
-    parser.add_argument("--jobs", type=int, default=1, help="grid points of one step run in this many processes (default 1)")
+    parser.add_argument("--jobs", type=int, default=1, help="grid points of one step (and of the steps marked with_previous after it) run in this many processes, longest first (default 1)")
     parser.set_defaults(func=_run_reproduce)
 
 
@@ -216,12 +222,7 @@ def register_cost(subparsers) -> None:
         "estimating backend (no network, no API key) over the tasks' train questions; student FLOPs from parameter "
         "counts x tokens (fcot/costs.py). Prints the Markdown report unless an output is given.",
     )
-    parser.add_argument("--profile", default="paper", help="profile name (smoke, default, paper) or a .yaml path (default: paper)")
-    parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="[STEP.]NAME=VALUE",
-        help="override a parameter as for `reproduce`, e.g. --set 10_generate_teacher_rationales.model=gpt-4o-mini",
-    )
-    parser.add_argument("--only", default=None, help="comma-separated steps, as for `reproduce`")
+    add_profile_arguments(parser, "paper")
     parser.add_argument("--sample", type=int, default=None, metavar="N",
                         help="teacher questions driven per step, then scaled (default: fcot.costs.DEFAULT_SAMPLE; 0 = all)")
     parser.add_argument("--mfu", type=float, default=None, help="model FLOPs utilisation in (0, 1] (default: measured by make bench-gpu, else assumed)")
