@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from fcot import paths
+
 BETTER = ("higher", "lower")
 README_NAME = "README.md"
 
@@ -293,10 +295,6 @@ def write_readme_block(readme: str | os.PathLike, out_dir: str | os.PathLike,
     Returns True when the README changed. The table is the one ``python -m bench`` wrote, built again
     from the same JSON files, so the README shows measured numbers only.
     """
-    readme = Path(readme)
-    text = readme.read_text(encoding="utf-8")
-    if README_BEGIN not in text or README_END not in text:
-        raise ValueError(f"{readme}: no {README_BEGIN} ... {README_END} markers to write the benchmark table between")
     benchmarks = read_benchmarks(out_dir, order)
     if not benchmarks:
         raise FileNotFoundError(f"{out_dir}: no benchmark JSON files; run `make bench` first")
@@ -310,13 +308,7 @@ def write_readme_block(readme: str | os.PathLike, out_dir: str | os.PathLike,
         "",
         markdown_table(benchmarks),
     ])
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_BEGIN}\n{block}\n{README_END}{tail}"
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-        return True
-    return False
+    return paths.write_between_markers(readme, README_BEGIN, README_END, block)
 
 
 if __name__ == "__main__":

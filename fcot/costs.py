@@ -37,7 +37,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import warnings
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from fcot import paths
+from fcot.recorded import normalize_question
 
 __all__ = [
     "BEGIN",
@@ -241,10 +241,6 @@ def _relative(path: Path) -> str:
 # The estimating teacher backend
 
 
-def _normalize(question: str) -> str:
-    return re.sub(r"\s+", " ", question).strip().casefold()
-
-
 def _stable_index(text: str, n: int) -> int:
     return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:12], 16) % n
 
@@ -272,11 +268,11 @@ class EstimatingBackend:
         self._pool = list(recordings)
         self._own = {}
         for completion in self._pool:
-            self._own.setdefault(_normalize(completion.question), completion)
+            self._own.setdefault(normalize_question(completion.question), completion)
 
     def recording(self, question: str):
         """``(recorded completion or None, source)``; source: ``own`` | ``borrowed`` | ``upper_bound``."""
-        key = _normalize(question)
+        key = normalize_question(question)
         if key in self._own:
             return self._own[key], "own"
         if self._pool:
@@ -1038,16 +1034,7 @@ def to_json(result: CostEstimate) -> dict:
 
 def write_readme_block(path: str | os.PathLike, block: str) -> bool:
     """Replace the text between :data:`BEGIN` and :data:`END` in ``path``; True if it changed."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    start, end = text.find(BEGIN), text.find(END)
-    if start == -1 or end == -1 or end < start:
-        raise ValueError(f"{path}: no {BEGIN} ... {END} markers to write the paper-cost block between")
-    new = f"{text[: start + len(BEGIN)]}\n{block.strip()}\n{text[end:]}"
-    if new == text:
-        return False
-    path.write_text(new, encoding="utf-8")
-    return True
+    return paths.write_between_markers(path, BEGIN, END, block.strip())
 
 
 def write_outputs(result: CostEstimate, *, markdown_path: str | os.PathLike | None = None,

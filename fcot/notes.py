@@ -111,14 +111,5 @@ def notes_markdown(notes: list[Note]) -> str:
 
 def write_notes_block(readme: Path, notes: list[Note] | None = None) -> bool:
     """Replace the text between the markers in ``readme``; return True if it changed."""
-    text = readme.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise ValueError(f"{readme}: no {BEGIN} ... {END} markers to write the reproduction notes between")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
     block = notes_markdown(collect_notes() if notes is None else notes)
-    new = f"{head}{BEGIN}\n{block}\n{END}{tail}"
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-        return True
-    return False
+    return paths.write_between_markers(readme, BEGIN, END, block)

@@ -96,6 +96,22 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def write_between_markers(path: str | os.PathLike, begin: str, end: str, block: str) -> bool:
+    """Replace the text between the markers ``begin`` and ``end`` of the file ``path`` with ``block``
+    (one newline on either side): how the generated blocks of the READMEs are kept current.
+    Returns True when the file changed; a file without both markers (in that order) raises."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, stop = text.find(begin), text.find(end)
+    if start == -1 or stop == -1 or stop < start:
+        raise ValueError(f"{path}: needs the markers {begin} and {end} (in that order) to write the block between")
+    new = f"{text[: start + len(begin)]}\n{block.strip(chr(10))}\n{text[stop:]}"
+    if new == text:
+        return False
+    path.write_text(new, encoding="utf-8")
+    return True
+
+
 def _check(file: UpstreamFile, path: Path) -> Path:
     if file.sha256 is not None:
         actual = sha256_file(path)

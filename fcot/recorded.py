@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fcot.answers import is_correct, normalize_gold, parse_teacher
-from fcot.paths import UpstreamFile, fetch
+from fcot.paths import UpstreamFile, fetch, write_between_markers
 from fcot.prompts import COT_TRIGGER
 from fcot.records import Completion, Example, read_records
 
@@ -313,7 +313,7 @@ def read_log(path: str | os.PathLike) -> RecordedLog:
 
 
 def normalize_question(text: str) -> str:
-    """Whitespace collapsed, case folded (as :mod:`fcot.teachers.replay` matches questions)."""
+    """Whitespace collapsed, case folded: how log entries, replay and cost estimates match questions."""
     return _WHITESPACE.sub(" ", text).strip().casefold()
 
 
@@ -743,10 +743,4 @@ END_MARKER = "<!-- END recorded-logs -->"
 
 def write_report_block(readme: str | os.PathLike, block: str) -> None:
     """Replace the text between the recorded-logs markers of ``readme`` with ``block``."""
-    readme = Path(readme)
-    text = readme.read_text(encoding="utf-8")
-    begin, end = text.find(BEGIN_MARKER), text.find(END_MARKER)
-    if begin == -1 or end == -1 or end < begin:
-        raise ValueError(f"{readme}: needs the markers {BEGIN_MARKER} and {END_MARKER} (in that order)")
-    new = text[: begin + len(BEGIN_MARKER)] + "\n" + block.rstrip("\n") + "\n" + text[end:]
-    readme.write_text(new, encoding="utf-8")
+    write_between_markers(readme, BEGIN_MARKER, END_MARKER, block)

@@ -21,11 +21,11 @@ recording raises the same error.
 
 from __future__ import annotations
 
-import re
 import warnings
 from typing import Sequence
 
 from fcot.prompts import ANSWER_TRIGGER, question_from_prompt
+from fcot.recorded import normalize_question  # how replay matches questions to recordings
 from fcot.teachers.base import GenerationRequest, GenerationResult
 
 ON_MISSING = ("error", "skip")
@@ -33,11 +33,6 @@ ON_MISSING = ("error", "skip")
 
 class MissingRecordingError(LookupError):
     """Some questions have no recorded completion; the message lists them."""
-
-
-def normalize_question(text: str) -> str:
-    """Whitespace collapsed, case folded: how replay matches questions to recordings."""
-    return re.sub(r"\s+", " ", text).strip().casefold()
 
 
 def zero_shot_question(prompt: str) -> str | None:
