@@ -89,9 +89,6 @@ def _run_reproduce(args) -> int:
     return 0
 
 
-REGISTRARS = [register_tasks, register_reproduce]
-
-
 def register_rescore(subparsers) -> None:
     parser = subparsers.add_parser(
         "rescore",
@@ -182,10 +179,6 @@ def _run_notes(args) -> int:
     return 0
 
 
-REGISTRARS.extend([register_rescore, register_report_recorded])
-REGISTRARS.append(register_notes)
-
-
 def register_verify(subparsers) -> None:
     parser = subparsers.add_parser(
         "verify",
@@ -209,9 +202,6 @@ def _run_verify(args) -> int:
     checks = verify.verify(study, root=args.results)
     print(verify.format_checks(checks))
     return 1 if any(not check.ok for check in checks) else 0
-
-
-REGISTRARS.append(register_verify)
 
 
 def register_cost(subparsers) -> None:
@@ -253,7 +243,9 @@ def _run_cost(args) -> int:
     return 0
 
 
-REGISTRARS.append(register_cost)
+#: The subcommands, in the order ``--help`` lists them.
+REGISTRARS = [register_tasks, register_reproduce, register_rescore, register_report_recorded, register_notes,
+              register_verify, register_cost]
 
 
 def build_parser() -> argparse.ArgumentParser:

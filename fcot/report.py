@@ -459,7 +459,6 @@ def _publish(file: Path, folder: Path) -> Path:
 
 
 # ----------------------------------------------------------------------------------------------
-# ----------------------------------------------------------------------------------------------
 # What we saw: the paper's phenomena, judged from the tables by fixed rules (never typed)
 # ----------------------------------------------------------------------------------------------
 
@@ -895,7 +894,3 @@ def findings(table, summaries: Mapping[str, Any]) -> Findings:
                                 "no ablation point with a teacher below 100% on the test questions"))
     return Findings(pd.DataFrame(rows, columns=FINDING_COLUMNS))
 
-
-def summary_axis(summary) -> str:
-    """The varied column of an ablation summary (its first column)."""
-    return str(summary.columns[0])

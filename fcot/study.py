@@ -785,13 +785,12 @@ def _write_timings(path: Path, profile: Profile, outcomes: Sequence[StepOutcome]
             "seconds": None if outcome.seconds is None else round(outcome.seconds, 3),
             "parameters": dict(outcome.run.parameters),
         }
-    data = {
+    data.update({  # in place: keys this function does not own (last_call) stay
         "profile": profile.name,
         "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "total_seconds": round(sum(s["seconds"] or 0.0 for s in steps.values()), 3),
-        **({"last_call": data["last_call"]} if isinstance(data.get("last_call"), dict) else {}),
         "notebooks": steps,
-    }
+    })
     _write_json(path, data)
 
 
