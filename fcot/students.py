@@ -951,12 +951,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"fcot.students: error: {error}", file=sys.stderr)
         return 2
+    finally:
+        _end_distributed()
     from fcot.runs import is_main_process
 
     if is_main_process():
         summary = {k: v for k, v in dataclasses.asdict(result).items() if k not in ("log_history", "config")}
         print(json.dumps(summary, default=str))
     return 0
+
+
+def _end_distributed() -> None:
+    """Destroy the DDP process group the Trainer created (under ``accelerate launch``), so a process
+    does not exit with the backend's threads still running (gloo then aborts it: SIGABRT,
+    "terminate called without an active exception")."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
