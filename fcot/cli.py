@@ -99,7 +99,10 @@ def register_rescore(subparsers) -> None:
     )
     parser.add_argument("--task", required=True, help="fcot task name (see `python -m fcot tasks`)")
     parser.add_argument("--completions", required=True, metavar="PATH", help="a Kojima log or a completions JSONL")
-    parser.add_argument("--json", action="store_true", help="print one JSON object {n, correct, accuracy (percent)}")
+    parser.add_argument("--split", default="all", choices=["all", "train", "test"],
+                        help="score every entry (all, the default) or those on one side of the official default split")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object {n, correct, accuracy (percent), unmatched, ambiguous, examples, split}")
     parser.add_argument("--mirror", default=None, help="data mirror root (default: $FCOT_DATA_MIRROR)")
     parser.set_defaults(func=_run_rescore)
 
@@ -115,7 +118,7 @@ def _run_rescore(args) -> int:
     from fcot.paths import DataUnavailableError
 
     try:
-        score = recorded.rescore(args.task, args.completions, mirror=args.mirror)
+        score = recorded.rescore(args.task, args.completions, mirror=args.mirror, split=args.split)
     except DataUnavailableError as error:
         raise FileNotFoundError(_one_line(error)) from None
     if args.json:
@@ -123,9 +126,12 @@ def _run_rescore(args) -> int:
     else:
         print(f"task: {args.task}")
         print(f"file: {args.completions}")
+        print(f"split: {score.split}")
         print(f"n: {score.n} completions ({score.examples} examples)")
         if score.unmatched:
-            print(f"unmatched: {score.unmatched} log questions match no fcot example (scored against the log's GT)")
+            print(f"unmatched: {score.unmatched} log questions match no fcot example (not scored)")
+        if score.ambiguous:
+            print(f"ambiguous: {score.ambiguous} log questions are shared by several examples with one gold (paired in order)")
         print(f"correct: {score.correct}")
         print(f"accuracy: {score.accuracy:.2f}%")
     return 0
@@ -134,7 +140,7 @@ def _run_rescore(args) -> int:
 def register_report_recorded(subparsers) -> None:
     parser = subparsers.add_parser(
         "report-recorded",
-        help="compare the six mirrored Kojima logs with fcot's answer rules (Markdown table + causes)",
+        help="compare the mirrored Kojima logs (eight) with fcot's answer rules (Markdown table + causes)",
     )
     parser.add_argument("--write", default=None, metavar="README",
                         help="replace the block between the recorded-logs markers of this file instead of printing")

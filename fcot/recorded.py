@@ -75,7 +75,7 @@ class RecordedLogSpec:
         return UpstreamFile(LOG_REPO, LOG_COMMIT, f"log/{self.log_name}_zero_shot_cot.log", self.sha256)
 
 
-# REPRODUCTION NOTE: the six logs in the fcot data mirror are pinned by sha256; the other six logs
+# REPRODUCTION NOTE: the eight logs in the fcot data mirror are pinned by sha256; the other four logs
 # at the same commit were never downloaded by fcot's authors, so their sha256 is unknown (None:
 # fetched but not verified).
 RECORDED_LOGS: dict[str, RecordedLogSpec] = {
@@ -96,8 +96,10 @@ RECORDED_LOGS: dict[str, RecordedLogSpec] = {
         RecordedLogSpec("single_eq", "singleeq", None, "all"),
         RecordedLogSpec("svamp", "svamp", None, "all"),
         RecordedLogSpec("gsm8k", "gsm8k", None, "test"),
-        RecordedLogSpec("date_understanding", "date_understanding", None, "all"),
-        RecordedLogSpec("tracking_shuffled_objects", "shuffled_objects", None, "all"),
+        RecordedLogSpec("date_understanding", "date_understanding",
+                        "14090fec37b29d4b7053f6ccc8d3865b8ffd949d9d2f21ae71c55f145cb087c8", "all"),
+        RecordedLogSpec("tracking_shuffled_objects", "shuffled_objects",
+                        "1bb4b95719d37b0cde221fa6d7fe40ab0aeb894d87973f48c6e1675b25301aa5", "all"),
         RecordedLogSpec("strategy_qa", "strategyqa", None, "all"),
     )
 }
@@ -313,7 +315,7 @@ def read_log(path: str | os.PathLike) -> RecordedLog:
 
 
 def normalize_question(text: str) -> str:
-    """Whitespace collapsed, case folded: how log entries, replay and cost estimates match questions."""
+    """Whitespace collapsed, case folded: how replay and cost estimates look up fcot's own questions."""
     return _WHITESPACE.sub(" ", text).strip().casefold()
 
 
@@ -330,18 +332,78 @@ def _split_choices(question: str) -> tuple[str, tuple[str, ...] | None]:
     return stem, tuple(text.strip() for text in parts[2::2])
 
 
-def _loose_key(question: str, choices: tuple[str, ...] | None = None) -> str:
-    """Stem and option texts with every whitespace removed, case folded.
+_CHOICE_PROMPT = "whichchoiceistrue?"  # the official BIG-bench stem ends so; Kojima's Date log omits it
 
-    Kojima's and fcot's multiple-choice formats differ ("Answer Choices: (A) x (B) y" vs "Answer
-    choices: (A) x, (B) y."), and Kojima pads every parenthesis of AQuA options with spaces.
+
+def _choice_text(text: str) -> str:
+    """An option's text for matching: no whitespace, case folded, trailing separators dropped."""
+    return _WHITESPACE.sub("", text).casefold().rstrip(".,")
+
+
+def question_key(question: str, choices: tuple[str, ...] | None = None) -> tuple[str, tuple[str, ...] | None]:
+    """What a log entry and an example must share to match: the question stem and the set of options.
+
+    Both are compared with every whitespace removed and case folded; the options as a sorted tuple of
+    their texts (trailing periods and commas dropped), so their order and letters do not matter, and
+    the stem without BIG-bench's closing "Which choice is true?". Kojima's and fcot's formats differ
+    ("Answer Choices: (A) x (B) y" vs "Answer choices: (A) x, (B) y."; AQuA's padded parentheses;
+    Date's shuffled options; tracking's "Sam." vs "Sam").
     """
     stem, parsed = _split_choices(question)
     texts = choices if choices is not None else parsed
     if texts is None:
-        return _WHITESPACE.sub("", question).casefold()
-    joined = stem + "\x00" + "\x00".join(texts)
-    return _WHITESPACE.sub("", joined).casefold()
+        return _WHITESPACE.sub("", question).casefold(), None
+    stem_key = _WHITESPACE.sub("", stem).casefold().removesuffix(_CHOICE_PROMPT)
+    return stem_key, tuple(sorted(_choice_text(t) for t in texts))
+
+
+_LETTER = re.compile(r"(?<![A-Za-z])([A-Z])(?![A-Za-z])")
+
+
+def letter_map(entry: LogEntry, example: Example) -> dict[str, str]:
+    """The log's option letters mapped to ``example``'s, through the option texts ({} if not multiple choice)."""
+    if example.choices is None:
+        return {}
+    _, log_texts = _split_choices(entry.question)
+    if log_texts is None:
+        return {}
+    free: dict[str, list[int]] = {}  # an option text may repeat (CommonsenseQA, AQuA): its places, in order
+    for i, text in enumerate(example.choices):
+        free.setdefault(_choice_text(text), []).append(i)
+    mapping = {}
+    for i, text in enumerate(log_texts):
+        places = free.get(_choice_text(text))
+        if places:
+            mapping[chr(ord("A") + i)] = chr(ord("A") + places.pop(0))
+    return mapping
+
+
+def in_example_order(entry: LogEntry, example: Example) -> LogEntry:
+    """``entry`` with every option letter rewritten into ``example``'s option order.
+
+    REPRODUCTION NOTE: Kojima's Date log lists the options in Kojima's own shuffled order, not the
+    official Fine-tune-CoT order. fcot rewrites the letters of a matched entry through the option
+    texts -- each standalone letter of the stage-2 completion and of its predictions and GT, each
+    "(X)" in the rationale -- so the replayed teacher answers the question fcot asks. Where the
+    orders agree (every other log) nothing changes.
+    """
+    mapping = letter_map(entry, example)
+    if all(k == v for k, v in mapping.items()):
+        return entry
+
+    def letters(text: str, pattern: re.Pattern = _LETTER) -> str:
+        return pattern.sub(lambda m: m.group(0).replace(m.group(1), mapping.get(m.group(1), m.group(1))), text)
+
+    return replace(
+        entry,
+        rationale=letters(entry.rationale, _CHOICE_LABEL),
+        answer_completion=letters(entry.answer_completion),
+        pred_before=letters(entry.pred_before),
+        pred_after=letters(entry.pred_after),
+        pred_list=tuple(mapping.get(p, p) for p in entry.pred_list),
+        pred_mode=mapping.get(entry.pred_mode, entry.pred_mode),
+        gold=mapping.get(entry.gold, entry.gold),
+    )
 
 
 def _same_gold(entry: LogEntry, example: Example) -> bool:
@@ -349,6 +411,48 @@ def _same_gold(entry: LogEntry, example: Example) -> bool:
         return is_correct(entry.gold, example)
     except ValueError:
         return False
+
+
+@dataclass(frozen=True)
+class Match:
+    """Log entries paired with examples: entries rewritten into their example's option order."""
+
+    pairs: tuple[tuple[LogEntry, Example], ...]  # log order
+    unmatched: tuple[LogEntry, ...]  # entries whose question matches no example
+    ambiguous: tuple[LogEntry, ...]  # entries whose question matches several examples (paired all the same)
+    missing: tuple[str, ...]  # ids of examples no entry matched
+
+
+def match_entries(entries: tuple[LogEntry, ...] | list[LogEntry], examples: list[Example]) -> Match:
+    """Pair log entries with examples by :func:`question_key`.
+
+    An entry whose key is shared by several examples (MultiArith has 20 pairs of identical questions,
+    StrategyQA one, each pair with one gold answer) is *ambiguous*: such entries pair with those
+    examples in order, preferring one whose gold equals the log's GT, and are counted, so a report
+    can say so. An entry that matches nothing is *unmatched*: it is never scored against another
+    example's gold.
+    """
+    by_key: dict[tuple, list[Example]] = {}
+    for example in examples:
+        by_key.setdefault(question_key(example.question, example.choices), []).append(example)
+    used: set[int] = set()
+    pairs: list[tuple[LogEntry, Example]] = []
+    unmatched: list[LogEntry] = []
+    ambiguous: list[LogEntry] = []
+    for entry in entries:
+        pool = by_key.get(question_key(entry.question), [])
+        free = [e for e in pool if id(e) not in used]
+        if not free:
+            unmatched.append(entry)
+            continue
+        if len(pool) > 1:
+            ambiguous.append(entry)
+        candidates = [in_example_order(entry, e) for e in free]
+        index = next((i for i, c in enumerate(candidates) if _same_gold(c, free[i])), 0)
+        used.add(id(free[index]))
+        pairs.append((candidates[index], free[index]))
+    missing = tuple(e.id for e in examples if id(e) not in used)
+    return Match(tuple(pairs), tuple(unmatched), tuple(ambiguous), missing)
 
 
 @dataclass(frozen=True)
@@ -362,42 +466,11 @@ class RecordedRun:
     unmatched_entries: tuple[LogEntry, ...]
     unmatched_example_ids: tuple[str, ...]  # examples no entry matched (e.g. train questions of test-only logs)
     covers: str = "all"
+    ambiguous_entries: tuple[LogEntry, ...] = ()  # matched, but their question is shared by several examples
 
     @property
     def log_accuracy(self) -> float:
         return self.log.accuracy
-
-
-def match_entries(
-    entries: tuple[LogEntry, ...] | list[LogEntry], examples: list[Example]
-) -> tuple[list[tuple[LogEntry, Example]], list[LogEntry], list[str]]:
-    """Pair log entries with examples by question text; (pairs, unmatched entries, unmatched ids).
-
-    Questions match with whitespace collapsed and case folded, else with all whitespace removed.
-    Repeated questions pair in order, preferring an example whose gold answer equals the log's GT.
-    """
-    exact: dict[str, list[Example]] = {}
-    loose: dict[str, list[Example]] = {}
-    for example in examples:
-        exact.setdefault(normalize_question(example.question), []).append(example)
-        loose.setdefault(_loose_key(example.question, example.choices), []).append(example)
-    used: set[int] = set()
-    pairs: list[tuple[LogEntry, Example]] = []
-    unmatched: list[LogEntry] = []
-    for entry in entries:
-        chosen = None
-        for pool in (exact.get(normalize_question(entry.question), []), loose.get(_loose_key(entry.question), [])):
-            free = [e for e in pool if id(e) not in used]
-            if free:
-                chosen = next((e for e in free if _same_gold(entry, e)), free[0])
-                break
-        if chosen is None:
-            unmatched.append(entry)
-        else:
-            used.add(id(chosen))
-            pairs.append((entry, chosen))
-    missing = [e.id for e in examples if id(e) not in used]
-    return pairs, unmatched, missing
 
 
 def to_completion(entry: LogEntry, example: Example) -> Completion:
@@ -429,15 +502,16 @@ def _load_examples(task: str, mirror) -> list[Example]:
 
 def match_log(task: str, log: RecordedLog, examples: list[Example], covers: str = "all") -> RecordedRun:
     """Match a parsed log to ``examples`` and build the completions."""
-    pairs, unmatched, missing = match_entries(log.entries, examples)
+    match = match_entries(log.entries, examples)
     return RecordedRun(
         task=task,
         log=log,
-        pairs=tuple(pairs),
-        completions=tuple(to_completion(entry, example) for entry, example in pairs),
-        unmatched_entries=tuple(unmatched),
-        unmatched_example_ids=tuple(missing),
+        pairs=match.pairs,
+        completions=tuple(to_completion(entry, example) for entry, example in match.pairs),
+        unmatched_entries=match.unmatched,
+        unmatched_example_ids=match.missing,
         covers=covers,
+        ambiguous_entries=match.ambiguous,
     )
 
 
@@ -457,68 +531,82 @@ def load_recorded(
 
 # -- scoring ----------------------------------------------------------------------------------
 
+SPLIT_PARTS = ("all", "train", "test")
+
 
 @dataclass(frozen=True)
 class Score:
-    """How many completions were scored and how many fcot's rules count correct."""
+    """How many completions were scored and how many fcot's rules count correct.
+
+    For a log, ``n`` counts the entries matched to an example (of the chosen part of the split);
+    ``unmatched`` entries match no example and are not scored; ``ambiguous`` ones matched one of
+    several examples with the same question (and are scored).
+    """
 
     n: int
     correct: int
     examples: int = 0  # distinct examples among them
-    unmatched: int = 0  # log entries without an fcot example (scored against the log's GT)
+    unmatched: int = 0
+    ambiguous: int = 0
+    split: str = "all"
 
     @property
     def accuracy(self) -> float:
         return 100.0 * self.correct / self.n if self.n else 0.0
 
     def as_dict(self) -> dict:
-        return {"n": self.n, "correct": self.correct, "accuracy": self.accuracy}
+        return {"n": self.n, "correct": self.correct, "accuracy": self.accuracy, "unmatched": self.unmatched,
+                "ambiguous": self.ambiguous, "examples": self.examples, "split": self.split}
 
 
-def _entry_example(task: str, entry: LogEntry, examples: list[Example]) -> Example:
-    """An Example built from the log itself, for an entry no fcot example matched."""
-    # REPRODUCTION NOTE: rescoring a log counts every entry; one whose question matches no fcot example
-    # (none among the six mirrored logs) is scored with fcot's rules against the log's own GT.
-    kinds = Counter(e.answer_type for e in examples)
-    if not kinds:
-        raise ValueError(f"task {task!r} has no examples to take its answer type from")
-    kind = kinds.most_common(1)[0][0]
-    choices = None
-    if kind == "choice":
-        labels = _CHOICE_LABEL.findall(entry.question.rpartition("Answer Choices:")[2])
-        if labels:
-            choices = tuple(labels)
-        else:
-            n = Counter(len(e.choices or ()) for e in examples).most_common(1)[0][0]
-            choices = tuple("?" * n)
-    return Example(task, f"log:{entry.position}", entry.question, entry.gold, kind, choices)
+def split_example_ids(task: str, split: str, mirror=None) -> set[str] | None:
+    """The example ids of one side of the official default split (None for ``"all"``)."""
+    from fcot.tasks import load_split_indices
+
+    if split not in SPLIT_PARTS:
+        raise ValueError(f"split {split!r} is not one of {', '.join(SPLIT_PARTS)}")
+    if split == "all":
+        return None
+    train, test = load_split_indices(task, "default", mirror)
+    return {str(i) for i in (train if split == "train" else test)}
 
 
 def is_log_file(path: str | os.PathLike) -> bool:
     """Whether ``path`` looks like a Kojima log (its first non-blank character is not ``{``)."""
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                return not line.lstrip().startswith("{")
-    return False
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    return not line.lstrip().startswith("{")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    raise ValueError(f"{path}: the file is empty (expected a Kojima log or an fcot completions JSONL)")
 
 
-def score_log(task: str, log: RecordedLog, examples: list[Example]) -> tuple[Score, RecordedRun]:
-    """fcot's score of every log entry (an unmatched one against the log's GT)."""
+def score_log(task: str, log: RecordedLog, examples: list[Example], keep: set[str] | None = None,
+              split: str = "all") -> tuple[Score, RecordedRun]:
+    """fcot's score of the log entries matched to ``examples`` (to the ids in ``keep``, if given)."""
     run = match_log(task, log, examples)
-    correct = sum(c.correct for c in run.completions)
-    for entry in run.unmatched_entries:
-        example = _entry_example(task, entry, examples)
-        correct += is_correct(parse_teacher(entry.answer_completion, example), example)
-    score = Score(log.n, correct, examples=log.n, unmatched=len(run.unmatched_entries))
+    scored = [c for c in run.completions if keep is None or c.example_id in keep]
+    ambiguous = {id(e) for e in run.ambiguous_entries}
+    in_part = [entry for (entry, example) in run.pairs if keep is None or example.id in keep]
+    score = Score(
+        n=len(scored),
+        correct=sum(c.correct for c in scored),
+        examples=len({c.example_id for c in scored}),
+        unmatched=len(run.unmatched_entries),
+        ambiguous=sum(id(entry) in ambiguous for entry in in_part),
+        split=split,
+    )
     return score, run
 
 
-def score_completions(task: str, path: str | os.PathLike, examples: list[Example]) -> Score:
+def score_completions(task: str, path: str | os.PathLike, examples: list[Example], keep: set[str] | None = None,
+                      split: str = "all") -> Score:
     """Re-parse every ``answer_completion`` of an fcot completions JSONL file with fcot's rules."""
     by_id = {e.id: e for e in examples}
     rows = read_records(Completion, path)
-    correct = 0
+    correct = n = 0
     seen: set[str] = set()
     for number, row in enumerate(rows, start=1):
         if row.task != task:
@@ -529,9 +617,12 @@ def score_completions(task: str, path: str | os.PathLike, examples: list[Example
                 f"{path}:{number}: field 'example_id' {row.example_id!r} is not an example of {task} "
                 f"(accepted: ids {next(iter(by_id), '?')!r}..{next(reversed(by_id), '?')!r})"
             )
+        if keep is not None and example.id not in keep:
+            continue
         seen.add(example.id)
+        n += 1
         correct += is_correct(parse_teacher(row.answer_completion, example), example)
-    return Score(len(rows), correct, examples=len(seen))
+    return Score(n, correct, examples=len(seen), split=split)
 
 
 def rescore(
@@ -539,11 +630,17 @@ def rescore(
     path: str | os.PathLike,
     mirror: str | os.PathLike | None = None,
     examples: list[Example] | None = None,
+    split: str = "all",
 ) -> Score:
-    """Score a recorded Kojima log or an fcot completions JSONL file with fcot's rules."""
+    """Score a recorded Kojima log or an fcot completions JSONL file with fcot's rules.
+
+    ``split``: ``"all"`` (every entry), ``"train"`` or ``"test"`` (the entries whose example is on
+    that side of the official default split). Nothing to score is an error, not 0%.
+    """
     from fcot.tasks import get_task
 
     get_task(task)  # an unknown task raises naming the accepted ones
+    keep = split_example_ids(task, split, mirror)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (expected a Kojima log or an fcot completions JSONL)")
@@ -553,8 +650,13 @@ def rescore(
     if examples is None:
         examples = _load_examples(task, mirror)
     if log is not None:
-        return score_log(task, log, examples)[0]
-    return score_completions(task, path, examples)
+        score = score_log(task, log, examples, keep, split)[0]
+    else:
+        score = score_completions(task, path, examples, keep, split)
+    if score.n == 0:
+        side = "" if split == "all" else f" on the {split} side of the official split"
+        raise ValueError(f"{path}: no completion of {task}{side} to score")
+    return score
 
 
 def check_log_task(log: RecordedLog, task: str) -> None:
@@ -582,7 +684,6 @@ class Difference:
 
 
 CAUSES = {
-    "unmatched": "the question matches no fcot example; fcot scores it against the log's GT",
     "gold": "fcot's gold answer differs from the log's GT",
     "string_compare": "same answer, but the log compares strings and fcot compares numbers (within 1e-6)",
     "precleaned": "the log's cleaner read `pred_before`, a copy of the completion with colons removed and "
@@ -600,10 +701,7 @@ def _same_answer(prediction: str | None, log_prediction: str, example: Example) 
         return False
 
 
-def _classify(task: str, entry: LogEntry, example: Example | None, examples: list[Example]) -> Difference | None:
-    matched = example is not None
-    if example is None:
-        example = _entry_example(task, entry, examples)
+def _classify(entry: LogEntry, example: Example) -> Difference | None:
     prediction = parse_teacher(entry.answer_completion, example)
     correct = is_correct(prediction, example)
     verdict_differs = correct != entry.log_correct
@@ -614,8 +712,6 @@ def _classify(task: str, entry: LogEntry, example: Example | None, examples: lis
     def found(cause: str, detail: str) -> Difference:
         return Difference(entry, cause, detail, correct, verdict_differs)
 
-    if not matched:
-        return found("unmatched", f"question {entry.question[:60]!r}")
     if not _same_gold(entry, example):
         return found("gold", f"fcot gold {normalize_gold(example)!r} vs log GT {entry.gold!r}")
     if same_answer:
@@ -630,16 +726,18 @@ def _classify(task: str, entry: LogEntry, example: Example | None, examples: lis
     return found("candidate", f"completion {entry.answer_completion.strip()[:40]!r}: log reads {entry.pred_mode!r}, {parsed}")
 
 
-def differences(run: RecordedRun, examples: list[Example]) -> list[Difference]:
-    """Every entry of ``run`` whose fcot verdict or parsed answer differs from the log's, with its cause."""
-    found = [_classify(run.task, entry, example, examples) for entry, example in run.pairs]
-    found += [_classify(run.task, entry, None, examples) for entry in run.unmatched_entries]
+def differences(run: RecordedRun) -> list[Difference]:
+    """Every matched entry of ``run`` whose fcot verdict or parsed answer differs from the log's, with its cause.
+
+    Unmatched entries are not scored by fcot; they are listed in ``run.unmatched_entries``.
+    """
+    found = [_classify(entry, example) for entry, example in run.pairs]
     return sorted((d for d in found if d is not None), key=lambda d: d.entry.position)
 
 
-def disagreements(run: RecordedRun, examples: list[Example]) -> list[Difference]:
+def disagreements(run: RecordedRun) -> list[Difference]:
     """The entries where the log's verdict (correct or not) and fcot's differ."""
-    return [d for d in differences(run, examples) if d.verdict_differs]
+    return [d for d in differences(run) if d.verdict_differs]
 
 
 @dataclass(frozen=True)
@@ -650,8 +748,10 @@ class LogReport:
     recorded_accuracy: float
     log_accuracy: float  # pred_mode == GT recomputed from the entries
     log_correct: int
-    fcot: Score
-    unmatched_entries: int
+    fcot: Score  # every matched entry
+    fcot_test: Score  # the entries on the test side of the official default split
+    unmatched: tuple[LogEntry, ...]
+    reordered: int  # matched entries whose option letters were rewritten into the example's order
     differences: tuple[Difference, ...] = field(default_factory=tuple)
 
     @property
@@ -666,6 +766,8 @@ def report_task(task: str, mirror=None, examples: list[Example] | None = None) -
     if examples is None:
         examples = _load_examples(task, mirror)
     score, run = score_log(task, log, examples)
+    test, _ = score_log(task, log, examples, split_example_ids(task, "test", mirror), "test")
+    reordered = sum(any(k != v for k, v in letter_map(entry, example).items()) for entry, example in run.pairs)
     return LogReport(
         task=task,
         log_name=spec.log_name,
@@ -674,8 +776,10 @@ def report_task(task: str, mirror=None, examples: list[Example] | None = None) -
         log_accuracy=100.0 * log.log_correct / log.n,
         log_correct=log.log_correct,
         fcot=score,
-        unmatched_entries=len(run.unmatched_entries),
-        differences=tuple(differences(run, examples)),
+        fcot_test=test,
+        unmatched=run.unmatched_entries,
+        reordered=reordered,
+        differences=tuple(differences(run)),
     )
 
 
@@ -694,18 +798,22 @@ def report_markdown(reports: list[LogReport]) -> str:
         "The log's verdict is `pred_mode == GT` compared as strings"
         + (" (recomputing it from the entries reproduces every recorded accuracy exactly); " if reproduced
            else " (NOTE: recomputing it does NOT reproduce every recorded accuracy); ")
-        + "fcot parses the raw stage-2 completion (first candidate) and compares it with the gold answer of the "
-        "matching fcot example (questions matched by text).",
+        + "fcot matches each entry to its example by question stem and the set of option texts, rewrites option "
+        "letters into the official option order, parses the raw stage-2 completion (first candidate) and compares "
+        "it with the example's gold answer. *Test split*: the entries on the test side of the official default "
+        "split (the teacher row of the main table). *Duplicates*: entries whose question is shared by several "
+        "examples with the same gold answer, paired in order.",
         "",
-        "| task | log | n | accuracy in log (%) | fcot accuracy (%) | correct: log → fcot | verdicts differ "
-        "| answers differ, same verdict | unmatched questions |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| task | log | n | accuracy in log (%) | fcot accuracy (%) | correct: log → fcot | fcot on test split (%) "
+        "| verdicts differ | answers differ, same verdict | options reordered | duplicates | unmatched |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in reports:
         same_verdict = len(r.differences) - len(r.disagreements)
         lines.append(
             f"| {r.task} | {r.log_name} | {r.n} | {r.recorded_accuracy:.2f} | {r.fcot.accuracy:.2f} | "
-            f"{r.log_correct} → {r.fcot.correct} | {len(r.disagreements)} | {same_verdict} | {r.unmatched_entries} |"
+            f"{r.log_correct} → {r.fcot.correct} | {r.fcot_test.accuracy:.2f} ({r.fcot_test.n}) | "
+            f"{len(r.disagreements)} | {same_verdict} | {r.reordered} | {r.fcot.ambiguous} | {len(r.unmatched)} |"
         )
     lines += ["", "Every difference, by cause (computed by `fcot.recorded.differences`):", ""]
     listed = False
@@ -720,16 +828,26 @@ def report_markdown(reports: list[LogReport]) -> str:
                 effect = f"verdict differs: fcot right in {right}, the log right in {len(items) - right}"
             else:
                 effect = "same verdict (both " + ("right" if first.fcot_correct else "wrong") + ")"
-            positions = ", ".join(str(d.entry.position) for d in items[:30]) + (", ..." if len(items) > 30 else "")
             lines.append(
                 f"- **{r.task}** — {len(items)} × {CAUSES[cause]}; {effect}. "
                 f"E.g. entry {first.entry.position} (log line {first.entry.line}): {_md(first.detail)}. "
-                f"Entries: {positions}."
+                f"Entries: {_positions(items)}."
+            )
+            listed = True
+        if r.unmatched:
+            lines.append(
+                f"- **{r.task}** — {len(r.unmatched)} × the question matches no fcot example; fcot does not score it. "
+                f"Entries: {_positions(r.unmatched)}."
             )
             listed = True
     if not listed:
         lines.append("- none")
     return "\n".join(lines)
+
+
+def _positions(items) -> str:
+    positions = [getattr(item, "entry", item).position for item in items]
+    return ", ".join(map(str, positions[:30])) + (", ..." if len(positions) > 30 else "")
 
 
 def report_recorded(mirror=None, tasks: tuple[str, ...] = MIRRORED_TASKS) -> str:

@@ -180,7 +180,7 @@ def recorded_teacher(tasks: Sequence[str] | None = None, confidence: float = 0.9
     """The recorded text-davinci-002 Zero-shot-CoT teacher on each task's official TEST split.
 
     Computed from Kojima et al.'s logs (:mod:`fcot.recorded`, parsed with fcot's rules), for the
-    six logs in the data mirror by default (:data:`fcot.recorded.MIRRORED_TASKS`). Columns:
+    eight logs in the data mirror by default (:data:`fcot.recorded.MIRRORED_TASKS`). Columns:
     ``task``, ``n`` (test questions the log covers), ``test_questions``, ``accuracy``, ``low``,
     ``high`` (Wilson), ``source``.
     """

@@ -12,14 +12,21 @@ from fcot import cli, recorded
 from fcot.paths import DataUnavailableError
 from fcot.records import Completion, Example, write_jsonl
 
-SIX = {
-    "multiarith": 600,
-    "addsub": 395,
-    "coin_flip": 500,
-    "last_letter_concatenation": 500,
-    "commonsense_qa": 1221,
-    "aqua": 254,
+# Every mirrored log under fcot's rules: (entries, correct), and (test entries, correct) on the official
+# default split's test side. Computed once from the logs; entries checked by hand: date_understanding
+# entry 1 (log "D" = 09/08/2021 is fcot's "A"), entry 2 (log GT "F" = 04/26/2002 is fcot's "C");
+# tracking entry 1 ("(A) Sam." matches fcot's "(A) Sam", gold B = Helga).
+MIRRORED = {
+    "multiarith": ((600, 472), (180, 140)),
+    "addsub": ((395, 282), (119, 85)),
+    "coin_flip": ((500, 457), (150, 137)),
+    "last_letter_concatenation": ((500, 288), (150, 83)),
+    "commonsense_qa": ((1221, 789), (1221, 789)),
+    "aqua": ((254, 85), (254, 85)),
+    "date_understanding": ((369, 249), (111, 73)),
+    "tracking_shuffled_objects": ((750, 393), (225, 111)),
 }
+ENTRIES = {task: counts[0][0] for task, counts in MIRRORED.items()}  # entries per mirrored log
 SEP = "*" * 25
 HEADER = (
     "*****************************\n"
@@ -133,7 +140,7 @@ def test_read_log_of_a_missing_file_is_a_file_not_found_error(tmp_path):
         recorded.read_log(tmp_path / "nope.log")
 
 
-@pytest.mark.parametrize("task, n", SIX.items())
+@pytest.mark.parametrize("task, n", ENTRIES.items())
 def test_the_mirrored_logs_parse_completely_and_reproduce_their_recorded_accuracy(mirror, task, n):
     log = recorded.read_log(recorded.fetch_log(task, mirror=mirror))
     assert log.n == n
@@ -146,9 +153,9 @@ def test_the_mirrored_logs_parse_completely_and_reproduce_their_recorded_accurac
 # -- the registry ---------------------------------------------------------------------------
 
 
-def test_twelve_logs_are_registered_and_only_the_mirrored_six_are_pinned_by_sha256():
+def test_twelve_logs_are_registered_and_only_the_mirrored_eight_are_pinned_by_sha256():
     assert len(recorded.RECORDED_LOGS) == 12
-    assert set(recorded.MIRRORED_TASKS) == set(SIX)
+    assert set(recorded.MIRRORED_TASKS) == set(ENTRIES)
     assert recorded.log_spec("last_letter_concatenation").file.path == "log/last_letters_zero_shot_cot.log"
     assert recorded.log_spec("commonsense_qa").file.path == "log/commonsensqa_zero_shot_cot.log"
     assert recorded.log_spec("svamp").sha256 is None
@@ -189,18 +196,18 @@ def test_kojima_choice_format_matches_fcot_choice_format():
     )
     entry = recorded.LogEntry(1, 1, "Pick one. Answer Choices:  (A) 5 (√3 + 1)  (B) 6 (C) 7", " ", " A.", " A.",
                               "A", ("A",), "A", "A")
-    pairs, unmatched, missing = recorded.match_entries([entry], [fcot_example])
-    assert pairs == [(entry, fcot_example)] and unmatched == [] and missing == []
+    match = recorded.match_entries([entry], [fcot_example])
+    assert match.pairs == ((entry, fcot_example),) and match.unmatched == () and match.missing == ()
 
 
 def test_a_repeated_question_pairs_with_the_example_whose_gold_equals_the_logs_gt():
     twins = [number_example(0, "Same?", "3", "addsub"), number_example(1, "Same?", "4", "addsub")]
     entry = recorded.LogEntry(1, 1, "Same?", " r", " 4", " 4", "4", ("4",), "4", "4")
-    pairs, _, missing = recorded.match_entries([entry], twins)
-    assert pairs[0][1].id == "1" and missing == ["0"]
+    match = recorded.match_entries([entry], twins)
+    assert match.pairs[0][1].id == "1" and match.missing == ("0",) and match.ambiguous == (entry,)
 
 
-@pytest.mark.parametrize("task, n", SIX.items())
+@pytest.mark.parametrize("task, n", ENTRIES.items())
 def test_load_recorded_matches_every_entry_of_the_mirrored_logs(mirror, task, n):
     run = recorded.load_recorded(task, mirror=mirror)
     assert len(run.completions) == n and run.unmatched_entries == ()
@@ -225,7 +232,8 @@ def test_rescore_cli_json_reports_n_correct_and_accuracy_in_percent(mirror, caps
     code, out, _ = run_cli(capsys, "rescore", "--task", "addsub", "--completions", str(log), "--json")
     assert code == 0
     data = json.loads(out)
-    assert set(data) == {"n", "correct", "accuracy"}
+    assert {"n", "correct", "accuracy", "unmatched", "ambiguous"} <= set(data)
+    assert data["unmatched"] == 0 and data["ambiguous"] == 0 and data["split"] == "all"
     assert data["n"] == 395 and data["correct"] == 282
     assert data["accuracy"] == pytest.approx(100 * 282 / 395)
 
@@ -246,10 +254,10 @@ def test_rescore_of_a_completions_jsonl_reparses_answer_completions(mirror, tmp_
     write_jsonl(path, rows)
     code, out, _ = run_cli(capsys, "rescore", "--task", "coin_flip", "--completions", str(path), "--json")
     assert code == 0
+    correct = sum(c.correct for c in run.completions[:20])
     assert json.loads(out) == {
-        "n": 20,
-        "correct": sum(c.correct for c in run.completions[:20]),
-        "accuracy": pytest.approx(100 * sum(c.correct for c in run.completions[:20]) / 20),
+        "n": 20, "correct": correct, "accuracy": pytest.approx(100 * correct / 20),
+        "unmatched": 0, "ambiguous": 0, "examples": 20, "split": "all",
     }
 
 
@@ -306,17 +314,20 @@ def test_report_recorded_cli_reports_a_missing_log_in_one_line_with_exit_2(capsy
 def test_differences_classify_string_comparison_as_the_cause(synthetic_log):
     log = recorded.read_log(synthetic_log)
     run = recorded.match_log("multiarith", log, SYNTHETIC_EXAMPLES)
-    found = recorded.disagreements(run, SYNTHETIC_EXAMPLES)
+    found = recorded.disagreements(run)
     assert [(d.entry.position, d.cause, d.fcot_correct) for d in found] == [(3, "string_compare", True)]
     assert "'12.50' vs GT '12.5'" in found[0].detail
 
 
-def test_differences_name_gold_mismatches_and_unmatched_questions(synthetic_log):
+def test_differences_name_gold_mismatches_and_unmatched_questions_are_not_scored(synthetic_log):
     log = recorded.read_log(synthetic_log)
     examples = [number_example(1, "Tom has 3 apples and buys 4. How many?", "8"), SYNTHETIC_EXAMPLES[2]]
     run = recorded.match_log("multiarith", log, examples)
-    causes = {d.entry.position: d.cause for d in recorded.differences(run, examples)}
-    assert causes == {1: "gold", 3: "unmatched"}  # entry 3 has no example; fcot reads 12.50 == its GT 12.5
+    causes = {d.entry.position: d.cause for d in recorded.differences(run)}
+    assert causes == {1: "gold"}
+    assert [e.position for e in run.unmatched_entries] == [3]  # no example: reported, never scored
+    score, _ = recorded.score_log("multiarith", log, examples)
+    assert (score.n, score.correct, score.unmatched) == (2, 1, 1)
 
 
 def test_the_report_block_replaces_only_the_text_between_the_markers(tmp_path):
@@ -336,5 +347,76 @@ def test_the_committed_readme_block_is_what_the_generator_writes_today(mirror):
     block = text[start : text.index(recorded.END_MARKER)].strip("\n")
     generated = recorded.report_recorded(mirror=mirror)
     assert block == generated, "README is stale: run `python -m fcot report-recorded --write README.md`"
-    for task in SIX:
+    for task in ENTRIES:
         assert f"| {task} |" in block
+
+
+# -- every mirrored log, matched and scored --------------------------------------------------
+
+
+@pytest.mark.parametrize("task", MIRRORED)
+def test_every_mirrored_log_matches_all_entries_and_scores_as_stated(mirror, capsys, task):
+    (n, correct), (n_test, correct_test) = MIRRORED[task]
+    log = str(recorded.fetch_log(task, mirror=mirror))
+    for split, expected in (("all", (n, correct)), ("test", (n_test, correct_test))):
+        code, out, _ = run_cli(capsys, "rescore", "--task", task, "--completions", log, "--split", split, "--json")
+        data = json.loads(out)
+        assert code == 0 and data["unmatched"] == 0
+        assert (data["n"], data["correct"]) == expected
+        assert data["accuracy"] == pytest.approx(100 * expected[1] / expected[0])
+
+
+def test_the_date_log_letters_are_mapped_through_the_option_texts_into_the_official_order(mirror):
+    run = recorded.load_recorded("date_understanding", mirror=mirror)
+    (first, example), completion = run.pairs[0], run.completions[0]
+    assert first.position == 1 and "09/08/2021" in first.question
+    assert example.choices[0] == "09/08/2021"  # log "(D) 09/08/2021" is fcot's option A
+    assert (first.pred_mode, first.gold, completion.answer_completion, completion.prediction) == ("A", "A", " A.", "A")
+    assert completion.rationale.endswith("Therefore, the answer is (A).")  # the log wrote "(D)"
+    second = run.completions[1]
+    assert second.prediction == "B" and second.gold == "C" and not second.correct  # log: D (04/25) vs GT F (04/26)
+    # whatever the order, the log's verdicts are kept: fcot's accuracy equals the recorded one
+    assert sum(c.correct for c in run.completions) == run.log.log_correct
+
+
+def test_choice_entries_match_by_stem_and_option_set_whatever_the_order_and_trailing_periods():
+    example = Example(task="tracking_shuffled_objects", id="7",
+                      question="Alice has the \nWhich choice is true? Answer choices: (A) Sam, (B) Helga, (C) Karl.",
+                      answer="B", answer_type="choice", choices=("Sam", "Helga", "Karl"))
+    shuffled = recorded.LogEntry(1, 1, "Alice has the\nWhich choice is true ? Answer Choices: (A) Karl. (B) Sam. (C) Helga.",
+                                 " r (C).", " C.", " C.", "C", ("C",), "C", "C")
+    other = recorded.LogEntry(2, 9, "Alice has the Answer Choices: (A) Karl (B) Sam (C) Bob", " r", " A.", " A.",
+                              "A", ("A",), "A", "A")
+    match = recorded.match_entries([shuffled, other], [example])
+    [(entry, paired)] = match.pairs
+    assert paired is example and (entry.pred_mode, entry.gold, entry.rationale) == ("B", "B", " r (B).")
+    assert match.unmatched == (other,) and match.missing == ()
+
+
+def test_repeated_option_texts_map_in_order():
+    example = Example(task="aqua", id="1", question="Q? Answer choices: (A) 8.75, (B) 8.79, (C) 8.75.",
+                      answer="C", answer_type="choice", choices=("8.75", "8.79", "8.75"))
+    entry = recorded.LogEntry(1, 1, "Q? Answer Choices: (A) 8.75 (B) 8.79 (C) 8.75", " r", " C.", " C.", "C",
+                              ("C",), "C", "C")
+    assert recorded.letter_map(entry, example) == {"A": "A", "B": "B", "C": "C"}
+
+
+def test_duplicate_questions_are_paired_in_order_and_counted_as_ambiguous(mirror):
+    run = recorded.load_recorded("multiarith", mirror=mirror)
+    assert len(run.ambiguous_entries) == 40  # MultiArith has 20 pairs of identical questions, one gold each
+    ids = [c.example_id for c in run.completions]
+    assert len(set(ids)) == 600 and run.unmatched_entries == ()
+
+
+@pytest.mark.parametrize("content, expected", [("", "the file is empty"), (b"\xff\xfe", "not UTF-8")])
+def test_rescore_refuses_an_empty_or_undecodable_file_naming_it(mirror, tmp_path, capsys, content, expected):
+    path = tmp_path / "completions.jsonl"
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    code, out, err = run_cli(capsys, "rescore", "--task", "coin_flip", "--completions", str(path))
+    assert code == 2 and out == "" and expected in err and "completions.jsonl" in err
+
+
+def test_rescore_of_a_test_only_log_on_the_train_side_is_an_error_not_zero_percent(mirror, capsys):
+    log = str(recorded.fetch_log("aqua", mirror=mirror))
+    code, out, err = run_cli(capsys, "rescore", "--task", "aqua", "--completions", log, "--split", "train")
+    assert code == 2 and out == "" and "no completion of aqua on the train side" in err

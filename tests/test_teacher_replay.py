@@ -88,3 +88,32 @@ def test_replay_covers_every_multiarith_train_question(mirror):
     examples = load_split("multiarith", mirror=mirror).train
     completions = generate(examples, ReplayBackend(task="multiarith"))
     assert len(completions) == len(examples)
+
+
+REPLAY_TASKS = ("multiarith", "addsub", "coin_flip", "last_letter_concatenation", "date_understanding",
+                "tracking_shuffled_objects")  # the mirrored logs that cover train and test
+
+
+@pytest.mark.parametrize("task", REPLAY_TASKS)
+def test_replay_serves_every_official_train_and_test_question_of_the_mirrored_full_logs(mirror, task):
+    split = load_split(task, mirror=mirror)
+    backend = ReplayBackend(task=task)
+    for part in (split.official_train, split.test):
+        assert backend.filter_examples(part) == part, f"{task}: {backend.missing_ids[:5]}"
+
+
+def test_replay_on_date_understanding_answers_in_the_official_option_order(mirror):
+    """Kojima's Date log shuffled the options: the replayed answer is rewritten into fcot's order."""
+    split = load_split("date_understanding", mirror=mirror)
+    completions = generate(split.official_train, ReplayBackend(task="date_understanding"))
+    recorded = {c.example_id: c for c in load_recorded("date_understanding", mirror=mirror).completions}
+    assert all(c.correct == recorded[c.example_id].correct for c in completions)
+    # the log's accuracy on these questions (176 of 258, counted with the log's own letters)
+    assert sum(c.correct for c in completions) == 176 and len(completions) == 258
+
+
+def test_a_task_without_a_mirrored_log_says_which_log_is_missing(tmp_path):
+    from fcot.paths import DataUnavailableError
+
+    with pytest.raises(DataUnavailableError, match="strategyqa_zero_shot_cot.log"):
+        load_recorded("strategy_qa", mirror=tmp_path)
