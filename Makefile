@@ -25,7 +25,7 @@ export PYTHONHASHSEED = 0
 export TOKENIZERS_PARALLELISM = false
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test reproduce verify bench bench-gpu notes lab clean
+.PHONY: help setup test reproduce rehearse-paper verify bench bench-gpu notes lab clean
 
 ## help: list the targets (default)
 help:
@@ -51,6 +51,10 @@ test: $(STAMP)
 ## reproduce: run the study's notebooks with papermill into results/ (PROFILE=default|paper|smoke, ARGS=...)
 reproduce: $(STAMP)
 	$(BIN)/python -m fcot reproduce --profile $(PROFILE) --jobs $(JOBS) $(ARGS)
+
+## rehearse-paper: run the paper profile's chain offline on two tasks (replay teacher, tiny stand-in students) into runs/rehearsal
+rehearse-paper: $(STAMP)
+	$(BIN)/python -m fcot rehearse-paper --workdir runs/rehearsal
 
 ## verify: re-score the stored predictions and check they reproduce the stored metrics and tables
 verify: $(STAMP)

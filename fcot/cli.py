@@ -210,6 +210,40 @@ def _run_verify(args) -> int:
     return 1 if any(not check.ok for check in checks) else 0
 
 
+def register_rehearse_paper(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "rehearse-paper",
+        help="run the paper profile's chain offline (replayed teacher, tiny stand-ins for the hub students)",
+        description="Executes paper.yaml's steps 10 -> 11 -> 20 -> 21 (gpt2, t5-small), 30 (base) and 90 on a few "
+        "tasks with --set overrides only (fcot/rehearsal.py), into WORKDIR; results/ and runs/ are not touched.",
+    )
+    parser.add_argument("--workdir", default="runs/rehearsal", help="where results, runs and stand-ins go (default: runs/rehearsal)")
+    parser.add_argument("--tasks", default="coin_flip,date_understanding",
+                        help="comma-separated tasks with a recorded log covering train and test (default: coin_flip,date_understanding)")
+    parser.add_argument("--list", action="store_true", help="print the equivalent `fcot reproduce` command; run nothing")
+    parser.set_defaults(func=_run_rehearse_paper)
+
+
+def _run_rehearse_paper(args) -> int:
+    import shlex
+    from pathlib import Path
+
+    from fcot import rehearsal, study
+
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    if args.list:
+        stand_ins = {hub_id: Path(args.workdir) / "students" / hub_id for hub_id in rehearsal.STAND_INS}
+        sets = " ".join(f"--set {shlex.quote(s)}" for s in rehearsal.overrides(tasks, stand_ins))
+        print(f"python -m fcot reproduce --profile paper --only {','.join(rehearsal.STEPS)} {sets}")
+        return 0
+    try:
+        rehearsal.rehearse(args.workdir, tasks)
+    except study.StepFailedError as error:
+        print(f"fcot rehearse-paper: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def register_cost(subparsers) -> None:
     parser = subparsers.add_parser(
         "cost",
@@ -251,7 +285,7 @@ def _run_cost(args) -> int:
 
 #: The subcommands, in the order ``--help`` lists them.
 REGISTRARS = [register_tasks, register_reproduce, register_rescore, register_report_recorded, register_notes,
-              register_verify, register_cost]
+              register_verify, register_cost, register_rehearse_paper]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,45 @@
+"""The paper profile, rehearsed offline: its chain runs end to end with --set overrides only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fcot import rehearsal
+
+
+def test_the_overrides_change_parameters_only_and_name_a_stand_in_for_each_hub_student(tmp_path):
+    sets = rehearsal.overrides(["coin_flip"], {"gpt2": tmp_path / "g", "t5-small": tmp_path / "t"})
+    assert "backend=replay" in sets and "task=[coin_flip]" in sets
+    assert f"20_train_gpt2.student={tmp_path / 'g'}" in sets and f"20_train_t5-small.student={tmp_path / 't'}" in sets
+    assert all("=" in s for s in sets)
+
+
+@pytest.mark.slow
+def test_the_paper_chain_runs_offline_from_teacher_to_report(mirror, tmp_path):
+    """10 -> 11 -> 20 -> 21 (GPT-2 and T5 architectures) -> 30 -> 90 of paper.yaml, about two minutes."""
+    report = rehearsal.rehearse(tmp_path, ("coin_flip", "date_understanding"), log=lambda line: None)
+    assert {o.status for o in report.outcomes} == {"ran"}
+    assert len(report.outcomes) == 19  # 2 tasks x (10, 11, 2 x (20, 21), 3 methods of 30) + 90
+    runs = tmp_path / "results" / "runs"
+    # the replayed teacher answered every official train question with the recorded accuracy
+    teacher = {json.loads((d / "config.json").read_text())["task"]: json.loads((d / "metrics.json").read_text())
+               for d in (runs / "teacher").iterdir()}
+    assert teacher["date_understanding"]["completions"] == 258
+    assert teacher["date_understanding"]["teacher_accuracy"] == pytest.approx(176 / 258)
+    assert teacher["coin_flip"]["teacher_accuracy"] == pytest.approx(320 / 350)
+    # each evaluation read the student its training step saved, of the stand-in's architecture
+    architectures = set()
+    for run in (runs / "evaluation").iterdir():
+        student = Path(json.loads((run / "config.json").read_text())["student"])
+        architectures.update(json.loads((student / "config.json").read_text())["architectures"])
+    assert architectures == {"GPT2LMHeadModel", "T5ForConditionalGeneration"}
+    # the report: recorded teacher on the test split, and a student row per method on both tasks
+    table = pd.read_csv(tmp_path / "results" / "paper" / "tables" / "main_table.csv")
+    rows = table[table.task.isin(["coin_flip", "date_understanding"])]
+    assert set(rows[rows.runs > 0].method) == {"teacher", "vanilla", "ft_cot", "multitask"}
+    date_teacher = rows[(rows.method == "teacher") & (rows.task == "date_understanding")]
+    assert float(date_teacher["mean"].iloc[0]) == pytest.approx(73 / 111)
