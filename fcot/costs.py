@@ -88,9 +88,9 @@ TRAIN_FLOPS_PER_PARAMETER_TOKEN = 6  # forward (2) + backward (4)
 FORWARD_FLOPS_PER_PARAMETER_TOKEN = 2
 
 TEACHER_NOTEBOOK = "10_generate_teacher_rationales"
+CURATE_NOTEBOOK = "11_curate_samples"
 TRAIN_NOTEBOOK = "20_finetune_student"
 EVALUATE_NOTEBOOK = "21_evaluate_student"
-SAMPLE_STUDY_NOTEBOOK = "40_sample_study"
 EXPERIMENT_NOTEBOOKS = (
     "30_compare_methods", "31_ablate_degree", "32_ablate_data_size", "33_ablate_teacher_quality",
     "34_ablate_student_size", "35_ablate_filtering", "36_ablate_rationale_length",
@@ -320,11 +320,11 @@ def _recordings(task: str) -> tuple:
 @lru_cache(maxsize=None)
 def _train_side(task: str) -> tuple[tuple, int, str]:
     """``(questions to drive, official train size, note)``: the official train side of ``task``."""
-    from fcot import curate, tasks
+    from fcot import tasks
     from fcot.paths import DataUnavailableError
 
     try:
-        examples = tuple(curate.task_examples(task, "train", 0))
+        examples = tuple(tasks.load_examples(task, part="train"))
         return examples, len(examples), ""
     except DataUnavailableError:
         # REPRODUCTION NOTE: AQuA's train.json is not in the data mirror: the cost estimate takes the
@@ -661,6 +661,19 @@ def _defaults(notebook_path: Path) -> dict:
     return {name: p.default for name, p in study.notebook_parameters(notebook_path).items()}
 
 
+def _train_and_validation(task: str, n_train: int, n_val: int) -> tuple[int, int]:
+    """Train and validation questions of a chain (as :func:`fcot.data.examples` counts them)."""
+    size = _train_side(task)[1]
+    val = n_val or max(1, round(0.1 * size))
+    train = min(n_train, size - val) if n_train else size - val
+    return train, val
+
+
+def _teacher_questions(p: Mapping) -> int:
+    """Questions a teacher step answers: its train and validation questions (0 = the whole train side)."""
+    return p["n_train"] + p["n_val"] if p["n_train"] and p["n_val"] else 0
+
+
 def estimate(
     profile: str | os.PathLike = "paper",
     overrides: Sequence[str] = (),
@@ -677,7 +690,7 @@ def estimate(
     ``sample``: teacher questions driven per step (None = every question; slower, the same counts
     of calls, tokens scaled from fewer questions otherwise). ``gpu``: default :func:`gpu_assumption`.
     """
-    from fcot import experiments, students, study, tasks
+    from fcot import experiments, students, study
 
     loaded = study.load_profile(profile, profiles_dir)
     runs = study.plan(loaded, [study.parse_override(o) for o in overrides], only)
@@ -693,7 +706,6 @@ def estimate(
     by_name: dict[str, TeacherStep] = {}
     derived: dict[tuple, TeacherStep] = {}
     student_runs: list[StudentRun] = []
-    newest_student: dict[str, tuple[str, str]] = {}  # task -> (student, method) of the last training step
     seen_experiments: set[str] = set()
     free: dict[str, int] = {}
     notes: set[str] = set()
@@ -718,6 +730,10 @@ def estimate(
                                                 degree=1, max_tokens=max_tokens, sample=sample, seed=seed)
         return derived[key]
 
+    curations: dict[str, tuple] = {}  # curation run name -> (teacher step or None, task, method, n_train, n_val, n_test)
+    trained: dict[str, tuple] = {}  # student run name -> (task, student, method, n_test)
+    data_of: dict[str, tuple] = {}  # teacher run name -> (n_train, n_val, n_test)
+
     for run in runs:
         notebook = run.notebook_path.stem
         p = parameters(run)
@@ -725,50 +741,59 @@ def estimate(
             name = p["name"] or f"{p['task']}-{p['backend']}-d{p['degree']}"
             step = estimate_teacher(
                 run.name, p["task"], backend=p["backend"], model=p["model"], degree=p["degree"],
-                max_tokens=p["max_tokens"], temperature=None if p["temperature"] < 0 else p["temperature"],
-                n_train=p["n_train"], seed=p["seed"], budget_usd=p["budget_usd"] or None, sample=sample, prices=prices,
+                max_tokens=p["max_tokens"], temperature=p["temperature"], n_train=_teacher_questions(p),
+                seed=p["data_seed"], budget_usd=p["budget_usd"], sample=sample, prices=prices,
             )
             teacher_steps.append(step)
             by_name[name] = step
+            data_of[name] = (p["n_train"], p["n_val"], p["n_test"])
             if p["backend"] == "replay" and "own question" not in step.lengths:
                 notes.add(f"{run.name}: backend replay has no recording for (some of) the {p['task']} train questions; "
                           f"the real run stops there (replay serves recorded questions only)")
+        elif notebook == CURATE_NOTEBOOK:
+            if not p["teacher_run"] or p["teacher_run"] not in by_name:
+                free[notebook] = free.get(notebook, 0) + 1  # reads a run made outside this plan (or the smoke chain)
+                continue
+            teacher = by_name[p["teacher_run"]]
+            name = p["name"] or f"{teacher.task}-{p['method']}"
+            curations[name] = (teacher if p["method"] != "vanilla" else None, teacher.task, p["method"],
+                               *data_of[p["teacher_run"]])
+            free[notebook] = free.get(notebook, 0) + 1
         elif notebook == TRAIN_NOTEBOOK:
-            task, student = p["task"], p["student"]
-            config = students.profile_config(p["profile"], student=student, epochs=p["epochs"], seed=p["seed"])
+            if p["samples_run"] not in curations:
+                free[notebook] = free.get(notebook, 0) + 1  # the smoke chain's tiny student, on the CPU
+                continue
+            teacher, task, method, n_train, n_val, n_test = curations[p["samples_run"]]
+            student = p["student"]
+            chosen = {k: p[k] for k in ("epochs", "lr") if p.get(k) is not None}
+            config = students.profile_config(p["train_profile"], student=student, seed=p["seed"], **chosen)
             spec = student_spec(student)
             kind = spec.kind if spec else "decoder"
-            teacher = teacher_for(task, p["teacher"], seed=p["seed"]) if p["method"] != "vanilla" else None
             pool = teacher.examples if teacher else _spread(_train_side(task)[0], sample)
-            size = _train_side(task)[1]
-            n_all = min(p["n_train"], size) if p["n_train"] else size
-            train_ids, val_ids = tasks.split_validation(list(range(n_all)), fraction=0.1, seed=p["seed"])
-            per_question = _curated_per_question(teacher, pool, method=p["method"], kind=kind, degree=1,
+            train_questions, val_questions = _train_and_validation(task, n_train, n_val)
+            per_question = _curated_per_question(teacher, pool, method=method, kind=kind, degree=1,
                                                  filter_mode="correct_only", max_rationale_tokens=None,
                                                  max_length=config.max_length)
             student_runs.append(_student_run(
-                run.step.id, run.name, task, student, method=p["method"], epochs=config.epochs,
-                train_questions=len(train_ids), val_questions=len(val_ids), per_question=per_question,
-                val_per_question=per_question, test=(), eval_fmt=p["method"], max_new_tokens=0, gpu=gpu,
+                run.step.id, run.name, task, student, method=method, epochs=config.epochs,
+                train_questions=train_questions, val_questions=val_questions, per_question=per_question,
+                val_per_question=per_question, test=(), eval_fmt=method, max_new_tokens=0, gpu=gpu,
                 note="validation: loss each epoch" if config.select_by == "eval_loss" else "",
             ))
-            newest_student[task] = (student, p["method"])
-        elif notebook in (EVALUATE_NOTEBOOK, SAMPLE_STUDY_NOTEBOOK):
-            task = p["task"]
-            student, method = p["student"], p.get("fmt", "ft_cot")
-            if student == "auto":
-                if task not in newest_student:  # "auto" then trains a tiny student on the CPU
-                    free[notebook] = free.get(notebook, 0) + 1
-                    continue
-                student = newest_student[task][0]
-                if notebook == SAMPLE_STUDY_NOTEBOOK:  # the sample study prompts in the student's own format
-                    method = newest_student[task][1]
-            test = list(_test_side(task))[: p["n_test"] or None]
+            name = p["name"] or f"{task}-{method}"
+            trained[name] = (task, student, method, n_test)
+        elif notebook == EVALUATE_NOTEBOOK:
+            if p["student_run"] not in trained:
+                free[notebook] = free.get(notebook, 0) + 1
+                continue
+            task, student, method, n_test = trained[p["student_run"]]
+            test = list(_test_side(task))[: n_test or None]
             k = p.get("self_consistency", 0) or 1
+            max_new_tokens = p["max_new_tokens"] or (128 if method == "ft_cot" else 32)
             student_runs.append(_student_run(
                 run.step.id, run.name, task, student, method=method, epochs=0, train_questions=0, val_questions=0,
                 per_question=None, val_per_question=None, test=test, eval_fmt=method,
-                max_new_tokens=p["max_new_tokens"], gpu=gpu, generations=k,
+                max_new_tokens=max_new_tokens, gpu=gpu, generations=k,
             ))
         elif notebook in EXPERIMENT_NOTEBOOKS:
             config = experiments.ExperimentConfig.from_parameters(p)
@@ -790,11 +815,11 @@ def _simulated_teacher(task: str, *, degree: int, accuracy: float | None, max_to
                        sample: int | None) -> TeacherStep:
     """The simulated teacher (notebook 33) over the driven questions: its own rationales and verdicts."""
     from fcot import teachers
-    from fcot.experiments import DEFAULT_TEACHER_SEED
+    from fcot.stages import SIMULATED_SEED
 
     pool, size, note = _train_side(task)
     driven = _spread(pool, sample)
-    settings = {"task": task, "seed": DEFAULT_TEACHER_SEED}
+    settings = {"task": task, "seed": SIMULATED_SEED}
     if accuracy is not None:
         settings["accuracy"] = accuracy
     backend = teachers.make_backend("simulated", **settings)

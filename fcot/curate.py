@@ -30,12 +30,11 @@ the official code; vanilla samples need no teacher and are one per example.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import re
 from decimal import Decimal
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal, Sequence
 
@@ -354,62 +353,8 @@ def read_samples(path: str | os.PathLike) -> list[Sample]:
 
 
 # ----------------------------------------------------------------------------------------------
-# From a task and a teacher to curated train/validation samples (what the notebooks call)
+# Curated train and validation samples (what fcot.stages.curate records)
 # ----------------------------------------------------------------------------------------------
-
-TEACHERS_HELP = "'recorded' (text-davinci-002 logs), 'simulated' (rule-based, synthetic tasks), a run name or a completions JSONL"
-
-
-def task_examples(task: str, part: str = "train", n: int = 0, *, difficulty: int = 4, seed: int = 0) -> list[Example]:
-    """Examples of ``task``: the official ``part`` (``train``/``test``) of a benchmark task, or
-    ``n`` generated examples of a synthetic task (``synth_*``; train and test use disjoint seeds and
-    test questions that also occur in train are removed). ``n`` > 0 keeps the first ``n``."""
-    if part not in ("train", "test"):
-        raise ValueError(f"part {part!r} is not one of 'train', 'test'")
-    if n < 0:
-        raise ValueError(f"n must be >= 0 (0 = all), got {n}")
-    if task.startswith("synth_"):
-        from fcot import synthetic
-
-        if n == 0:
-            raise ValueError(f"synthetic task {task!r}: pass n > 0 (how many examples to generate)")
-        if part == "train":
-            return list(synthetic.generate_examples(task, n, difficulty, seed))
-        # REPRODUCTION NOTE: synthetic train/test are drawn with different seeds; repeated questions are dropped from test.
-        seen = {e.question for e in synthetic.generate_examples(task, n, difficulty, seed)}
-        test = [e for e in synthetic.generate_examples(task, 2 * n, difficulty, seed + 7919) if e.question not in seen]
-        return test[:n]
-    from fcot import tasks
-
-    examples = tasks.load_examples(task, part=part)
-    return examples[:n] if n else examples
-
-
-def teacher_completions(
-    teacher: str, task: str, examples: Sequence[Example], *, degree: int = 1, seed: int = 0, **settings
-) -> list[Completion]:
-    """Teacher completions for ``examples``: ``teacher`` is {help}.""".format(help=TEACHERS_HELP)
-    if teacher == "recorded":
-        from fcot import recorded
-
-        if degree != 1:
-            raise ValueError("recorded text-davinci-002 logs hold one greedy completion per question: use degree=1")
-        ids = {e.id for e in examples}
-        return [c for c in recorded.load_recorded(task).completions if c.example_id in ids]
-    if teacher == "simulated":
-        from fcot import teachers
-
-        return list(teachers.generate(list(examples), teachers.make_backend("simulated", **settings), degree=degree, seed=seed))
-    path = Path(teacher)
-    if path.suffix == ".jsonl" and not path.is_file():
-        raise FileNotFoundError(f"{path}: no such completions file ({TEACHERS_HELP})")
-    from fcot import teachers
-
-    try:
-        return teachers.load_completions(teacher)
-    except FileNotFoundError as error:
-        raise FileNotFoundError(f"teacher {teacher!r}: {error}; accepted: {TEACHERS_HELP}") from error
-
 
 @dataclass(frozen=True)
 class CuratedSplits:
@@ -429,49 +374,6 @@ class CuratedSplits:
                              self.val.report.as_dict() | {"split": "val"}]).set_index("split")
 
 
-def curate_splits(
-    task: str,
-    *,
-    teacher: str = "recorded",
-    method: str = "ft_cot",
-    kind: str = "decoder",
-    mode: str = "correct_only",
-    n_train: int = 0,
-    val_fraction: float = 0.1,
-    degree: int = 1,
-    difficulty: int = 4,
-    seed: int = 0,
-    tokenizer=None,
-    max_rationale_tokens: int | None = None,
-    max_sample_tokens: int | None = None,
-    teacher_settings: dict | None = None,
-    completions: Sequence[Completion] | None = None,
-) -> CuratedSplits:
-    """Train examples of ``task`` -> validation split -> teacher completions -> curated samples.
-
-    ``n_train`` > 0 keeps the first ``n_train`` train questions (0 = all; synthetic tasks need it).
-    ``completions`` reuses teacher completions already generated (else the teacher is asked).
-    Vanilla needs no teacher. The validation samples are curated the same way as train (they
-    select the best epoch by validation loss; accuracy selection reads their gold answers).
-    """
-    from fcot import tasks
-
-    fmt = format_for(method, kind)
-    examples = task_examples(task, "train", n_train, difficulty=difficulty, seed=seed)
-    train, val = tasks.split_validation(examples, fraction=val_fraction, seed=seed)
-    completions = list(completions or [])
-    if method != "vanilla" and not completions:
-        completions = teacher_completions(teacher, task, examples, degree=degree, seed=seed, **(teacher_settings or {}))
-    limits = dict(tokenizer=tokenizer, max_rationale_tokens=max_rationale_tokens, max_sample_tokens=max_sample_tokens)
-    return CuratedSplits(
-        train=curate(completions, train, mode=mode, fmt=fmt, **limits),
-        val=curate(completions, val, mode=mode, fmt=fmt, **limits),
-        examples_train=train,
-        examples_val=val,
-        completions=completions,
-    )
-
-
 def samples_frame(samples: Sequence[Sample], n: int | None = 5):
     """The first ``n`` samples as a DataFrame (all with ``n=None``), for display."""
     import pandas as pd
@@ -488,20 +390,27 @@ def task_texts(examples: Iterable[Example], completions: Iterable[Completion] = 
 
 
 def save_splits(run, splits: CuratedSplits, tokenizer=None) -> dict[str, Path]:
-    """Write a curation to ``run`` (``fcot.runs.Run``): ``samples_train.jsonl``, ``samples_val.jsonl``,
-    the counts table (``tables/curation``), and metrics (samples, share filtered, length stats)."""
+    """Write a curation to ``run`` (``fcot.runs.Run``): ``samples_train.jsonl`` and ``samples_val.jsonl``
+    in its artifacts (outside git), a few samples to read (``samples_preview.jsonl``), the counts
+    table (``tables/curation``), and metrics (samples, share filtered, length stats)."""
     import numpy as np
 
-    written = {
-        "samples_train": run.save_predictions(splits.train.samples, name="samples_train"),
-        "samples_val": run.save_predictions(splits.val.samples, name="samples_val"),
-    }
+    from fcot.records import write_jsonl
+
+    written = {}
+    for name, samples in (("samples_train", splits.train.samples), ("samples_val", splits.val.samples)):
+        written[name] = run.artifacts_dir / f"{name}.jsonl"
+        write_jsonl(written[name], samples)
+    written["samples_preview"] = run.save_predictions(splits.train.samples[:5], name="samples_preview")
     written["table"], _ = run.save_table(splits.report_table(), "curation")
     lengths = sample_lengths(splits.train.samples, tokenizer)
     report = splits.train.report
     run.save_metrics({
+        "questions_train": len(splits.examples_train),
+        "questions_val": len(splits.examples_val),
         "samples_train": report.samples_kept,
         "samples_val": splits.val.report.samples_kept,
+        "examples_with_sample_train": report.examples_with_sample,
         "examples_with_correct_train": report.examples_with_correct,
         "share_filtered_train": report.share_filtered,
         "rationales_truncated_train": report.rationales_truncated,

@@ -33,11 +33,10 @@ import dataclasses
 import json
 import math
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from fcot import paths
 
@@ -50,7 +49,6 @@ __all__ = [
     "arm_label",
     "collect_experiments",
     "experiment_examples",
-    "experiment_completions",
     "load_ablation",
     "pivot_summary",
     "record_ablation",
@@ -69,8 +67,6 @@ TEACHER_FIELDS: tuple[str, ...] = (
     "teacher", "teacher_accuracy", "teacher_file", "degree", "teacher_temperature", "teacher_max_tokens",
     "filter_mode", "max_rationale_tokens",
 )
-TEST_STREAM_OFFSET = 104_729  # synthetic test questions come from seed data_seed + this (their own stream)
-DEFAULT_TEACHER_SEED = 0  # the simulated teacher is one fixed "model": its own seed never varies
 METRIC_COLUMNS: tuple[str, ...] = (
     "accuracy", "low", "high", "test_questions", "correct", "stop_rate",
     "teacher_accuracy_train", "teacher_coverage_train", "teacher_accuracy_test",
@@ -311,6 +307,30 @@ class ExperimentConfig:
         values["train"] = dataclasses.asdict(self.train_config())
         return values
 
+    # -- the stage configs this experiment composes ----------------------------------------------
+    def data_config(self):
+        from fcot.data import DataConfig
+
+        return DataConfig(task=self.task, difficulty=self.difficulty, n_train=self.n_train, n_val=self.n_val,
+                          n_test=self.n_test, data_seed=self.data_seed)
+
+    def teach_config(self):
+        from fcot.stages import TeachConfig
+
+        return TeachConfig(backend=self.teacher, accuracy=self.teacher_accuracy, completions=self.teacher_file,
+                           degree=self.degree, temperature=self.teacher_temperature, max_tokens=self.teacher_max_tokens)
+
+    def curate_config(self):
+        from fcot.stages import CurateConfig
+
+        return CurateConfig(method=self.method, filter_mode=self.filter_mode, max_rationale_tokens=self.max_rationale_tokens,
+                            student=self.student, vocab_size=self.train_config().tiny_vocab_size)
+
+    def eval_config(self):
+        from fcot.stages import EvalConfig
+
+        return EvalConfig(max_new_tokens=self.resolved_max_new_tokens, batch_size=self.train_config().eval_batch_size)
+
     @property
     def run_name(self) -> str:
         name = f"{self.task}-{self.method}"
@@ -331,142 +351,55 @@ def arm_label(method: str, degree: Any = 1) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# Data and teacher
+# Running one experiment: the four stages, composed
 # ----------------------------------------------------------------------------------------------
-
-
-def _distinct(task: str, difficulty: int, seed: int, count: int, exclude: set[str]) -> list:
-    """The first ``count`` examples of a synthetic stream whose questions are new (not in ``exclude``)."""
-    from fcot import synthetic
-
-    found: list = []
-    seen = set(exclude)
-    size = max(16, 2 * count)
-    start = 0
-    limit = 20 * count + 1000
-    while len(found) < count:
-        if start >= limit:
-            raise ValueError(
-                f"{task} at difficulty {difficulty}: only {len(found)} distinct new questions in {limit} draws, "
-                f"{count} asked; ask for fewer questions or raise the difficulty"
-            )
-        for example in synthetic.generate_examples(task, start + size, difficulty, seed)[start:]:
-            if example.question not in seen:
-                seen.add(example.question)
-                found.append(example)
-                if len(found) == count:
-                    break
-        start += size
-    return found
 
 
 def experiment_examples(config: ExperimentConfig) -> tuple[list, list, list]:
-    """``(train, validation, test)`` examples of an experiment (no question in two of them).
+    """``(train, validation, test)`` examples of an experiment (:func:`fcot.data.examples`)."""
+    from fcot import data
 
-    Real tasks: the official split (``fcot.tasks.load_split``; validation carved out of the
-    official train side, ``n_val`` questions or 10%), the first ``n_train`` / ``n_test`` (0 = all).
-    Synthetic tasks: ``n_test`` questions from the test stream (seed ``data_seed`` +
-    :data:`TEST_STREAM_OFFSET`), then from the ``data_seed`` stream ``n_val`` validation questions
-    followed by ``n_train`` train questions, skipping any question already drawn.
-    """
-    if config.is_synthetic:
-        # REPRODUCTION NOTE: synthetic tasks have no official split; fcot draws test from its own
-        # stream and validation before train, so growing n_train nests the training sets and
-        # leaves validation and test unchanged.
-        difficulty = config.resolved_difficulty
-        test = _distinct(config.task, difficulty, config.data_seed + TEST_STREAM_OFFSET, config.n_test, set())
-        rest = _distinct(config.task, difficulty, config.data_seed, config.n_val + config.n_train, {e.question for e in test})
-        return rest[config.n_val:], rest[: config.n_val], test
-    from fcot import tasks
-
-    split = tasks.load_split(config.task, validation_count=config.n_val or None)
-    train = split.train[: config.n_train] if config.n_train else list(split.train)
-    test = split.test[: config.n_test] if config.n_test else list(split.test)
-    return train, list(split.validation), test
+    chosen = data.examples(config.data_config())
+    return chosen.train, chosen.validation, chosen.test
 
 
-def _teacher_backend(config: ExperimentConfig):
-    from fcot import teachers
-
-    if config.teacher == "simulated":
-        return teachers.make_backend("simulated", accuracy=config.resolved_teacher_accuracy, seed=DEFAULT_TEACHER_SEED,
-                                     task=config.task)
-    return teachers.make_backend("replay", task=config.task, on_missing="skip")
-
-
-def teacher_cache_path(config: ExperimentConfig) -> Path:
-    """The durable call cache shared by every experiment with this task and teacher model."""
-    from fcot import teachers
-
-    backend = _teacher_backend(config)
-    model = str(getattr(backend, "model", backend.name)).replace("/", "-")
-    return teachers.run_dir(f"experiments-{config.task}-{backend.name}-{model}") / "calls.jsonl"
-
-
-def _open_cache(path: Path, wait_s: float = 900.0):
-    """Open the teacher cache, waiting while another process (a parallel grid point) holds it."""
-    from fcot.teachers.cache import CacheLockedError, ResponseCache
-
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return ResponseCache(path)
-        except CacheLockedError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-
-
-def experiment_completions(config: ExperimentConfig, examples: Sequence, *, degree: int | None = None,
-                           greedy: bool = False) -> list:
-    """Teacher completions of ``examples`` for this experiment's teacher (``[]`` for vanilla).
-
-    ``greedy=True`` asks one greedy completion per question (the teacher's own accuracy, e.g. on
-    test). Simulated and replay teachers go through the durable cache (:func:`teacher_cache_path`);
-    ``file`` reads the completions of ``teacher_file`` (only the given examples, ``sample_index <
-    degree``).
-    """
-    from fcot import teachers
-
-    degree = 1 if greedy else (degree or config.degree)
-    examples = list(examples)
-    if config.teacher == "file":
-        ids = {e.id for e in examples}
-        return [c for c in teachers.load_completions(config.teacher_file) if c.example_id in ids and c.sample_index < degree]
-    backend = _teacher_backend(config)
-    cache = _open_cache(teacher_cache_path(config))
-    try:
-        return teachers.generate(
-            examples, backend, degree=degree, temperature=0.0 if greedy else config.resolved_temperature,
-            max_tokens=config.teacher_max_tokens, cache=cache, seed=config.data_seed,
-        )
-    finally:
-        cache.close()
-
-
-# ----------------------------------------------------------------------------------------------
-# Running one experiment
-# ----------------------------------------------------------------------------------------------
-
-
-def _mean(values: Iterable[float]) -> float | None:
-    values = list(values)
-    return sum(values) / len(values) if values else None
+def _stage_metrics(teacher, curation, student, evaluation) -> dict[str, Any]:
+    """The experiment's metrics (:data:`METRIC_COLUMNS`), read from its stage runs."""
+    metrics: dict[str, Any] = {}
+    if teacher is not None:
+        found = teacher.metrics
+        metrics.update({k: found.get(k) for k in ("completions_train", "teacher_accuracy_train",
+                                                   "teacher_coverage_train", "teacher_accuracy_test") if k in found})
+    found = curation.metrics
+    metrics.update(train_questions=found.get("questions_train"), val_questions=found.get("questions_val"),
+                   samples_kept=found["samples_train"], samples_val=found["samples_val"],
+                   share_filtered=found["share_filtered_train"], rationales_truncated=found["rationales_truncated_train"],
+                   examples_with_sample=found.get("examples_with_sample_train"))
+    found = student.metrics
+    metrics.update(train_seconds=found["train_runtime_s"], best_epoch=found["best_epoch"], epochs_run=found["epochs_run"],
+                   parameters=found["parameters"], tokens_per_second=found["tokens_per_second"],
+                   train_tokens_per_epoch=found.get("train_tokens_per_epoch"), best_model_dir=found["best_model_dir"])
+    found = evaluation.metrics
+    metrics.update({k: found[k] for k in ("accuracy", "low", "high", "test_questions", "correct", "stop_rate",
+                                          "interval_method", "eval_seconds")})
+    return metrics
 
 
 def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep_checkpoints: bool = False,
                    verbose: bool = False) -> dict:
-    """Run one experiment end to end and record it as one run; skip it if it already finished.
+    """Run one experiment end to end -- :mod:`fcot.stages` teach, curate, train, evaluate -- and record it.
 
-    Returns the metrics (see :data:`METRIC_COLUMNS`) with ``run_path``, ``config_hash`` and
-    ``skipped`` (True when a finished run with the same canonical config and seed was found and
-    nothing was recomputed). Checkpoints are deleted after a successful run unless
-    ``keep_checkpoints`` (the selected student stays in ``<artifacts>/train/best``).
+    The experiment run (keyed by :meth:`ExperimentConfig.canonical`) holds the metrics of all four
+    stages (see :data:`METRIC_COLUMNS`), the predictions and the curation and learning-curve
+    tables; each stage is its own run too, so experiments that share a stage (the teacher of
+    ``ft_cot`` and ``multitask``, every seed's curation) share its run. Returns the metrics with
+    ``run_path``, ``config_hash`` and ``skipped`` (True when the experiment had finished before).
     ``threads``: torch CPU threads for this process (None: leave torch's setting). Tiny students
     train several times faster on ONE thread when processes share the cores (``--jobs 2``, a
     busy machine): torch's default of one thread per core then oversubscribes them.
     """
-    from fcot import curate, evaluate, students
+    from fcot import stages
+    from fcot.records import read_jsonl
     from fcot.runs import Run
 
     if not isinstance(config, ExperimentConfig):
@@ -477,100 +410,31 @@ def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep
         import torch
 
         torch.set_num_threads(threads)
-    data_hashes = None
-    if not config.is_synthetic:
-        from fcot import tasks
-
-        data_hashes = tasks.data_hashes(config.task)
-    run = Run.open(KIND, config.canonical(), name=config.run_name, seed=config.seed, data_hashes=data_hashes)
+    data = config.data_config()
+    run = Run.open(KIND, config.canonical(), name=config.run_name, seed=config.seed, data_hashes=data.data_hashes())
     extra = {"run_path": str(run.path), "config_hash": run.hash}
     if run.finished:
         return {**run.metrics, **extra, "skipped": True}
 
     started = time.perf_counter()
     with run:
-        train, val, test = experiment_examples(config)
-        train_config = config.train_config()
-        metrics: dict[str, Any] = {"train_questions": len(train), "val_questions": len(val)}
-
-        # Teacher: rationales for train and validation questions (vanilla uses none).
-        completions: list = []
-        if config.method != "vanilla":
-            completions = experiment_completions(config, train + val)
-            train_ids = {e.id for e in train}
-            on_train = [c for c in completions if c.example_id in train_ids]
-            metrics["completions_train"] = len(on_train)
-            metrics["teacher_accuracy_train"] = _mean(float(c.correct) for c in on_train)
-            correct_ids = {c.example_id for c in on_train if c.correct}
-            metrics["teacher_coverage_train"] = len(correct_ids) / len(train) if train else None
-            if config.teacher != "file":
-                greedy = experiment_completions(config, test, greedy=True)
-                metrics["teacher_accuracy_test"] = _mean(float(c.correct) for c in greedy)
-
-        # Curation: filter and format (rationale cut counted with the student's tokenizer).
-        kind = students.student_kind(config.student)
-        fmt = curate.format_for(config.method, kind)
-        tokenizer = None
-        if config.max_rationale_tokens is not None and config.method != "vanilla":
-            tokenizer = students.load_tokenizer(config.student, texts=curate.task_texts(train + val, completions),
-                                                vocab_size=train_config.tiny_vocab_size)
-        options = dict(mode=config.filter_mode, fmt=fmt, tokenizer=tokenizer,
-                       max_rationale_tokens=config.max_rationale_tokens if config.method != "vanilla" else None)
-        curated_train = curate.curate(completions, train, **options)
-        curated_val = curate.curate(completions, val, **options)
-        report = curated_train.report
-        metrics.update(
-            samples_kept=report.samples_kept,
-            samples_val=curated_val.report.samples_kept,
-            share_filtered=report.share_filtered,
-            rationales_truncated=report.rationales_truncated,
-            examples_with_sample=report.examples_with_sample,
-        )
+        teacher = stages.teach(data, config.teach_config()) if config.method != "vanilla" else None
+        curation = stages.curate(config.curate_config(), teacher, data=data)
+        student = stages.train(config.train_config(), curation, keep_checkpoints=keep_checkpoints)
+        evaluation = stages.evaluate(config.eval_config(), student)
+        metrics = _stage_metrics(teacher, curation, student, evaluation)
+        metrics["wall_seconds"] = time.perf_counter() - started
+        metrics["stage_runs"] = {r.kind: str(r.relpath) for r in (teacher, curation, student, evaluation) if r is not None}
         import pandas as pd
 
-        run.save_table(pd.DataFrame([report.as_dict() | {"split": "train"},
-                                     curated_val.report.as_dict() | {"split": "val"}]).set_index("split"), "curation")
-        if not curated_train.samples or not curated_val.samples:
-            raise ValueError(
-                f"experiment {config.run_name}: curation kept {report.samples_kept} train and "
-                f"{curated_val.report.samples_kept} validation samples (filter {config.filter_mode!r}, teacher accuracy "
-                f"{metrics.get('teacher_accuracy_train')}); raise n_train/n_val or the teacher's accuracy"
-            )
-
-        # Student: fine-tune, select the best epoch on validation.
-        result = students.train_student(curated_train.samples, curated_val.samples, train_config, run.artifacts("train"))
-        run.save_table(result.learning_curves(), "learning_curves")
-        metrics.update(
-            train_seconds=result.train_runtime_s,
-            best_epoch=result.best_epoch,
-            epochs_run=result.epochs_run,
-            parameters=result.parameters,
-            tokens_per_second=result.tokens_per_second,
-            train_tokens_per_epoch=result.train_tokens_per_epoch,
-            best_model_dir=result.best_model_dir,
-        )
-
-        # Evaluation on test, once, with the selected student.
-        eval_started = time.perf_counter()
-        model, student_tokenizer = students.load_trained(result.best_model_dir)
-        evaluation = evaluate.evaluate_student(
-            model, student_tokenizer, test, fmt=config.method, batch_size=train_config.eval_batch_size,
-            max_new_tokens=config.resolved_max_new_tokens, method=arm_label(config.method, config.degree),
-        )
-        run.save_predictions(evaluation.predictions)
-        metrics.update(
-            accuracy=evaluation.accuracy, low=evaluation.low, high=evaluation.high, test_questions=evaluation.n,
-            correct=int(round(evaluation.accuracy * evaluation.n)), stop_rate=evaluation.stop_rate,
-            interval_method=evaluation.interval_method,
-            eval_seconds=time.perf_counter() - eval_started,
-            wall_seconds=time.perf_counter() - started,
-        )
+        for stage, table in ((curation, "curation"), (student, "learning_curves")):
+            frame = pd.read_csv(stage.path / "tables" / f"{table}.csv")
+            run.save_table(frame.set_index("split") if table == "curation" else frame, table)
+        run.save_predictions(read_jsonl(evaluation.path / "predictions.jsonl"))
         run.save_metrics(metrics)
         if verbose:
-            print(f"{config.run_name} seed {config.seed}: accuracy {evaluation.accuracy:.3f} "
+            print(f"{config.run_name} seed {config.seed}: accuracy {metrics['accuracy']:.3f} "
                   f"({metrics['wall_seconds']:.0f} s)")
-    if not keep_checkpoints:
-        shutil.rmtree(run.artifacts_dir / "train" / "checkpoints", ignore_errors=True)
     return {**run.metrics, **extra, "skipped": False}
 
 

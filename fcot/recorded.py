@@ -32,7 +32,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 

@@ -2,7 +2,8 @@
 
 Nothing in fcot's tests or the default study executes ``notebooks/profiles/paper.yaml``, so
 "runnable by changing parameters only" needs a proof. :func:`rehearse` runs the paper profile's
-teacher → curation → training → evaluation chain (notebooks 10 → 11 → 20 → 21), its main-table
+teacher → curation → training → evaluation chain (notebooks 10 → 11 → 20 → 21, for a decoder and an
+encoder-decoder student), its main-table
 experiments (30) and its report (90) on two or three tasks, with these overrides and nothing else:
 
 * ``backend=replay``: the recorded text-davinci-002 runs instead of an API;
@@ -24,13 +25,13 @@ from typing import Callable, Sequence
 
 # The steps of paper.yaml a rehearsal runs (ids; 30_compare_methods_base is the D=1 method comparison).
 STEPS = (
-    "10_teacher", "11_curate_samples", "20_train_gpt2", "21_evaluate_gpt2", "20_train_t5-small",
+    "10_teacher", "11_curate_samples", "11_curate_encdec", "20_train_gpt2", "21_evaluate_gpt2", "20_train_t5-small",
     "21_evaluate_t5-small", "30_compare_methods_base", "90_figures_and_tables",
 )
 # hub id in paper.yaml -> (tiny architecture built in its place, the steps whose student it is)
 STAND_INS = {
     "gpt2": ("tiny-gpt2", ("11_curate_samples", "20_train_gpt2", "30_compare_methods_base")),
-    "t5-small": ("tiny-t5", ("20_train_t5-small",)),
+    "t5-small": ("tiny-t5", ("11_curate_encdec", "20_train_t5-small")),
 }
 DEFAULT_TASKS = ("coin_flip", "date_understanding")
 

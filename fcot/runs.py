@@ -194,11 +194,13 @@ class Run:
         name: str | None = None,
         seed: int | None = 0,
         data_hashes: Mapping[str, str] | None = None,
+        rerun: bool = False,
     ) -> "Run":
         """Open (create or reopen) the run of ``config`` and ``seed`` under ``kind``.
 
         A finished run is left untouched (``run.finished`` is True) unless the recorded data
-        hashes differ from ``data_hashes`` -- then it is stale and restarts. Otherwise
+        hashes differ from ``data_hashes`` -- then it is stale and restarts -- or ``rerun`` is
+        True (its artifacts outside git are gone). Otherwise
         config.json is written and manifest.json records status ``running`` and the start time.
         """
         for label, value in (("kind", kind), ("name", name)):
@@ -209,7 +211,7 @@ class Run:
         if not _NAME.match(name):
             raise ValueError(f"run name {name!r} must be letters, digits and _.+- (starting with a letter or digit)")
         run = cls(kind, name, data, seed, config_hash(data, seed), dict(data_hashes or {}))
-        if run.finished:
+        if run.finished and not rerun:
             return run
         if is_main_process():
             _write_json(run.path / "config.json", data)

@@ -868,6 +868,7 @@ def record_training(run, result: TrainResult, figure=None) -> dict:
         "epochs_run": result.epochs_run,
         "train_runtime_s": result.train_runtime_s,
         "tokens_per_second": result.tokens_per_second,
+        "train_tokens_per_epoch": result.train_tokens_per_epoch,
         "train_samples": result.train_samples,
         "val_samples": result.val_samples,
         "parameters": result.parameters,

@@ -20,7 +20,10 @@
 Parameter precedence, lowest first: the notebook's own default < ``defaults`` (only where the
 notebook declares the parameter) < the step's ``parameters`` < its ``grid`` point < a global
 ``--set name=value`` (every step that declares ``name``) < ``--set <step>.name=value``. A ``--set``
-on a grid parameter replaces that grid axis (a YAML list value keeps it a grid). Values are YAML
+on a grid parameter replaces that grid axis (a YAML list value keeps it a grid). A grid axis that
+is not a parameter of the notebook is a variable of the step: it must be used as ``${name}`` in a
+parameter value (``samples_run: "${task}-ft_cot"`` over ``grid: {task: [...]}``), it names the
+output file like any grid axis, and it is not injected. Values are YAML
 scalars (``--set 20_finetune_student.lr=3e-4`` is read as the float 0.0003 for a float parameter).
 A ``<step>`` selector (in ``--set`` and in ``--only``) is a step id (its ``output``, else its
 notebook name), a notebook name, or a notebook number (``20``); ``--only 10-21`` is a number range.
@@ -484,6 +487,9 @@ def _hash(notebook_path: Path, parameters: Mapping[str, Any]) -> str:
     return digest.hexdigest()[:16]
 
 
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
 def _substitute(parameters: dict[str, Any], extra: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Replace ``${name}`` in string values by other parameters' values (or ``profile``/``step``)."""
     names = {**{k: v for k, v in parameters.items() if not isinstance(v, (list, dict))}, **extra}
@@ -541,7 +547,7 @@ def plan(
                 f"--set {override.text}: {override.selector!r} matches no step of profile {profile.name}; "
                 f"steps: {', '.join(s.id for s in profile.steps)}"
             )
-        if not any(override.name in declared[s.id] for s in targets):
+        if not any(override.name in declared[s.id] or override.name in s.grid for s in targets):
             accepted = sorted(set().union(*(declared[s.id] for s in targets))) if targets else []
             which = (
                 f"step {', '.join(s.id for s in targets)} has no parameter"
@@ -565,7 +571,7 @@ def plan(
         for override in sorted(overrides, key=lambda o: o.selector is not None):
             if override.selector is not None and not _matches(override.selector, step):
                 continue
-            if override.name not in accepted:
+            if override.name not in accepted and override.name not in grid:
                 continue  # applies where the notebook has the parameter (checked above: at least one has)
             if override.name in grid or isinstance(override.value, list) and _is_grid_axis(accepted[override.name]):
                 grid.pop(override.name, None)
@@ -580,11 +586,13 @@ def plan(
             if not axis:
                 raise ProfileError(f"{origin[name]}: grid {name} is empty")
 
+        referenced = {m.group(1) for v in values.values() if isinstance(v, str) for m in _REFERENCE.finditer(v)}
         for name in list(values) + list(grid):
-            if name not in accepted:
+            if name not in accepted and not (name in grid and name in referenced):
                 raise ProfileError(
                     f"{origin[name]}: unknown parameter {name!r} for notebook {step.notebook}.ipynb; "
-                    f"accepted: {', '.join(accepted) or 'none (it has no parameters cell)'}"
+                    f"accepted: {', '.join(accepted) or 'none (it has no parameters cell)'} (a grid axis that "
+                    f"is not a parameter must be used as ${{{name}}} in one)"
                 )
 
         axes = list(grid)
@@ -594,6 +602,8 @@ def plan(
             merged = _substitute(merged, {"profile": profile.name, "step": step.id}, step.source)
             checked = {}
             for name, value in merged.items():
+                if name not in accepted:
+                    continue  # a grid axis used only in ${...}: substituted, not injected
                 try:
                     checked[name] = coerce_value(value, accepted[name].annotation)
                 except TypeError as error:

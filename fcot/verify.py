@@ -4,7 +4,7 @@ Nothing is trained or generated again. What is recomputed is everything *downstr
 students' generated text, from the files on disk:
 
 * :func:`verify_runs` -- every finished run of kind ``experiment`` (``fcot.experiments``) and
-  ``evaluation`` (notebook 21, ``fcot.evaluate.record_evaluation``) under
+  ``evaluation`` (notebook 21, ``fcot.stages.evaluate``) under
   ``results_dir()/runs``: the config rebuilds the run's key, the test questions are regenerated,
   every stored completion is re-parsed (``fcot.evaluate.default_parser`` of the run's format,
   ``fcot.answers.is_correct``), and the re-scored predictions, correct count, accuracy and

@@ -1,8 +1,8 @@
-"""The stage notebooks run as a chain under papermill: 10 -> 11 -> 20 -> 21, each reading what the last wrote.
+"""The stage notebooks run as a chain under papermill, and the chain is the experiment.
 
-This is the offline path of `make reproduce` at smoke sizes: the recorded text-davinci-002 teacher (replay)
-writes completions under a run name, curation and training read them by that name, and evaluation finds the
-trained student ("auto") -- into a temporary results root.
+10 -> 11 -> 20 -> 21, each naming the run it reads by parameter (a run name here), into a temporary
+results root; then :func:`fcot.experiments.run_experiment` with the same configuration, in another
+results root, must produce exactly the same predictions: one pipeline, two ways to drive it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fcot import paths, study
+from fcot import experiments, stages, study
 
 pytestmark = pytest.mark.slow
 
@@ -21,42 +21,40 @@ CHAIN = """
 description: the stage notebooks chained by run name (test)
 steps:
   - notebook: 10_generate_teacher_rationales
-    parameters: {task: last_letter_concatenation, backend: replay, n_train: 0, name: chain}
+    parameters: {task: coin_flip, backend: simulated, n_train: 40, n_val: 10, n_test: 40, name: chain}
   - notebook: 11_curate_samples
-    parameters: {task: last_letter_concatenation, teacher: chain, method: ft_cot, student: tiny-gpt2-xs, n_train: 0}
+    parameters: {teacher_run: chain, method: ft_cot, student: tiny-gpt2-xs, name: chain}
   - notebook: 20_finetune_student
-    parameters: {task: last_letter_concatenation, teacher: chain, method: ft_cot, student: tiny-gpt2-xs, profile: smoke, n_train: 0, epochs: 1}
+    parameters: {samples_run: chain, student: tiny-gpt2-xs, train_profile: smoke, epochs: 2, name: chain}
   - notebook: 21_evaluate_student
-    parameters: {task: last_letter_concatenation, student: auto, fmt: ft_cot, n_test: 20, max_new_tokens: 32, name: chain}
+    parameters: {student_run: chain, max_new_tokens: 128, batch_size: 32, name: chain}
 """
+SAME_EXPERIMENT = experiments.ExperimentConfig(
+    task="coin_flip", n_train=40, n_val=10, n_test=40, teacher="simulated", method="ft_cot",
+    student="tiny-gpt2-xs", train_profile="smoke", epochs=2,
+)
 
 
-def test_the_stage_notebooks_run_in_sequence_and_each_reads_what_the_previous_one_wrote(tmp_path: Path) -> None:
+def test_the_notebook_chain_and_run_experiment_give_identical_predictions(tmp_path: Path, monkeypatch) -> None:
     profile_file = tmp_path / "chain.yaml"
     profile_file.write_text(CHAIN)
     results = Path(os.environ["FCOT_RESULTS_DIR"])
-
-    report = study.run_study(str(profile_file), results_root=results, log=lambda line: None)
-
+    study.run_study(str(profile_file), results_root=results, log=lambda line: None)
     executed = sorted(p.name for p in (results / "chain" / "notebooks").glob("*.ipynb"))
-    assert executed == [
-        "10_generate_teacher_rationales.ipynb",
-        "11_curate_samples.ipynb",
-        "20_finetune_student.ipynb",
-        "21_evaluate_student.ipynb",
-    ]
-    assert report is not None
-    timings = json.loads(study.timings_path("chain", results).read_text())
-    assert len(timings) >= 4
+    assert executed == ["10_generate_teacher_rationales.ipynb", "11_curate_samples.ipynb",
+                        "20_finetune_student.ipynb", "21_evaluate_student.ipynb"]
+    evaluation = stages.find("evaluation", "chain")
+    # each run names its upstream run in its config (and so in its key)
+    chain = stages.chain_config(evaluation)
+    assert set(chain) == {"evaluation", "student", "curation", "teacher"}
+    chain_predictions = [json.loads(line) for line in (evaluation.path / "predictions.jsonl").read_text().splitlines()]
 
-    # 10 wrote the teacher's completions under the run name; 11 and 20 read them by that name.
-    completions = paths.runs_dir() / "teacher" / "chain" / "completions.jsonl"
-    rows = [json.loads(line) for line in completions.read_text().splitlines() if line.strip()]
-    assert len(rows) > 300 and {r["source"] for r in rows} == {"replay:text-davinci-002"}
+    monkeypatch.setenv("FCOT_RESULTS_DIR", str(tmp_path / "elsewhere" / "results"))
+    monkeypatch.setenv("FCOT_RUNS_DIR", str(tmp_path / "elsewhere" / "runs"))
+    result = experiments.run_experiment(SAME_EXPERIMENT)
+    assert not result["skipped"]
+    experiment_predictions = [json.loads(line) for line in Path(result["run_path"], "predictions.jsonl").read_text().splitlines()]
 
-    # 20 trained a student from those samples; 21 found it ("auto") and evaluated it on 20 test questions.
-    run_dirs = {p.parent.parent.name for p in (results / "runs").glob("*/*/metrics.json")}
-    assert run_dirs >= {"teacher", "evaluation"}, run_dirs
-    evaluations = list((results / "runs" / "evaluation").glob("*/metrics.json"))
-    metrics = json.loads(evaluations[0].read_text())
-    assert metrics["n"] == 20 and 0.0 <= metrics["accuracy"] <= 1.0
+    assert len(chain_predictions) == 40
+    assert chain_predictions == experiment_predictions
+    assert result["accuracy"] == evaluation.metrics["accuracy"]

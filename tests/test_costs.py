@@ -17,13 +17,17 @@ TINY_PROFILE = """\
 description: one task, a few questions
 steps:
   - notebook: 10_generate_teacher_rationales
-    parameters: {task: coin_flip, backend: openai, model: text-davinci-002, degree: 2, max_tokens: 128, n_train: 30,
-                 name: "tiny-${task}"}
+    parameters: {task: coin_flip, backend: openai, model: text-davinci-002, degree: 2, max_tokens: 128, n_train: 27,
+                 n_val: 3, n_test: 10, name: "tiny-${task}"}
+  - notebook: 11_curate_samples
+    parameters: {teacher_run: "tiny-${task}", method: ft_cot, student: gpt2, name: "tiny-${task}"}
+    grid: {task: [coin_flip]}
   - notebook: 20_finetune_student
-    parameters: {task: coin_flip, teacher: tiny-coin_flip, method: ft_cot, profile: paper, epochs: 2, n_train: 30,
-                 student: gpt2}
+    parameters: {samples_run: "tiny-${task}", train_profile: paper, epochs: 2, student: gpt2, name: "tiny-${task}"}
+    grid: {task: [coin_flip]}
   - notebook: 21_evaluate_student
-    parameters: {task: coin_flip, student: auto, fmt: ft_cot, n_test: 10, max_new_tokens: 16}
+    parameters: {student_run: "tiny-${task}", max_new_tokens: 16}
+    grid: {task: [coin_flip]}
 """
 
 
@@ -56,10 +60,10 @@ def test_student_flops_are_parameters_times_tokens_and_hours_follow_the_gpu(tiny
     assert 0 < train.train_samples <= 27 * 2  # correct-only: at most one sample per rationale
     assert train.training_flops == pytest.approx(6 * n * train.training_tokens + 2 * n * train.validation_tokens)
     assert train.gpu_hours == pytest.approx(train.training_flops / (100e12 * 0.5) / 3600)
-    assert (evaluation.student, evaluation.test_questions) == ("gpt2", 10)  # "auto": the student trained before
+    assert (evaluation.student, evaluation.test_questions) == ("gpt2", 10)  # the student the training step named
     assert evaluation.evaluation_tokens > 10 * 16  # prompts + 16 generated tokens each
     assert evaluation.evaluation_flops == pytest.approx(2 * n * evaluation.evaluation_tokens)
-    assert result.free_steps == {}
+    assert result.free_steps == {"11_curate_samples": 1}  # curation calls no API and trains nothing
 
 
 def test_a_sampled_estimate_keeps_the_exact_call_count_and_scales_tokens(tiny_profile: Path) -> None:

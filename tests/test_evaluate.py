@@ -372,46 +372,6 @@ def test_examples_side_by_side_shows_correct_and_wrong_predictions(tokenizer):
 # -- notebook helpers ---------------------------------------------------------------------------
 
 
-def test_student_for_evaluation_loads_a_saved_student_directory(gpt2, tmp_path):
-    from fcot.students import save_student
-
-    model, tok = gpt2
-    path = save_student(model, tok, tmp_path / "best")
-    handle = evaluate.student_for_evaluation(str(path), "coin_flip")
-    assert handle.source == str(path) and handle.fine_tuned
-    prompts = [prompt_for(e, "ft_cot") for e in EXAMPLES[:3]]
-    assert generate_completions(handle.model, handle.tokenizer, prompts, max_new_tokens=5) == \
-        generate_completions(model, tok, prompts, max_new_tokens=5)
-
-
-def test_student_for_evaluation_auto_finds_the_newest_trained_student_of_the_task(gpt2, tmp_path, monkeypatch):
-    import json
-
-    from fcot.students import save_student
-
-    monkeypatch.setenv("FCOT_RUNS_DIR", str(tmp_path))
-    model, tok = gpt2
-    best = save_student(model, tok, tmp_path / "student" / "coin_flip-ft_cot-abc" / "train" / "best")
-    (best.parent / "train_result.json").write_text(json.dumps({"result": {"best_model_dir": str(best)}}))
-    assert evaluate.find_trained_students("coin_flip") == [best]
-    assert evaluate.find_trained_students("coin_flip", "ft_cot") == [best]
-    assert evaluate.find_trained_students("coin_flip", "vanilla") == []
-    assert evaluate.find_trained_students("gsm8k") == []
-    assert evaluate.student_for_evaluation("auto", "coin_flip").source == str(best)
-
-
-def test_student_for_evaluation_auto_trains_a_tiny_student_for_a_synthetic_task_when_none_exists(tmp_path, monkeypatch):
-    monkeypatch.setenv("FCOT_RUNS_DIR", str(tmp_path / "runs"))
-    handle = evaluate.student_for_evaluation("auto", "synth_coin_flip", n_train=40, epochs=1)
-    assert handle.source.startswith("trained now: ") and handle.fine_tuned
-    assert evaluate.find_trained_students("synth_coin_flip", root=tmp_path / "runs")
-
-
-def test_student_for_evaluation_names_what_it_accepts():
-    with pytest.raises(FileNotFoundError, match="auto"):
-        evaluate.student_for_evaluation("no/such/dir", "coin_flip")
-
-
 def test_standard_baselines_has_random_and_the_recorded_teacher(mirror):
     from fcot import tasks
 
@@ -420,21 +380,6 @@ def test_standard_baselines_has_random_and_the_recorded_teacher(mirror):
     assert rows[0] == {"method": "random", "task": "coin_flip", "accuracy": 0.5}
     teacher = rows[1]
     assert teacher.method.startswith("teacher") and teacher.n == 20 and teacher.accuracy > 0.5
-
-
-def test_record_evaluation_writes_predictions_metrics_table_and_figure(tokenizer):
-    from fcot import plots
-
-    model = ScriptedModel(tokenizer, lambda prompt, k: "--> yes")
-    result = evaluate_student(model, tokenizer, EXAMPLES, fmt="ft_cot")
-    table = results_table([result, {"method": "random", "task": "coin_flip", "accuracy": 0.5}])
-    figure = plots.accuracy_bars(table)
-    run = evaluate.record_evaluation(result, {"task": "coin_flip", "n_test": 12}, name="eval-coin_flip",
-                                     table=table, figure=figure)
-    assert run.status == "finished"
-    assert run.metrics["accuracy"] == result.accuracy
-    assert (run.path / "predictions.jsonl").read_text().count("\n") == len(EXAMPLES)
-    assert (run.path / "tables" / "accuracy.csv").is_file() and (run.path / "figures" / "accuracy.png").is_file()
 
 
 def test_accuracy_bars_draws_one_bar_per_method_and_task_with_interval_whiskers():

@@ -150,9 +150,10 @@ def test_run_experiment_writes_one_finished_run_with_config_metrics_and_predicti
     predictions = [json.loads(line) for line in (run_path / "predictions.jsonl").read_text().splitlines()]
     assert len(predictions) == 12 and {"prediction", "gold", "correct"} <= set(predictions[0])
     assert sum(p["correct"] for p in predictions) == metrics["correct"]
-    # checkpoints are cleaned up, the selected student stays
-    artifacts = Path(manifest["artifacts_dir"])
-    assert not (artifacts / "train" / "checkpoints").exists() and (artifacts / "train" / "best").is_dir()
+    # checkpoints are cleaned up, the selected student stays (in its training stage's run)
+    best = Path(metrics["best_model_dir"])
+    assert best.is_dir() and not (best.parent / "checkpoints").exists()
+    assert set(metrics["stage_runs"]) == {"teacher", "curation", "student", "evaluation"}
 
 
 def test_vanilla_runs_without_a_teacher(in_tiny_runs):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fcot import rehearsal
+from fcot import rehearsal, stages
 
 
 def test_the_overrides_change_parameters_only_and_name_a_stand_in_for_each_hub_student(tmp_path):
@@ -19,23 +19,26 @@ def test_the_overrides_change_parameters_only_and_name_a_stand_in_for_each_hub_s
 
 
 @pytest.mark.slow
-def test_the_paper_chain_runs_offline_from_teacher_to_report(mirror, tmp_path):
+def test_the_paper_chain_runs_offline_from_teacher_to_report(mirror, tmp_path, monkeypatch):
     """10 -> 11 -> 20 -> 21 (GPT-2 and T5 architectures) -> 30 -> 90 of paper.yaml, about two minutes."""
     report = rehearsal.rehearse(tmp_path, ("coin_flip", "date_understanding"), log=lambda line: None)
     assert {o.status for o in report.outcomes} == {"ran"}
-    assert len(report.outcomes) == 19  # 2 tasks x (10, 11, 2 x (20, 21), 3 methods of 30) + 90
-    runs = tmp_path / "results" / "runs"
+    assert len(report.outcomes) == 21  # 2 tasks x (10, 2 x 11, 2 x (20, 21), 3 methods of 30) + 90
+    monkeypatch.setenv("FCOT_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("FCOT_RUNS_DIR", str(tmp_path / "runs"))
     # the replayed teacher answered every official train question with the recorded accuracy
-    teacher = {json.loads((d / "config.json").read_text())["task"]: json.loads((d / "metrics.json").read_text())
-               for d in (runs / "teacher").iterdir()}
-    assert teacher["date_understanding"]["completions"] == 258
+    teacher = {"coin_flip": stages.find("teacher", "paper-coin_flip").metrics,
+               "date_understanding": stages.find("teacher", "paper-date_understanding").metrics}
+    assert teacher["date_understanding"]["completions_train"] == 258 - 10  # less the 10 validation questions
     assert teacher["date_understanding"]["teacher_accuracy"] == pytest.approx(176 / 258)
     assert teacher["coin_flip"]["teacher_accuracy"] == pytest.approx(320 / 350)
     # each evaluation read the student its training step saved, of the stand-in's architecture
     architectures = set()
-    for run in (runs / "evaluation").iterdir():
-        student = Path(json.loads((run / "config.json").read_text())["student"])
-        architectures.update(json.loads((student / "config.json").read_text())["architectures"])
+    for label in ("gpt2", "t5-small"):
+        for task in ("coin_flip", "date_understanding"):
+            evaluation = stages.find("evaluation", f"paper-{label}-{task}")
+            student = Path(stages.upstream_of(evaluation).metrics["best_model_dir"])
+            architectures.update(json.loads((student / "config.json").read_text())["architectures"])
     assert architectures == {"GPT2LMHeadModel", "T5ForConditionalGeneration"}
     # the report: recorded teacher on the test split, and a student row per method on both tasks
     table = pd.read_csv(tmp_path / "results" / "paper" / "tables" / "main_table.csv")

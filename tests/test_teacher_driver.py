@@ -293,23 +293,6 @@ def test_choose_backend_names_what_is_missing(kind, message):
         choose_backend(kind, task="toy")
 
 
-def test_record_generation_writes_the_summary_and_figure_as_a_run(tmp_path):
-    from fcot.plots import rationale_lengths
-    from fcot.teachers import default_run_name, record_generation, sample_table
-
-    completions = generate(examples(3), ScriptedBackend())
-    table = sample_table(completions, n=1)
-    assert list(table["kept"]) == [True, False]
-    name = default_run_name("toy", "scripted", 1)
-    assert name == "toy-scripted-d1"
-    run = record_generation(completions, {"task": "toy"}, name=name, ledger=Ledger(),
-                            figure=rationale_lengths(completions))
-    assert str(run.path).startswith(str(tmp_path / "results"))
-    metrics = run.metrics
-    assert metrics["teacher_accuracy"] == pytest.approx(2 / 3) and metrics["ledger_calls"] == 0
-    assert (run.path / "figures" / "rationale_lengths.png").is_file()
-
-
 def test_few_shot_exemplars_exist_for_the_official_tasks_and_a_missing_one_lists_them(mirror):
     from fcot.prompts import few_shot_cot_exemplars, split_few_shot_completion
 

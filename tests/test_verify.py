@@ -8,6 +8,7 @@ import shutil
 import pandas as pd
 import pytest
 
+from fcot.runs import Run
 from fcot import answers, cli, evaluate, experiments, report, tasks, verify
 from fcot.experiments import ExperimentConfig
 
@@ -41,8 +42,10 @@ def _record_evaluation() -> None:
                      "prediction": prediction, "gold": example.answer,
                      "correct": answers.is_correct(prediction, example), "stopped": True})
     result = evaluate.score([r["correct"] for r in rows], method="vanilla", task="coin_flip", predictions=rows)
-    evaluate.record_evaluation(result, {"student": "none", "task": "coin_flip", "fmt": "vanilla", "n_test": 6},
-                               name="test-coin_flip-vanilla")
+    with Run.open("evaluation", {"student": "none", "task": "coin_flip", "fmt": "vanilla", "n_test": 6},
+                  name="test-coin_flip-vanilla") as run:  # what fcot.stages.evaluate records
+        run.save_predictions(result.predictions)
+        run.save_metrics(result.metrics())
 
 
 @pytest.fixture(scope="module")

@@ -508,11 +508,6 @@ def summarize(
 
 
 # -- notebook helpers -----------------------------------------------------------------------------
-def default_run_name(task: str, backend: str, degree: int) -> str:
-    """``<task>-<backend>-d<degree>``: the teacher run name notebooks use when none is given."""
-    return f"{task}-{backend}-d{degree}"
-
-
 def choose_backend(
     kind: str,
     *,
@@ -571,28 +566,3 @@ def sample_table(completions: Sequence[Completion], n: int = 3, width: int = 160
                 }
             )
     return pd.DataFrame(rows)
-
-
-def record_generation(
-    completions: Sequence[Completion],
-    config: Mapping,
-    *,
-    name: str,
-    seed: int = 0,
-    ledger: Ledger | None = None,
-    figure=None,
-):
-    """Write the run's summary (and ledger totals, figure) through ``fcot.runs`` under
-    ``results_dir()/runs/teacher/<name>-<hash>``; the completions themselves stay in
-    :func:`completions_path` (large, outside git). Returns the finished Run."""
-    from fcot.runs import Run
-
-    metrics = {k: v for k, v in summarize(completions).items() if k != "sources"}
-    metrics["completions_path"] = str(completions_path(name))
-    if ledger is not None:
-        metrics.update({f"ledger_{k}": v for k, v in ledger.totals().items()})
-    with Run.open("teacher", dict(config), name=name, seed=seed) as run:
-        run.save_metrics(metrics)
-        if figure is not None:
-            run.save_figure(figure, "rationale_lengths")
-    return run

@@ -1,0 +1,624 @@
+"""The method's four stages -- teach, curate, train, evaluate -- each recorded as one run.
+
+Each stage takes a frozen, validated config and its upstream run, and is recorded as one
+:class:`fcot.runs.Run` keyed by the hash of its config plus its upstream run's key (``upstream``
+in the run's config). A finished run with the same key is reused, never recomputed (unless its
+large artifacts, kept outside git under ``runs_dir()``, are gone: then it runs again).
+
+    teach(data, TeachConfig)          -> teacher run   (completions of train + validation questions)
+    curate(CurateConfig, teacher run) -> samples run   (fine-tuning samples; vanilla: curate(config, data=...))
+    train(TrainConfig, samples run)   -> student run   (the selected student)
+    evaluate(EvalConfig, student run) -> evaluation run (predictions on test)
+
+Notebooks 10, 11, 20 and 21 call one stage each and name their upstream run by parameter;
+:func:`fcot.experiments.run_experiment` composes the same four calls, so a chain and an experiment
+with the same configuration give identical predictions. Which examples each stage sees is decided
+once, by :func:`fcot.data.examples` on the :class:`fcot.data.DataConfig` the chain carries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from fcot import paths
+from fcot.data import DataConfig, Examples, examples
+from fcot.records import write_jsonl
+from fcot.runs import Run, config_dict
+
+BACKENDS = ("simulated", "replay", "file", "openai", "hf")
+SIMULATED_SEED = 0  # the simulated teacher is one fixed "model": its own seed never varies
+KINDS = {"teach": "teacher", "curate": "curation", "train": "student", "evaluate": "evaluation"}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# ----------------------------------------------------------------------------------------------
+# Configs
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeachConfig:
+    """The teacher and how it is asked (defaults: the simulated teacher, one greedy rationale)."""
+
+    backend: str = "simulated"  # simulated | replay | file | openai | hf
+    accuracy: float | None = None  # simulated: its accuracy on the task; None = the task's default
+    completions: str = ""  # file: a teacher run (path or name) or a completions JSONL; samples < degree are used
+    model: str = ""  # openai: the endpoint's model name; hf: hub id or local path
+    base_url: str = ""  # openai: e.g. http://127.0.0.1:8000/v1; "" = api.openai.com
+    api_key_env: str = "OPENAI_API_KEY"  # openai: NAME of the environment variable holding the key
+    style: str = "completions"  # openai: completions | chat
+    concurrency: int = 8  # openai: requests in flight at once
+    degree: int = 1  # rationales per question (diverse reasoning: D > 1)
+    temperature: float | None = None  # None = the paper's: 0 at D=1, 0.7 above
+    max_tokens: int = 128  # stage-1 (rationale) tokens, at most
+    budget_usd: float | None = None  # stop before the estimated spend passes this; None = no cap
+
+    def __post_init__(self) -> None:
+        def fail(field: str, message: str) -> None:
+            raise ValueError(f"TeachConfig.{field}: {message}")
+
+        if self.backend not in BACKENDS:
+            fail("backend", f"{self.backend!r} is not accepted; accepted: {', '.join(BACKENDS)}")
+        if self.accuracy is not None:
+            if self.backend != "simulated":
+                fail("accuracy", f"is a knob of the simulated teacher only; use None with backend={self.backend!r}")
+            if not _is_number(self.accuracy) or not 0.0 <= self.accuracy <= 1.0:
+                fail("accuracy", f"must be in [0, 1] or None (task default), got {self.accuracy!r}")
+        if (self.backend == "file") != bool(self.completions):
+            fail("completions", "backend='file' needs completions= (a teacher run or a completions JSONL), "
+                                "and only it reads them")
+        if self.backend in ("openai", "hf") and not self.model:
+            fail("model", f"backend {self.backend!r} needs model= (an endpoint's model name, or a hub id / local path)")
+        if not _is_int(self.degree) or self.degree < 1:
+            fail("degree", f"must be an integer >= 1 (rationales per question), got {self.degree!r}")
+        if self.temperature is not None and (not _is_number(self.temperature) or not 0 <= self.temperature <= 2):
+            fail("temperature", f"must be in [0, 2] or None (paper default), got {self.temperature!r}")
+        if self.backend == "replay" and (self.degree != 1 or (self.temperature or 0) > 0):
+            fail("degree", "the replay teacher holds one greedy completion per question: use degree=1, temperature None/0")
+        if not _is_int(self.max_tokens) or self.max_tokens < 1:
+            fail("max_tokens", f"must be an integer >= 1, got {self.max_tokens!r}")
+        if not _is_int(self.concurrency) or self.concurrency < 1:
+            fail("concurrency", f"must be an integer >= 1, got {self.concurrency!r}")
+        if self.budget_usd is not None and (not _is_number(self.budget_usd) or self.budget_usd < 0):
+            fail("budget_usd", f"must be >= 0 or None (no cap), got {self.budget_usd!r}")
+
+    @property
+    def resolved_temperature(self) -> float:
+        if self.temperature is not None:
+            return float(self.temperature)
+        from fcot.teachers import DIVERSE_TEMPERATURE
+
+        return 0.0 if self.degree == 1 else float(DIVERSE_TEMPERATURE)
+
+    def resolved_accuracy(self, task: str) -> float | None:
+        if self.backend != "simulated":
+            return None
+        if self.accuracy is not None:
+            return float(self.accuracy)
+        from fcot.teachers import simulated
+
+        return float(simulated.DEFAULT_ACCURACY.get(task, simulated.FALLBACK_ACCURACY))
+
+    def key(self, task: str) -> dict:
+        """What decides the completions (the key's part): settings of other backends blanked."""
+        values = dataclasses.asdict(self)
+        values.update(accuracy=self.resolved_accuracy(task), temperature=self.resolved_temperature)
+        if self.backend != "openai":
+            values.update(base_url="", api_key_env="", style="", concurrency=None)
+        if self.backend not in ("openai", "hf"):
+            values["model"] = ""
+        values.pop("budget_usd")  # a cap changes what is spent, not what a finished run holds
+        return values
+
+
+@dataclass(frozen=True)
+class CurateConfig:
+    """How completions become samples (defaults: Fine-tune-CoT, answer-filtered, no length limits)."""
+
+    method: str = "ft_cot"  # ft_cot | vanilla | multitask (distilling step-by-step)
+    filter_mode: str = "correct_only"  # correct_only | keep_all
+    max_rationale_tokens: int | None = None  # rationales are cut to this many tokens; None = no cut
+    max_sample_tokens: int | None = None  # longer samples are dropped (the paper's 512); None = no limit
+    student: str = "tiny-gpt2-s"  # whose format (decoder / encoder-decoder) and tokenizer count tokens
+    vocab_size: int = 512  # tiny students: the BPE vocabulary of the tokenizer that counts tokens
+
+    def __post_init__(self) -> None:
+        from fcot import curate
+
+        def fail(field: str, message: str) -> None:
+            raise ValueError(f"CurateConfig.{field}: {message}")
+
+        if self.method not in curate.METHODS:
+            fail("method", f"{self.method!r} is not accepted; accepted: {', '.join(curate.METHODS)}")
+        if self.filter_mode not in curate.FILTER_MODES:
+            fail("filter_mode", f"{self.filter_mode!r} is not accepted; accepted: {', '.join(curate.FILTER_MODES)}")
+        for name in ("max_rationale_tokens", "max_sample_tokens"):
+            value = getattr(self, name)
+            if value is not None and (not _is_int(value) or value < 1):
+                fail(name, f"must be an integer >= 1 or None (no limit), got {value!r}")
+        if not isinstance(self.student, str) or not self.student:
+            fail("student", "must name a tiny alias (e.g. tiny-gpt2-s), a local path or a hub id")
+        if not _is_int(self.vocab_size) or self.vocab_size < 260:
+            fail("vocab_size", f"must be an integer >= 260, got {self.vocab_size!r}")
+
+    @property
+    def needs_tokenizer(self) -> bool:
+        return self.max_sample_tokens is not None or (self.max_rationale_tokens is not None and self.method != "vanilla")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How the student answers the test questions (defaults: greedy, the method's token budget)."""
+
+    max_new_tokens: int | None = None  # None = 128 with a rationale, 32 answer-only
+    batch_size: int = 64  # questions per generation batch
+    self_consistency: int = 0  # k sampled completions per question with a majority vote (0 = greedy)
+    temperature: float = 0.7  # sampling temperature for self-consistency
+    seed: int = 0  # sampling seed (self-consistency)
+
+    def __post_init__(self) -> None:
+        def fail(field: str, message: str) -> None:
+            raise ValueError(f"EvalConfig.{field}: {message}")
+
+        if self.max_new_tokens is not None and (not _is_int(self.max_new_tokens) or self.max_new_tokens < 1):
+            fail("max_new_tokens", f"must be an integer >= 1 or None, got {self.max_new_tokens!r}")
+        for name in ("batch_size",):
+            if not _is_int(getattr(self, name)) or getattr(self, name) < 1:
+                fail(name, f"must be an integer >= 1, got {getattr(self, name)!r}")
+        if not _is_int(self.self_consistency) or self.self_consistency < 0:
+            fail("self_consistency", f"must be an integer >= 0 (0 = greedy), got {self.self_consistency!r}")
+        if not _is_number(self.temperature) or not 0 <= self.temperature <= 2:
+            fail("temperature", f"must be in [0, 2], got {self.temperature!r}")
+
+    def resolved_max_new_tokens(self, method: str) -> int:
+        if self.max_new_tokens is not None:
+            return self.max_new_tokens
+        return 128 if method == "ft_cot" else 32
+
+
+# ----------------------------------------------------------------------------------------------
+# Runs: opening, finding, reading upstream
+# ----------------------------------------------------------------------------------------------
+
+
+def _open(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str) -> Run:
+    """Open the run of ``config``; a finished one whose ``needed`` artifacts are gone runs again."""
+    run = Run.open(kind, config, name=name, seed=seed, data_hashes=data.data_hashes())
+    if run.finished and not all((run.artifacts_dir / file).exists() for file in needed):
+        run = Run.open(kind, config, name=name, seed=seed, data_hashes=data.data_hashes(), rerun=True)
+    return run
+
+
+def find(kind: str, ref: str | Path | Run) -> Run:
+    """A finished run of ``kind`` named by ``ref``: a Run, a run directory, or a run name.
+
+    A name refers to the one finished run ``results_dir()/runs/<kind>/<name>-<hash>``; when there
+    are several (the same name with other configurations), the error lists them: pass a path.
+    """
+    if isinstance(ref, Run):
+        run = ref
+    else:
+        text = str(ref)
+        if not text:
+            raise ValueError(f"no {kind} run given: pass a run directory or name (the output of its notebook)")
+        path = Path(text)
+        if (path / "manifest.json").is_file():
+            run = Run.load(path)
+        else:
+            root = paths.results_dir() / "runs" / kind
+            found = [p.parent for p in sorted(root.glob(f"{text}-*/manifest.json"))
+                     if p.parent.name[len(text) + 1:].isalnum() and Run.load(p.parent).finished]
+            if not found:
+                raise FileNotFoundError(
+                    f"no finished {kind} run {text!r}: not a run directory, and no {root}/{text}-<hash> "
+                    f"(run its notebook first, or pass the directory it printed)")
+            if len(found) > 1:
+                listing = "\n  ".join(str(p) for p in found)
+                raise ValueError(f"{len(found)} finished {kind} runs are named {text!r}; pass one directory:\n  {listing}")
+            run = Run.load(found[0])
+    if run.kind != kind:
+        raise ValueError(f"{run.path} is a {run.kind} run, not a {kind} run")
+    if not run.finished:
+        raise ValueError(f"{run.path}: the {kind} run did not finish (status {run.status!r}); rerun its stage")
+    return run
+
+
+def data_of(run: Run) -> DataConfig:
+    """The DataConfig a run of the chain was made for."""
+    return DataConfig.from_mapping(run.config["data"])
+
+
+def upstream_key(run: Run) -> dict:
+    """How a run names its upstream run in its config (and so in its key)."""
+    return {"kind": run.kind, "name": run.name, "hash": run.hash}
+
+
+def upstream_of(run: Run) -> Run | None:
+    """The run a stage's run was made from (None for a teacher run, or a vanilla curation)."""
+    upstream = run.config.get("upstream")
+    if not upstream:
+        return None
+    return Run.load(paths.results_dir() / "runs" / upstream["kind"] / f"{upstream['name']}-{upstream['hash']}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Teach
+# ----------------------------------------------------------------------------------------------
+
+
+def teacher_backend(task: str, config: TeachConfig, on_missing: str = "error"):
+    """The backend of ``config`` (not for ``file``, which reads completions instead)."""
+    from fcot import teachers
+
+    if config.backend == "simulated":
+        return teachers.make_backend("simulated", accuracy=config.resolved_accuracy(task), seed=SIMULATED_SEED, task=task)
+    if config.backend == "replay":
+        return teachers.make_backend("replay", task=task, on_missing=on_missing)
+    return teachers.choose_backend(config.backend, task=task, model=config.model, base_url=config.base_url,
+                                   api_key_env=config.api_key_env, style=config.style, concurrency=config.concurrency)
+
+
+def call_cache(task: str, backend) -> Path:
+    """The durable call cache shared by every teacher run of this task and teacher model (``runs_dir()``)."""
+    from fcot import teachers
+
+    model = str(getattr(backend, "model", backend.name)).replace("/", "-")
+    return teachers.run_dir(f"{task}-{backend.name}-{model}") / "calls.jsonl"
+
+
+def _open_cache(path: Path, wait_s: float = 900.0):
+    """Open a call cache, waiting while another process (a parallel grid point) holds it."""
+    from fcot.teachers.cache import CacheLockedError, ResponseCache
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return ResponseCache(path)
+        except CacheLockedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def ask_teacher(task: str, config: TeachConfig, questions: Sequence, *, seed: int, greedy: bool = False,
+                ledger=None, on_missing: str = "error") -> list:
+    """Completions of ``questions`` (``degree`` each; one greedy each with ``greedy=True``)."""
+    from fcot import teachers
+
+    degree = 1 if greedy else config.degree
+    if config.backend == "file":
+        ids = {e.id for e in questions}
+        source = config.completions
+        if not source.endswith(".jsonl"):
+            source = str(find("teacher", source).artifacts_dir / "completions.jsonl")
+        return [c for c in teachers.load_completions(source) if c.example_id in ids and c.sample_index < degree]
+    backend = teacher_backend(task, config, on_missing=on_missing)
+    cache = _open_cache(call_cache(task, backend))
+    try:
+        return teachers.generate(list(questions), backend, degree=degree,
+                                 temperature=0.0 if greedy else config.resolved_temperature,
+                                 max_tokens=config.max_tokens, cache=cache, ledger=ledger,
+                                 budget_usd=None if greedy else config.budget_usd, seed=seed)
+    finally:
+        cache.close()
+
+
+def _mean(values) -> float | None:
+    values = list(values)
+    return sum(values) / len(values) if values else None
+
+
+def teach(data: DataConfig, config: TeachConfig, *, name: str | None = None) -> Run:
+    """The teacher stage: completions of the train and validation questions of ``data``.
+
+    Metrics: the driver's summary (teacher accuracy, share filtered, lengths, tokens, cost) and,
+    for train questions alone, ``teacher_accuracy_train`` and ``teacher_coverage_train`` (share of
+    questions with a correct sample); simulated and replay teachers also answer the test questions
+    greedily once (``teacher_accuracy_test``, the teacher row of a table; never used to train).
+    Completions: ``completions.jsonl`` in the run's artifacts (``runs_dir()``), with the ledger.
+    """
+    from fcot import teachers
+
+    name = name or f"{data.task}-{config.backend}-d{config.degree}"
+    key = {"data": data.resolved(), "teach": config.key(data.task), "upstream": _file_source(config)}
+    run = _open("teacher", key, name, None, data, "completions.jsonl")
+    if run.finished:
+        return run
+    with run:
+        chosen = examples(data)
+        ledger = teachers.Ledger(run.artifacts() / "ledger.jsonl", budget_usd=config.budget_usd) \
+            if config.backend == "openai" else None
+        completions = ask_teacher(data.task, config, chosen.teacher_questions, seed=data.data_seed, ledger=ledger)
+        write_jsonl(run.artifacts() / "completions.jsonl", completions)
+        train_ids = {e.id for e in chosen.train}
+        on_train = [c for c in completions if c.example_id in train_ids]
+        metrics = {k: v for k, v in teachers.summarize(completions).items() if k != "sources"}
+        metrics.update(
+            completions_train=len(on_train),
+            teacher_accuracy_train=_mean(float(c.correct) for c in on_train),
+            teacher_coverage_train=len({c.example_id for c in on_train if c.correct}) / len(chosen.train) if chosen.train else None,
+        )
+        if config.backend in ("simulated", "replay"):
+            greedy = ask_teacher(data.task, config, chosen.test, seed=data.data_seed, greedy=True, on_missing="skip")
+            metrics["teacher_accuracy_test"] = _mean(float(c.correct) for c in greedy)
+        if ledger is not None:
+            metrics.update({f"ledger_{k}": v for k, v in ledger.totals().items()})
+        run.save_metrics(metrics)
+    return run
+
+
+def _file_source(config: TeachConfig) -> dict | None:
+    """What a ``file`` teacher reads, for the key: the teacher run (its hash), or the JSONL's sha256."""
+    if config.backend != "file":
+        return None
+    if config.completions.endswith(".jsonl"):
+        path = Path(config.completions)
+        if not path.is_file():
+            raise FileNotFoundError(f"TeachConfig.completions: {path}: no such completions file")
+        return {"kind": "file", "name": path.name, "hash": paths.sha256_file(path)[:10]}
+    return upstream_key(find("teacher", config.completions))
+
+
+def completions_of(run: Run) -> list:
+    """The completions a teacher run stored."""
+    from fcot import teachers
+
+    return teachers.load_completions(run.artifacts_dir / "completions.jsonl")
+
+
+# ----------------------------------------------------------------------------------------------
+# Curate
+# ----------------------------------------------------------------------------------------------
+
+
+def curate(config: CurateConfig, teacher: Run | str | None = None, *, data: DataConfig | None = None,
+           name: str | None = None) -> Run:
+    """The curation stage: filter and format the teacher's completions into fine-tuning samples.
+
+    ``teacher``: the teacher run (a Run, directory or name); vanilla fine-tuning needs none and
+    takes ``data`` instead (given both, vanilla ignores the teacher). Validation samples are
+    curated the same way as train (they select the best epoch). Samples are written to
+    ``samples_train.jsonl`` / ``samples_val.jsonl`` in the run's artifacts; the counts table,
+    metrics and a few samples to read go to the run.
+    """
+    from fcot import curate as curation
+    from fcot import students
+
+    teacher_run = find("teacher", teacher) if teacher not in (None, "") else None
+    if data is None:
+        if teacher_run is None:
+            raise ValueError("curate needs its teacher run (or, for vanilla, data=DataConfig(...))")
+        data = data_of(teacher_run)
+    if config.method != "vanilla" and teacher_run is None:
+        raise ValueError(f"method {config.method!r} curates a teacher's rationales: pass its teacher run")
+    uses_teacher = config.method != "vanilla"
+    key = {"data": data.resolved(), "curate": dataclasses.asdict(config),
+           "upstream": upstream_key(teacher_run) if uses_teacher else None}
+    run = _open("curation", key, name or f"{data.task}-{config.method}", None, data,
+                "samples_train.jsonl", "samples_val.jsonl")
+    if run.finished:
+        return run
+    with run:
+        chosen = examples(data)
+        completions = completions_of(teacher_run) if uses_teacher else []
+        fmt = curation.format_for(config.method, students.student_kind(config.student))
+        tokenizer = _tokenizer(config, chosen, completions)
+        options = dict(mode=config.filter_mode, fmt=fmt, tokenizer=tokenizer, max_sample_tokens=config.max_sample_tokens,
+                       max_rationale_tokens=config.max_rationale_tokens if uses_teacher else None)
+        splits = curation.CuratedSplits(
+            train=curation.curate(completions, chosen.train, **options),
+            val=curation.curate(completions, chosen.validation, **options),
+            examples_train=chosen.train, examples_val=chosen.validation, completions=completions,
+        )
+        curation.save_splits(run, splits, tokenizer)
+    return run
+
+
+def _tokenizer(config: CurateConfig, chosen: Examples, completions: list):
+    """The student's tokenizer when a length limit needs it (a tiny one is trained on the task's text), else None."""
+    from fcot import curate as curation
+    from fcot import students
+
+    if not config.needs_tokenizer:
+        return None
+    texts = curation.task_texts(chosen.teacher_questions, completions)
+    return students.load_tokenizer(config.student, texts=texts, vocab_size=config.vocab_size)
+
+
+def tokenizer_of(run: Run):
+    """The tokenizer a curation run counted tokens with (None: it counted none, lengths are characters)."""
+    config = CurateConfig(**run.config["curate"])
+    teacher_run = upstream_of(run)
+    return _tokenizer(config, examples(data_of(run)), completions_of(teacher_run) if teacher_run else [])
+
+
+def samples_of(run: Run) -> tuple[list, list]:
+    """``(train, validation)`` samples of a curation run."""
+    from fcot import curate as curation
+
+    return (curation.read_samples(run.artifacts_dir / "samples_train.jsonl"),
+            curation.read_samples(run.artifacts_dir / "samples_val.jsonl"))
+
+
+# ----------------------------------------------------------------------------------------------
+# Train
+# ----------------------------------------------------------------------------------------------
+
+
+def train(config, samples: Run | str, *, name: str | None = None, keep_checkpoints: bool = False) -> Run:
+    """The training stage: fine-tune ``config.student`` (a ``fcot.students.TrainConfig``) on the
+    samples of a curation run, the best epoch chosen on its validation samples (never test).
+
+    The selected student is ``train/best`` in the run's artifacts (``metrics["best_model_dir"]``);
+    checkpoints are deleted after success unless ``keep_checkpoints``.
+    """
+    from fcot import students
+
+    samples_run = find("curation", samples)
+    data = data_of(samples_run)
+    method = samples_run.config["curate"]["method"]
+    key = {"data": data.resolved(), "method": method, "train": dataclasses.asdict(config),
+           "upstream": upstream_key(samples_run)}
+    run = _open("student", key, name or f"{data.task}-{method}", config.seed, data, "train/best")
+    if run.finished:
+        return run
+    with run:
+        train_samples, val_samples = samples_of(samples_run)
+        if not train_samples or not val_samples:
+            metrics = samples_run.metrics
+            raise ValueError(
+                f"{samples_run.path.name}: curation kept {metrics.get('samples_train')} train and "
+                f"{metrics.get('samples_val')} validation samples; raise n_train/n_val or the teacher's accuracy"
+            )
+        result = students.train_student(train_samples, val_samples, config, run.artifacts("train"))
+        students.record_training(run, result)
+    if not keep_checkpoints:
+        shutil.rmtree(run.artifacts_dir / "train" / "checkpoints", ignore_errors=True)
+    return run
+
+
+def learning_curves_of(run: Run):
+    """The per-epoch learning curves a training run recorded (a DataFrame)."""
+    import pandas as pd
+
+    return pd.read_csv(run.path / "tables" / "learning_curves.csv")
+
+
+# ----------------------------------------------------------------------------------------------
+# Evaluate
+# ----------------------------------------------------------------------------------------------
+
+
+def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None) -> Run:
+    """The evaluation stage: the student of a training run answers the test questions of its chain.
+
+    Predictions go to ``predictions.jsonl`` (one row per question: prompt, completion, answer,
+    gold, correct); metrics: accuracy with its interval, stop rate.
+    """
+    from fcot import evaluate as evaluation
+    from fcot import students
+    from fcot.experiments import arm_label
+
+    student_run = find("student", student)
+    data = data_of(student_run)
+    method = student_run.config["method"]
+    degree = _degree_of(upstream_of(student_run))
+    key = {"data": data.resolved(), "method": method, "evaluate": dataclasses.asdict(config),
+           "upstream": upstream_key(student_run)}
+    run = _open("evaluation", key, name or f"{data.task}-{method}", config.seed, data)
+    if run.finished:
+        return run
+    with run:
+        started = time.perf_counter()
+        model, tokenizer = students.load_trained(student_run.metrics["best_model_dir"])
+        result = evaluation.evaluate_student(
+            model, tokenizer, examples(data).test, fmt=method, batch_size=config.batch_size,
+            max_new_tokens=config.resolved_max_new_tokens(method), self_consistency=config.self_consistency,
+            temperature=config.temperature, seed=config.seed, method=arm_label(method, degree),
+        )
+        run.save_predictions(result.predictions)
+        run.save_metrics(result.metrics() | {
+            "test_questions": result.n, "correct": int(round(result.accuracy * result.n)),
+            "eval_seconds": time.perf_counter() - started,
+        })
+    return run
+
+
+def result_of(run: Run):
+    """The :class:`fcot.evaluate.EvalResult` an evaluation run recorded (predictions included)."""
+    from fcot.evaluate import EvalResult
+    from fcot.records import read_jsonl
+
+    metrics = run.metrics
+    fields = {f.name for f in dataclasses.fields(EvalResult)} - {"predictions"}
+    return EvalResult(**{k: metrics[k] for k in fields if k in metrics},
+                      predictions=list(read_jsonl(run.path / "predictions.jsonl")))
+
+
+def _degree_of(samples_run: Run) -> int:
+    """The teacher's degree D behind a curation run (1 for vanilla)."""
+    teacher_run = upstream_of(samples_run)
+    return 1 if teacher_run is None else int(teacher_run.config["teach"]["degree"])
+
+
+def chain_config(run: Run) -> dict:
+    """The configs of a run and every run upstream of it, by stage (for display)."""
+    out = {run.kind: {k: v for k, v in run.config.items() if k != "upstream"}}
+    parent = upstream_of(run)
+    while parent is not None:
+        out[parent.kind] = {k: v for k, v in parent.config.items() if k not in ("upstream", "data")}
+        parent = upstream_of(parent)
+    return config_dict(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading a chain
+# ----------------------------------------------------------------------------------------------
+
+
+def default_upstream(kind: str) -> Run:
+    """The run notebook 10, 11, 20 or 21 makes with its default (smoke) parameters: what notebooks 11,
+    20, 21 and 40 use when no upstream run is given, so each still runs alone."""
+    from fcot import students
+
+    if kind == "teacher":
+        return teach(DataConfig(), TeachConfig())
+    if kind == "curation":
+        return curate(CurateConfig(), default_upstream("teacher"))
+    if kind == "student":
+        return train(students.profile_config("smoke", student="tiny-gpt2-xs", epochs=2), default_upstream("curation"))
+    if kind == "evaluation":
+        return evaluate(EvalConfig(), default_upstream("student"))
+    raise ValueError(f"no default upstream of kind {kind!r}; accepted: teacher, curation, student, evaluation")
+
+
+def _percent(value) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def describe(run: Run):
+    """A short, computed account of a stage run (Markdown): what it is, its main numbers, its directory."""
+    from IPython.display import Markdown
+
+    m, c = run.metrics, run.config
+    data = c.get("data", {})
+    where = f"`{run.relpath}` (under `results/runs/`)"
+    if run.kind == "teacher":
+        t = c["teach"]
+        text = (f"**Teacher run** {where}: {t['backend']} teacher, D={t['degree']}, on {m.get('questions')} "
+                f"{data.get('task')} questions (train + validation). Accuracy on train "
+                f"{_percent(m.get('teacher_accuracy_train'))}, so answer filtering keeps the rationales of "
+                f"{_percent(m.get('teacher_coverage_train'))} of the train questions; median rationale "
+                f"{m.get('rationale_words_median')} words"
+                + (f"; greedy accuracy on {data.get('task')} test {_percent(m.get('teacher_accuracy_test'))}"
+                   if m.get("teacher_accuracy_test") is not None else "") + ".")
+    elif run.kind == "curation":
+        text = (f"**Curation run** {where}: {c['curate']['method']} samples ({c['curate']['filter_mode']}) of "
+                f"{data.get('task')}: {m.get('samples_train')} train and {m.get('samples_val')} validation samples "
+                f"from {m.get('questions_train')} and {m.get('questions_val')} questions; "
+                f"{_percent(m.get('share_filtered_train'))} of the train completions filtered out.")
+    elif run.kind == "student":
+        text = (f"**Student run** {where}: {c['train']['student']} trained on {m.get('train_samples')} "
+                f"{c['method']} samples of {data.get('task')}; best epoch {m.get('best_epoch')} of "
+                f"{m.get('epochs_run')} by {m.get('select_by')} on {m.get('val_samples')} validation samples; "
+                f"{m.get('parameters'):,} parameters, {m.get('tokens_per_second', 0):,.0f} tokens/s.")
+    elif run.kind == "evaluation":
+        text = (f"**Evaluation run** {where}: {_percent(m.get('accuracy'))} "
+                f"[{_percent(m.get('low'))}, {_percent(m.get('high'))}] on {m.get('test_questions')} "
+                f"{data.get('task')} test questions ({c['method']}); the student stopped by itself on "
+                f"{_percent(m.get('stop_rate'))} of them.")
+    else:
+        raise ValueError(f"describe: {run.kind} runs are not stage runs")
+    return Markdown(text)
