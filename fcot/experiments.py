@@ -4,7 +4,7 @@ An **experiment** is the whole Fine-tune-CoT pipeline for one :class:`Experiment
 its data sizes, a teacher, a curation, a student and its training, a seed). :func:`run_experiment`
 runs it through the stage modules (``fcot.teachers``, ``fcot.curate``, ``fcot.students``,
 ``fcot.evaluate``) and writes ONE run with ``fcot.runs.Run`` under
-``results_dir()/runs/experiment/<task>-<method>[-d<D>]-<hash>/`` (config, manifest, metrics,
+``results_dir()/<profile>/runs/experiment/<task>-<method>[-d<D>]-<hash>/`` (config, manifest, metrics,
 predictions, curation and learning-curve tables). The run is keyed by the **canonical** config
 (:meth:`ExperimentConfig.canonical`: defaults resolved, settings that cannot matter blanked), so
 two ablations that share a base configuration share its run, and a rerun of a finished
@@ -486,8 +486,10 @@ def _columns() -> list[str]:
     return list(ExperimentConfig.fields()) + ["arm"] + list(METRIC_COLUMNS) + ["run_name", "config_hash", "run_path", "ended"]
 
 
-def collect_experiments(root: str | os.PathLike | None = None, where: Mapping[str, Any] | None = None):
-    """One row per FINISHED experiment run under ``<root>/runs/experiment`` (root: ``results_dir()``).
+def collect_experiments(root: str | os.PathLike | None = None, where: Mapping[str, Any] | None = None,
+                        study: str | None = None):
+    """One row per FINISHED experiment run of profile ``study`` (None: the current one, see
+    :func:`fcot.paths.profile_runs`), under ``<root>/<study>/runs/experiment`` (root: ``results_dir()``).
 
     Columns: the canonical config fields (:class:`ExperimentConfig`), ``arm`` (:func:`arm_label`),
     the metrics (:data:`METRIC_COLUMNS`), ``run_name``, ``config_hash``, ``run_path``, ``ended``.
@@ -496,7 +498,7 @@ def collect_experiments(root: str | os.PathLike | None = None, where: Mapping[st
     """
     import pandas as pd
 
-    base = paths.results_dir(root) / "runs" / KIND
+    base = paths.profile_runs(study, root) / KIND
     columns = _columns()
     rows = []
     for manifest_file in sorted(base.glob("*/manifest.json")) if base.is_dir() else []:
@@ -556,7 +558,8 @@ RESOLVED_FROM: dict[str, tuple[str, ...]] = {
 }
 
 
-def related_experiments(config: ExperimentConfig, vary: Sequence[str], root: str | os.PathLike | None = None):
+def related_experiments(config: ExperimentConfig, vary: Sequence[str], root: str | os.PathLike | None = None,
+                        study: str | None = None):
     """Finished runs that differ from ``config`` only in the ``vary`` fields (and the seed).
 
     Fields a row's method does not use (the teacher settings of a ``vanilla`` run) match anything,
@@ -566,7 +569,7 @@ def related_experiments(config: ExperimentConfig, vary: Sequence[str], root: str
     unknown = sorted(set(vary) - set(fields))
     if unknown:
         raise ValueError(f"related_experiments: vary has unknown field(s) {unknown}; accepted: {list(fields)}")
-    frame = collect_experiments(root)
+    frame = collect_experiments(root, study=study)
     if frame.empty:
         return frame
     wanted = config.resolved()
@@ -796,7 +799,7 @@ def ablation_summary(name: str, config: ExperimentConfig | None = None, *, study
         if study is None:
             raise ValueError("ablation_summary: pass config= (the base configuration) or study= (read the recorded one)")
         config = load_ablation(name, study, root)["config"]
-    results = related_experiments(config, ablation.vary, root)
+    results = related_experiments(config, ablation.vary, root, study=study)
     return results, summarize(results, ablation.by)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import urllib.error
 import urllib.request
@@ -29,6 +30,8 @@ CACHE_ENV = "FCOT_CACHE_DIR"
 OFFLINE_ENV = "FCOT_OFFLINE"
 RESULTS_ENV = "FCOT_RESULTS_DIR"
 RUNS_ENV = "FCOT_RUNS_DIR"
+PROFILE_ENV = "FCOT_PROFILE"  # the profile whose runs a process reads and writes (set by `fcot reproduce`)
+DEFAULT_PROFILE = "smoke"  # a notebook run alone runs with its own (smoke) defaults
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,6 +89,25 @@ def runs_dir(root: str | os.PathLike | None = None) -> Path:
     """Where large run artifacts (checkpoints, caches) go; outside git (``$FCOT_RUNS_DIR`` or ``runs/``)."""
     value = root if root is not None else os.environ.get(RUNS_ENV)
     return Path(value).expanduser() if value else REPO_ROOT / "runs"
+
+
+def profile_name(profile: str | None = None) -> str:
+    """The profile whose runs are read and written: the argument, else ``$FCOT_PROFILE`` (set by
+    ``fcot reproduce`` for the notebooks it executes), else ``smoke`` (a notebook run on its own)."""
+    name = profile or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", name):
+        raise ValueError(f"profile name {name!r} must be letters, digits and _.+- ({PROFILE_ENV})")
+    return name
+
+
+def profile_runs(profile: str | None = None, root: str | os.PathLike | None = None) -> Path:
+    """``results_dir()/<profile>/runs``: the run records of one profile (its report reads only these)."""
+    return results_dir(root) / profile_name(profile) / "runs"
+
+
+def profile_artifacts(profile: str | None = None) -> Path:
+    """``runs_dir()/<profile>``: the large artifacts of one profile's runs, outside git."""
+    return runs_dir() / profile_name(profile)
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -11,7 +11,7 @@ kind ``report`` and are published at stable paths (:func:`write_tables`)::
     results_dir()/<study>/tables/teacher_recorded.csv the recorded text-davinci-002 teacher on the test splits
     results_dir()/<study>/figures/main_table.png      accuracy bars with intervals
     results_dir()/<study>/figures/ablation_<name>.png
-    results_dir()/runs/report/<study>-<hash>/         the same files, with config and manifest (the Run)
+    results_dir()/<study>/runs/report/<study>-<hash>/ the same files, with config and manifest (the Run)
 
 **Main table rows** (:data:`METHOD_ROWS`, in the paper's order): random guessing, the teacher
 (Zero-shot-CoT), vanilla fine-tuning, Fine-tune-CoT (D=1), Fine-tune-CoT with diverse reasoning
@@ -78,15 +78,16 @@ class NoExperimentsError(LookupError):
 # ----------------------------------------------------------------------------------------------
 
 
-def experiment_runs(root: str | os.PathLike | None = None):
-    """Every finished experiment run (:func:`fcot.experiments.collect_experiments`)."""
+def experiment_runs(study: str | None = None, root: str | os.PathLike | None = None):
+    """Every finished experiment run of profile ``study`` (None: the current one); never another
+    profile's (:func:`fcot.experiments.collect_experiments`)."""
     from fcot import experiments
 
-    return experiments.collect_experiments(root)
+    return experiments.collect_experiments(root, study=study)
 
 
-def no_runs_message(root: str | os.PathLike | None = None) -> str:
-    where = paths.results_dir(root) / "runs" / "experiment"
+def no_runs_message(study: str | None = None, root: str | os.PathLike | None = None) -> str:
+    where = paths.profile_runs(study, root) / "experiment"
     return (f"no experiment runs found under {where}: run the experiment notebooks 30-36 first "
             f"(e.g. `python -m fcot reproduce --profile default`); the main table and the ablation figures stay empty")
 
@@ -438,7 +439,7 @@ def write_tables(
             tables[f"ablation_{name}"] = summary
     written: dict[str, Path] = {}
     target = paths.results_dir() / study
-    with Run.open("report", dict(config or {}) | {"study": study}, name=study, seed=None) as run:
+    with Run.open("report", dict(config or {}) | {"study": study}, name=study, seed=None, profile=study) as run:
         for name, frame in tables.items():
             for file in run.save_table(frame, name):
                 written[file.name] = _publish(file, target / "tables")

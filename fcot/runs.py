@@ -2,7 +2,7 @@
 
 Layout (``<rel>`` = ``<kind>/<name>-<confighash>``)::
 
-    fcot.paths.results_dir()/runs/<rel>/   small, reviewable outputs (results/ is in git)
+    fcot.paths.profile_runs()/<rel>/       small, reviewable outputs: results/<profile>/runs (in git)
         config.json        the run's configuration (a dataclass or dict), as hashed
         manifest.json      seed, package versions, git sha (+ dirty flag), data hashes,
                            host/CPU/GPU, start/end time, status (running|finished|failed)
@@ -10,7 +10,11 @@ Layout (``<rel>`` = ``<kind>/<name>-<confighash>``)::
         predictions.jsonl  one row per evaluated question
         figures/<name>.png
         tables/<name>.csv and tables/<name>.md
-    fcot.paths.runs_dir()/<rel>/           large artifacts (checkpoints), outside git
+    fcot.paths.profile_artifacts()/<rel>/  large artifacts (completions, samples, checkpoints):
+                                           runs/<profile>, outside git
+
+``<profile>`` is the profile running (``$FCOT_PROFILE``, set by ``fcot reproduce``; ``smoke`` for a
+notebook run on its own), so each profile owns its runs and its report reads no other's.
 
 The config hash covers the config and the seed, so the same config opens the same directory and
 a rerun can skip a finished run (``run.finished``); a different config or seed gets its own.
@@ -173,7 +177,8 @@ class Run:
     ...     if not run.finished: ...; run.save_metrics({"accuracy": 0.58})
     """
 
-    def __init__(self, kind: str, name: str, config: dict, seed: int | None, hash_: str, data_hashes: dict | None):
+    def __init__(self, kind: str, name: str, config: dict, seed: int | None, hash_: str, data_hashes: dict | None,
+                 profile: str | None = None):
         self.kind = kind
         self.name = name
         self.config = config
@@ -181,8 +186,8 @@ class Run:
         self.hash = hash_
         self.data_hashes = dict(data_hashes or {})
         self.relpath = Path(kind) / f"{name}-{hash_}"
-        self.path = paths.results_dir() / "runs" / self.relpath
-        self.artifacts_dir = paths.runs_dir() / self.relpath
+        self.path = paths.profile_runs(profile) / self.relpath
+        self.artifacts_dir = paths.profile_artifacts(profile) / self.relpath
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -195,12 +200,14 @@ class Run:
         seed: int | None = 0,
         data_hashes: Mapping[str, str] | None = None,
         rerun: bool = False,
+        profile: str | None = None,
     ) -> "Run":
         """Open (create or reopen) the run of ``config`` and ``seed`` under ``kind``.
 
         A finished run is left untouched (``run.finished`` is True) unless the recorded data
         hashes differ from ``data_hashes`` -- then it is stale and restarts -- or ``rerun`` is
-        True (its artifacts outside git are gone). Otherwise
+        True (its artifacts outside git are gone). ``profile``: whose run it is (None: the current
+        profile, :func:`fcot.paths.profile_name`). Otherwise
         config.json is written and manifest.json records status ``running`` and the start time.
         """
         for label, value in (("kind", kind), ("name", name)):
@@ -210,7 +217,7 @@ class Run:
         name = name or str(data.get("name") or kind)
         if not _NAME.match(name):
             raise ValueError(f"run name {name!r} must be letters, digits and _.+- (starting with a letter or digit)")
-        run = cls(kind, name, data, seed, config_hash(data, seed), dict(data_hashes or {}))
+        run = cls(kind, name, data, seed, config_hash(data, seed), dict(data_hashes or {}), profile)
         if run.finished and not rerun:
             return run
         if is_main_process():
@@ -244,8 +251,10 @@ class Run:
         if not (path / "manifest.json").is_file():
             raise FileNotFoundError(f"{path}: not a run directory (no manifest.json)")
         manifest = _read_json(path / "manifest.json")
+        # <results>/<profile>/runs/<kind>/<name>-<hash>: the run belongs to that profile
+        profile = path.parents[2].name if len(path.parents) > 2 and path.parents[1].name == "runs" else None
         run = cls(manifest["kind"], manifest["name"], _read_json(path / "config.json"), manifest.get("seed"),
-                  manifest["config_hash"], manifest.get("data_hashes"))
+                  manifest["config_hash"], manifest.get("data_hashes"), profile)
         run.path = path
         return run
 
@@ -362,10 +371,10 @@ def _plain_index(df) -> bool:
 
 
 def list_runs(kind: str | None = None):
-    """A DataFrame of the runs under results_dir()/runs (kind, name, hash, seed, status, path)."""
+    """A DataFrame of the current profile's runs (kind, name, hash, seed, status, path)."""
     import pandas as pd
 
-    root = paths.results_dir() / "runs"
+    root = paths.profile_runs()
     rows = []
     pattern = f"{kind}/*/manifest.json" if kind else "*/*/manifest.json"
     for file in sorted(root.glob(pattern)):

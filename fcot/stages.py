@@ -204,7 +204,8 @@ def _open(kind: str, config: dict, name: str, seed: int | None, data: DataConfig
 def find(kind: str, ref: str | Path | Run) -> Run:
     """A finished run of ``kind`` named by ``ref``: a Run, a run directory, or a run name.
 
-    A name refers to the one finished run ``results_dir()/runs/<kind>/<name>-<hash>``; when there
+    A name refers to the one finished run ``<profile>/runs/<kind>/<name>-<hash>`` of the current
+    profile (:func:`fcot.paths.profile_runs`); when there
     are several (the same name with other configurations), the error lists them: pass a path.
     """
     if isinstance(ref, Run):
@@ -217,7 +218,7 @@ def find(kind: str, ref: str | Path | Run) -> Run:
         if (path / "manifest.json").is_file():
             run = Run.load(path)
         else:
-            root = paths.results_dir() / "runs" / kind
+            root = paths.profile_runs() / kind
             found = [p.parent for p in sorted(root.glob(f"{text}-*/manifest.json"))
                      if p.parent.name[len(text) + 1:].isalnum() and Run.load(p.parent).finished]
             if not found:
@@ -250,7 +251,7 @@ def upstream_of(run: Run) -> Run | None:
     upstream = run.config.get("upstream")
     if not upstream:
         return None
-    return Run.load(paths.results_dir() / "runs" / upstream["kind"] / f"{upstream['name']}-{upstream['hash']}")
+    return Run.load(run.path.parent.parent / upstream["kind"] / f"{upstream['name']}-{upstream['hash']}")  # same profile
 
 
 # ----------------------------------------------------------------------------------------------
@@ -594,7 +595,7 @@ def describe(run: Run):
 
     m, c = run.metrics, run.config
     data = c.get("data", {})
-    where = f"`{run.relpath}` (under `results/runs/`)"
+    where = f"`{run.relpath}` (under `results/{paths.profile_name()}/runs/`)"
     if run.kind == "teacher":
         t = c["teach"]
         text = (f"**Teacher run** {where}: {t['backend']} teacher, D={t['degree']}, on {m.get('questions')} "

@@ -470,6 +470,7 @@ class PlannedRun:
     parameters: Mapping[str, Any]  # what papermill injects (the notebook's defaults are not repeated)
     grid_point: Mapping[str, Any]
     hash: str
+    profile: str = ""  # the profile's name: the kernel's FCOT_PROFILE (whose runs it reads and writes)
 
     @property
     def name(self) -> str:
@@ -617,6 +618,7 @@ def plan(
                     parameters=checked,
                     grid_point=point,
                     hash=_hash(notebook_path, checked),
+                    profile=profile.name,
                 )
             )
     return runs
@@ -708,6 +710,21 @@ def _absolute_path_env():
 
 
 @contextlib.contextmanager
+def _profile_env(profile: str):
+    """The kernel reads and writes the runs of this profile (``$FCOT_PROFILE``, :func:`fcot.paths.profile_runs`)."""
+    saved = os.environ.get(paths.PROFILE_ENV)
+    if profile:
+        os.environ[paths.PROFILE_ENV] = profile
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(paths.PROFILE_ENV, None)
+        else:
+            os.environ[paths.PROFILE_ENV] = saved
+
+
+@contextlib.contextmanager
 def _quiet_papermill():
     """Silence papermill's own parameter inspection warnings: its regex misreads ``=`` in help comments
     ("Unable to parse line", "Passed unknown parameter") and :func:`plan` has validated the parameters."""
@@ -730,7 +747,7 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
     run.output_path.parent.mkdir(parents=True, exist_ok=True)
     run.output_path.unlink(missing_ok=True)
     start = time.perf_counter()
-    with _absolute_path_env(), _quiet_papermill():
+    with _absolute_path_env(), _profile_env(run.profile), _quiet_papermill():
         try:
             papermill.execute_notebook(
                 str(run.notebook_path),

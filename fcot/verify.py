@@ -5,7 +5,7 @@ students' generated text, from the files on disk:
 
 * :func:`verify_runs` -- every finished run of kind ``experiment`` (``fcot.experiments``) and
   ``evaluation`` (notebook 21, ``fcot.stages.evaluate``) under
-  ``results_dir()/runs``: the config rebuilds the run's key, the test questions are regenerated,
+  ``results_dir()/<study>/runs``: the config rebuilds the run's key, the test questions are regenerated,
   every stored completion is re-parsed (``fcot.evaluate.default_parser`` of the run's format,
   ``fcot.answers.is_correct``), and the re-scored predictions, correct count, accuracy and
   interval must equal what the run recorded;
@@ -236,8 +236,9 @@ def _verify_evaluation(folder: Path) -> list[Check]:
     return checks
 
 
-def verify_runs(root: str | os.PathLike | None = None) -> list[Check]:
-    """Re-score every finished ``experiment`` and ``evaluation`` run under ``results_dir(root)/runs``.
+def verify_runs(root: str | os.PathLike | None = None, study: str | None = None) -> list[Check]:
+    """Re-score every finished ``experiment`` and ``evaluation`` run of profile ``study`` (its
+    ``results_dir(root)/<study>/runs``).
 
     Per experiment run: the config.json rebuilds the run's key; each stored prediction and its
     ``correct`` equal the re-parsed ones on the regenerated test questions; the correct count
@@ -245,7 +246,7 @@ def verify_runs(root: str | os.PathLike | None = None) -> list[Check]:
     re-scored against the task's test examples by ``example_id``. Unfinished runs are reported as
     not checked.
     """
-    base = paths.results_dir(root) / "runs"
+    base = paths.profile_runs(study, root)
     checks: list[Check] = []
     examples_cache: dict = {}  # test questions per data configuration (seeds and methods share them)
     verifiers = (("experiment", lambda folder, manifest: _verify_experiment(folder, manifest, examples_cache)),
@@ -280,7 +281,7 @@ def report_settings(study: str, root: str | os.PathLike | None = None) -> tuple[
     results = paths.results_dir(root)
     published = results / study / "tables" / "main_table.csv"
     candidates = []
-    for config_file in (results / "runs" / "report").glob(f"{study}-*/config.json"):
+    for config_file in (paths.profile_runs(study, root) / "report").glob(f"{study}-*/config.json"):
         try:
             config = _read_json(config_file)
         except (OSError, ValueError):
@@ -395,7 +396,7 @@ def verify_tables(study: str, root: str | os.PathLike | None = None) -> list[Che
     if not main_file.is_file():
         checks.append(_missing_table("main_table", main_file, study))
     else:
-        runs = report.experiment_runs(root)
+        runs = report.experiment_runs(study, root)
         base = report.base_runs(runs)
         table = report.main_table(base, teacher=teacher, confidence=settings["confidence"])
         checks += compare_frames(table, _published(main_file), key=MAIN_KEY, table="main_table", path=str(main_file))
@@ -437,7 +438,7 @@ def verify(study: str, root: str | os.PathLike | None = None) -> list[Check]:
 
     if not isinstance(study, str) or not _NAME.match(study):
         raise ValueError(f"study {study!r} must be a profile name of letters, digits and _.+- (e.g. default, smoke, paper)")
-    return verify_runs(root) + verify_tables(study, root)
+    return verify_runs(root, study) + verify_tables(study, root)
 
 
 def format_checks(checks: Iterable[Check]) -> str:

@@ -25,3 +25,4 @@ def _isolated_outputs(tmp_path, monkeypatch):
     monkeypatch.setenv("FCOT_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("FCOT_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("FCOT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("FCOT_PROFILE", raising=False)  # a test runs as a notebook alone: the smoke profile

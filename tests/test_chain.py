@@ -43,6 +43,7 @@ def test_the_notebook_chain_and_run_experiment_give_identical_predictions(tmp_pa
     executed = sorted(p.name for p in (results / "chain" / "notebooks").glob("*.ipynb"))
     assert executed == ["10_generate_teacher_rationales.ipynb", "11_curate_samples.ipynb",
                         "20_finetune_student.ipynb", "21_evaluate_student.ipynb"]
+    monkeypatch.setenv("FCOT_PROFILE", "chain")  # the profile's runs: results/chain/runs
     evaluation = stages.find("evaluation", "chain")
     # each run names its upstream run in its config (and so in its key)
     chain = stages.chain_config(evaluation)

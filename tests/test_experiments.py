@@ -131,7 +131,7 @@ def test_run_experiment_writes_one_finished_run_with_config_metrics_and_predicti
     result = results["ft_cot-0"]
     assert result["skipped"] is False
     run_path = Path(result["run_path"])
-    assert run_path.parent == root / "results" / "runs" / "experiment"
+    assert run_path.parent == root / "results" / "smoke" / "runs" / "experiment"  # the profile running: smoke
     assert run_path.name.startswith("synth_last_letter-ft_cot-d1-")
     for name in ("config.json", "manifest.json", "metrics.json", "predictions.jsonl",
                  "tables/curation.csv", "tables/learning_curves.csv"):
@@ -251,14 +251,16 @@ def test_t_quantile_matches_the_table(p, df, expected):
 def test_record_and_load_an_ablation_then_recompute_it_from_the_runs(in_tiny_runs):
     results, summary = experiments.ablation_summary("degree", tiny())
     figure = experiments.ablation_figure("degree", summary)
-    folder = experiments.record_ablation("degree", tiny(), summary, study="unit", figure=figure)
-    assert folder.name == "degree" and folder.parent.parent.name == "unit"
+    folder = experiments.record_ablation("degree", tiny(), summary, study="smoke", figure=figure)
+    assert folder.name == "degree" and folder.parent.parent.name == "smoke"
     assert {p.name for p in folder.iterdir()} == {"ablation.json", "summary.csv", "summary.md", "figure.png"}
-    loaded = experiments.load_ablation("degree", "unit")
+    loaded = experiments.load_ablation("degree", "smoke")
     assert loaded["config"] == tiny()
     assert list(loaded["summary"]["mean"]) == pytest.approx(list(summary["mean"]))
-    _, recomputed = experiments.ablation_summary("degree", study="unit")
+    _, recomputed = experiments.ablation_summary("degree", study="smoke")  # the runs of the same profile
     assert list(recomputed["runs"]) == [2]
+    _, elsewhere = experiments.ablation_summary("degree", tiny(), study="default")  # another profile's: none
+    assert elsewhere.empty
     with pytest.raises(FileNotFoundError, match="31_ablate_degree"):
         experiments.load_ablation("degree", "never")
     with pytest.raises(ValueError, match="accepted: methods, degree"):

@@ -26,6 +26,7 @@ def test_the_paper_chain_runs_offline_from_teacher_to_report(mirror, tmp_path, m
     assert len(report.outcomes) == 21  # 2 tasks x (10, 2 x 11, 2 x (20, 21), 3 methods of 30) + 90
     monkeypatch.setenv("FCOT_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("FCOT_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("FCOT_PROFILE", "paper")
     # the replayed teacher answered every official train question with the recorded accuracy
     teacher = {"coin_flip": stages.find("teacher", "paper-coin_flip").metrics,
                "date_understanding": stages.find("teacher", "paper-date_understanding").metrics}

@@ -32,6 +32,20 @@ def runs():
     return report.experiment_runs()
 
 
+def test_a_profiles_report_reads_its_own_runs_and_never_another_profiles(monkeypatch):
+    monkeypatch.setenv("FCOT_PROFILE", "paper")
+    _fake_run("synth_coin_flip", "ft_cot", 1, 0, 0.9)
+    monkeypatch.setenv("FCOT_PROFILE", "default")
+    _fake_run("synth_coin_flip", "vanilla", 1, 0, 0.5)
+    _fake_run("synth_coin_flip", "ft_cot", 1, 0, 0.6)
+    assert list(report.experiment_runs("paper")["method"]) == ["ft_cot"]
+    assert sorted(report.experiment_runs("default")["method"]) == ["ft_cot", "vanilla"]
+    assert report.experiment_runs("smoke").empty
+    table = report.main_table(report.base_runs(report.experiment_runs("paper")), random=False)
+    assert set(table.loc[table["runs"] > 0, "method"]) == {"ft_cot", "teacher"}  # its teacher row comes from the same run
+    assert "vanilla" not in set(table.loc[table["runs"] > 0, "method"])
+
+
 def test_base_runs_keeps_one_comparable_configuration_per_task(runs):
     base = report.base_runs(runs)
     assert len(runs) == 17 and len(base) == 16
@@ -146,7 +160,7 @@ def test_write_tables_writes_through_one_report_run_and_publishes_stable_copies(
     assert all(path.is_file() and path.parent.parent == root for path in written.values())
     assert "ablation_data_size.csv" not in written
     assert pd.read_csv(root / "tables" / "main_table.csv")["method"].iloc[0] == "random"
-    reports = list((paths.results_dir() / "runs" / "report").glob("unit-*/manifest.json"))
+    reports = list((paths.profile_runs("unit") / "report").glob("unit-*/manifest.json"))  # the study's own runs
     assert len(reports) == 1 and '"finished"' in reports[0].read_text()
 
 

@@ -34,8 +34,8 @@ def test_same_config_and_seed_open_the_same_directory_and_others_differ():
 
 def test_run_lives_under_results_dir_and_artifacts_under_runs_dir_with_the_same_relative_path():
     run = Run.open("student", _Config(), name="ftcot", seed=0)
-    assert run.path == paths.results_dir() / "runs" / "student" / f"ftcot-{run.hash}"
-    assert run.artifacts("checkpoints") == paths.runs_dir() / "student" / f"ftcot-{run.hash}" / "checkpoints"
+    assert run.path == paths.results_dir() / "smoke" / "runs" / "student" / f"ftcot-{run.hash}"
+    assert run.artifacts("checkpoints") == paths.runs_dir() / "smoke" / "student" / f"ftcot-{run.hash}" / "checkpoints"
     assert run.artifacts("checkpoints").is_dir()
 
 

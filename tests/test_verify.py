@@ -20,7 +20,7 @@ TINY = dict(task="synth_last_letter", difficulty=2, n_train=24, n_val=6, n_test=
 
 def _write_tables_as_notebook_90(study: str, recorded_teacher: bool, confidence: float) -> None:
     """The calls notebook 90 makes (without the figures)."""
-    runs = report.experiment_runs()
+    runs = report.experiment_runs(study)
     base = report.base_runs(runs)
     teacher = report.recorded_teacher() if recorded_teacher else None
     table = report.main_table(base, teacher=teacher, confidence=confidence)
@@ -56,6 +56,7 @@ def pristine(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FCOT_RESULTS_DIR", str(root / "results"))
         patch.setenv("FCOT_RUNS_DIR", str(root / "runs"))
+        patch.setenv("FCOT_PROFILE", STUDY)  # the runs belong to the study (profile) whose tables are verified
         config = ExperimentConfig(**TINY)
         experiments.run_experiment(config)
         experiments.run_experiment(config.replace(method="vanilla"))
@@ -80,7 +81,7 @@ def _failed(checks):
 
 
 def _experiment_run(results, method: str):
-    folders = sorted((results / "runs" / "experiment").glob(f"synth_last_letter-{method}*"))
+    folders = sorted((results / STUDY / "runs" / "experiment").glob(f"synth_last_letter-{method}*"))
     assert len(folders) == 1, folders
     return folders[0]
 
@@ -108,7 +109,7 @@ def test_a_tampered_correct_flag_fails_naming_the_run_and_example(results):
     rows = [json.loads(line) for line in file.read_text().splitlines()]
     rows[3]["correct"] = not rows[3]["correct"]
     file.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    failed = _failed(verify.verify_runs(results))
+    failed = _failed(verify.verify_runs(results, STUDY))
     assert [c.what for c in failed] == [f"experiment {folder.name}: predictions"]
     assert f"example {rows[3]['example_id']!r}" in failed[0].detail and "line 4" in failed[0].detail
     assert failed[0].path == str(file)
@@ -120,7 +121,7 @@ def test_a_tampered_prediction_fails(results):
     rows = [json.loads(line) for line in file.read_text().splitlines()]
     rows[0]["prediction"] = "tampered"
     file.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    failed = _failed(verify.verify_runs(results))
+    failed = _failed(verify.verify_runs(results, STUDY))
     assert [c.what for c in failed] == [f"experiment {folder.name}: predictions"]
     assert "'tampered' stored" in failed[0].detail
 
@@ -130,7 +131,7 @@ def test_a_tampered_metrics_accuracy_fails(results):
     metrics = json.loads((folder / "metrics.json").read_text())
     metrics["accuracy"] += 1e-6
     (folder / "metrics.json").write_text(json.dumps(metrics))
-    failed = _failed(verify.verify_runs(results))
+    failed = _failed(verify.verify_runs(results, STUDY))
     assert [c.what for c in failed] == [f"experiment {folder.name}: accuracy"]
     assert failed[0].path == str(folder / "metrics.json")
 
@@ -140,7 +141,7 @@ def test_a_tampered_correct_count_fails(results):
     metrics = json.loads((folder / "metrics.json").read_text())
     metrics["correct"] += 1
     (folder / "metrics.json").write_text(json.dumps(metrics))
-    assert [c.what for c in _failed(verify.verify_runs(results))] == [f"experiment {folder.name}: counts"]
+    assert [c.what for c in _failed(verify.verify_runs(results, STUDY))] == [f"experiment {folder.name}: counts"]
 
 
 def test_a_tampered_config_no_longer_rebuilds_the_run_key(results):
@@ -148,17 +149,17 @@ def test_a_tampered_config_no_longer_rebuilds_the_run_key(results):
     config = json.loads((folder / "config.json").read_text())
     config["n_test"] = 11
     (folder / "config.json").write_text(json.dumps(config))
-    failed = {c.what for c in _failed(verify.verify_runs(results))}
+    failed = {c.what for c in _failed(verify.verify_runs(results, STUDY))}
     assert f"experiment {folder.name}: config" in failed
     assert f"experiment {folder.name}: predictions" in failed  # 12 rows stored, 11 questions regenerated
 
 
 def test_a_tampered_evaluation_run_fails(results):
-    folder = next((results / "runs" / "evaluation").glob("test-coin_flip-vanilla-*"))
+    folder = next((results / STUDY / "runs" / "evaluation").glob("test-coin_flip-vanilla-*"))
     metrics = json.loads((folder / "metrics.json").read_text())
     metrics["high"] = 0.99
     (folder / "metrics.json").write_text(json.dumps(metrics))
-    assert [c.what for c in _failed(verify.verify_runs(results))] == [f"evaluation {folder.name}: wilson interval"]
+    assert [c.what for c in _failed(verify.verify_runs(results, STUDY))] == [f"evaluation {folder.name}: wilson interval"]
 
 
 def test_an_unfinished_run_is_reported_as_not_checked(results):
@@ -166,7 +167,7 @@ def test_an_unfinished_run_is_reported_as_not_checked(results):
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["status"] = "running"
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    checks = [c for c in verify.verify_runs(results) if folder.name in c.what]
+    checks = [c for c in verify.verify_runs(results, STUDY) if folder.name in c.what]
     assert len(checks) == 1 and checks[0].ok and not checks[0].checked and "'running'" in checks[0].detail
 
 
@@ -198,7 +199,8 @@ def test_a_missing_ablation_table_fails_and_a_dropped_row_is_named(results):
     assert "method='vanilla'" in failed["table main_table: rows"]
 
 
-def test_a_new_run_after_the_tables_were_written_makes_them_stale(results):
+def test_a_new_run_after_the_tables_were_written_makes_them_stale(results, monkeypatch):
+    monkeypatch.setenv("FCOT_PROFILE", STUDY)
     experiments.run_experiment(ExperimentConfig(**TINY, seed=1))
     failed = _failed(verify.verify(STUDY, root=results))
     assert {c.what for c in failed} >= {"table main_table: values"}
