@@ -804,6 +804,9 @@ def _write_timings(path: Path, profile: Profile, outcomes: Sequence[StepOutcome]
     with contextlib.suppress(OSError, json.JSONDecodeError):
         data = json.loads(path.read_text(encoding="utf-8"))
     steps = data.get("notebooks") if isinstance(data.get("notebooks"), dict) else {}
+    folder = outcomes[0].run.output_path.parent if outcomes else None
+    if folder is not None:  # a step the profile no longer has (its executed notebook is gone) is not timed
+        steps = {name: step for name, step in steps.items() if (folder / f"{name}.ipynb").is_file()}
     for outcome in outcomes:
         steps[outcome.run.name] = {
             "step": outcome.run.step.id,

@@ -207,9 +207,11 @@ def _verify_evaluation(folder: Path) -> list[Check]:
         metrics = _read_json(folder / "metrics.json")
     except (OSError, ValueError) as error:
         return [Check(f"{name}: files", str(folder), False, f"cannot read config.json/metrics.json: {error}")]
-    task, fmt = config.get("task"), config.get("fmt")
+    staged = isinstance(config.get("data"), dict)  # fcot.stages.evaluate: the chain's DataConfig and method
+    task = config["data"].get("task") if staged else config.get("task")
+    fmt = config.get("method") if staged else config.get("fmt")
     predictions_file = folder / "predictions.jsonl"
-    if task not in tasks.task_names():
+    if not staged and task not in tasks.task_names():
         return [_not_checked(name, folder, f"task {task!r} is not a real task whose examples can be reloaded by id")]
     if fmt not in evaluate.EVAL_FORMATS:
         return [_not_checked(name, folder, f"format {fmt!r} is not one of {', '.join(evaluate.EVAL_FORMATS)}")]
@@ -219,7 +221,12 @@ def _verify_evaluation(folder: Path) -> list[Check]:
     if rows and not all("completion" in row or "completions" in row for row in rows):
         return [_not_checked(name, predictions_file, "its rows hold no completion text to re-parse")]
     try:
-        by_id = {e.id: e for e in tasks.load_examples(task, part="test")}
+        if staged:
+            from fcot import data
+
+            by_id = {e.id: e for e in data.examples(data.DataConfig.from_mapping(config["data"])).test}
+        else:
+            by_id = {e.id: e for e in tasks.load_examples(task, part="test")}
     except Exception as error:  # noqa: BLE001 - data unavailable: report it
         return [Check(f"{name}: examples", str(folder), False, f"cannot load the {task} test examples: {error}")]
     missing = [str(row.get("example_id")) for row in rows if str(row.get("example_id")) not in by_id]
