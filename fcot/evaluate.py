@@ -21,24 +21,21 @@ side by side.
 from __future__ import annotations
 
 import dataclasses
-import math
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-import numpy as np
 import torch
 
 from fcot import prompts
 from fcot.records import Completion, Example
+from fcot.stats import INTERVAL_METHODS, accuracy_interval, bootstrap_interval, wilson_interval  # noqa: F401 (re-exported)
 
 #: Fine-tuned formats (the student was trained on ``fcot.curate`` samples of this method).
 FINE_TUNED_FORMATS: tuple[str, ...] = ("ft_cot", "vanilla", "multitask")
 #: Prompting formats for pretrained students that were not fine-tuned (parsed as teacher text).
 PROMPTING_FORMATS: tuple[str, ...] = ("zero_shot", "zero_shot_cot", "few_shot_cot")
 EVAL_FORMATS: tuple[str, ...] = FINE_TUNED_FORMATS + PROMPTING_FORMATS
-INTERVAL_METHODS: tuple[str, ...] = ("wilson", "bootstrap")
 
 #: The official stop phrase appended to completions for OpenAI fine-tuning (``curate(stop_phrase=" END")``).
 END_MARKER = " END"
@@ -256,63 +253,6 @@ def generate_completions(
     if num_return_sequences == 1:
         return [gens[0].text for gens in outputs]
     return [[g.text for g in gens] for gens in outputs]
-
-
-# ----------------------------------------------------------------------------------------------
-# Accuracy and its interval
-# ----------------------------------------------------------------------------------------------
-
-
-def _z(confidence: float) -> float:
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    return statistics.NormalDist().inv_cdf((1 + confidence) / 2)
-
-
-def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval of a binomial proportion ``successes / n``."""
-    if n < 1:
-        raise ValueError(f"an interval needs at least one outcome, got n={n}")
-    if not 0 <= successes <= n:
-        raise ValueError(f"successes must be in [0, n={n}], got {successes}")
-    z = _z(confidence)
-    p = successes / n
-    denominator = 1 + z * z / n
-    center = (p + z * z / (2 * n)) / denominator
-    half = z / denominator * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    low = 0.0 if successes == 0 else max(0.0, center - half)  # exact at the ends (no 1e-18 residue)
-    high = 1.0 if successes == n else min(1.0, center + half)
-    return low, high
-
-
-def bootstrap_interval(
-    correct: Sequence[bool], confidence: float = 0.95, resamples: int = 10_000, seed: int = 0
-) -> tuple[float, float]:
-    """The percentile bootstrap interval of the mean of ``correct`` (``resamples`` resamples, seeded)."""
-    values = np.asarray(list(correct), dtype=float)
-    if values.size < 1:
-        raise ValueError("an interval needs at least one outcome, got none")
-    _z(confidence)
-    if resamples < 1:
-        raise ValueError(f"resamples must be >= 1, got {resamples}")
-    rng = np.random.default_rng(seed)
-    # the mean of a resample is (number of successes drawn) / n: a binomial draw is exact and O(1)
-    means = rng.binomial(values.size, values.mean(), size=resamples) / values.size
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return float(low), float(high)
-
-
-def accuracy_interval(
-    correct: Sequence[bool], method: str = "wilson", confidence: float = 0.95, *, seed: int = 0
-) -> tuple[float, float]:
-    """A ``confidence`` interval for the accuracy ``mean(correct)``: ``"wilson"`` or ``"bootstrap"``."""
-    if method not in INTERVAL_METHODS:
-        raise ValueError(f"unknown interval method {method!r}; accepted: {INTERVAL_METHODS}")
-    correct = [bool(c) for c in correct]
-    if method == "wilson":
-        return wilson_interval(sum(correct), len(correct), confidence)
-    return bootstrap_interval(correct, confidence, seed=seed)
 
 
 # ----------------------------------------------------------------------------------------------

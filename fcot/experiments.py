@@ -590,43 +590,7 @@ def related_experiments(config: ExperimentConfig, vary: Sequence[str], root: str
     return frame[frame.apply(matches, axis=1)].reset_index(drop=True)
 
 
-def _t_cdf(x: float, df: int) -> float:
-    """The Student t CDF at ``x`` (Simpson integration of the density; df >= 1)."""
-    if x == 0:
-        return 0.5
-    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
-    # substitute t = tan(theta) on [0, atan|x|] so the heavy tail of df=1 integrates accurately
-    upper = math.atan(abs(x))
-    steps = 2000
-    h = upper / steps
-    total = 0.0
-    for i in range(steps + 1):
-        theta = i * h
-        t = math.tan(theta)
-        value = math.exp(log_c - (df + 1) / 2 * math.log1p(t * t / df)) / math.cos(theta) ** 2
-        total += value * (1 if i in (0, steps) else 4 if i % 2 else 2)
-    area = total * h / 3
-    return 0.5 + area if x > 0 else 0.5 - area
-
-
-def t_quantile(p: float, df: int) -> float:
-    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (bisection on the CDF)."""
-    if not 0 < p < 1:
-        raise ValueError(f"p must be in (0, 1), got {p}")
-    if not _is_int(df) or df < 1:
-        raise ValueError(f"df must be an integer >= 1, got {df!r}")
-    if p < 0.5:
-        return -t_quantile(1 - p, df)
-    low, high = 0.0, 1.0
-    while _t_cdf(high, df) < p:
-        high *= 2
-    for _ in range(60):
-        mid = (low + high) / 2
-        if _t_cdf(mid, df) < p:
-            low = mid
-        else:
-            high = mid
-    return (low + high) / 2
+from fcot.stats import t_quantile  # noqa: E402 - the t interval across seeds (scipy)
 
 
 SUMMARY_EXTRAS: tuple[str, ...] = (
