@@ -30,7 +30,6 @@ import math
 import os
 import random
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal, Sequence
@@ -570,38 +569,12 @@ def _gold_answer(sample) -> str:
 
 
 def greedy_answers(model, tokenizer, prompts: Sequence[str], max_new_tokens: int = 128, batch_size: int = 64) -> list[str]:
-    """Greedy completions of ``prompts`` (batched, left padding for decoders), special tokens removed.
+    """Greedy completions of ``prompts`` for validation accuracy during training: the one batched
+    generator, :func:`fcot.evaluate.generate_outputs`, without stop strings."""
+    from fcot.evaluate import generate_outputs
 
-    A minimal generator used for validation accuracy during training; ``fcot.evaluate`` is the
-    full evaluation (answer parsing per task, predictions, metrics).
-    """
-    kind = student_kind(model)
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    outputs: list[str] = []
-    try:
-        for start in range(0, len(prompts), batch_size):
-            encoded = [encode_prompt(tokenizer, p, kind) for p in prompts[start : start + batch_size]]
-            width = max(len(e) for e in encoded)
-            ids = torch.full((len(encoded), width), tokenizer.pad_token_id, dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for row, e in enumerate(encoded):
-                if kind == "decoder":
-                    ids[row, width - len(e):], mask[row, width - len(e):] = torch.as_tensor(e), 1
-                else:
-                    ids[row, : len(e)], mask[row, : len(e)] = torch.as_tensor(e), 1
-            with torch.no_grad():
-                generated = model.generate(
-                    input_ids=ids.to(device), attention_mask=mask.to(device), max_new_tokens=max_new_tokens,
-                    do_sample=False, num_beams=1, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                )
-            if kind == "decoder":
-                generated = generated[:, width:]
-            outputs.extend(tokenizer.batch_decode(generated, skip_special_tokens=True))
-    finally:
-        model.train(was_training)
-    return outputs
+    outputs = generate_outputs(model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens, stop=())
+    return [generations[0].text for generations in outputs]
 
 
 def validation_accuracy(model, tokenizer, samples_val: Sequence, max_new_tokens: int = 128, batch_size: int = 64) -> float:
