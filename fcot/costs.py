@@ -796,11 +796,12 @@ def estimate(
                 max_new_tokens=max_new_tokens, gpu=gpu, generations=k,
             ))
         elif notebook in EXPERIMENT_NOTEBOOKS:
-            config = experiments.ExperimentConfig.from_parameters(p)
-            key = config.key()
-            counted = key not in seen_experiments
-            seen_experiments.add(key)
-            student_runs.append(_experiment_run(run, config, teacher_for, gpu, sample, counted))
+            ablation = next(a.name for a in experiments.ABLATIONS.values() if a.notebook == notebook)
+            for config in experiments.sweep_points(ablation, p):
+                key = config.key()
+                counted = key not in seen_experiments
+                seen_experiments.add(key)
+                student_runs.append(_experiment_run(run, config, teacher_for, gpu, sample, counted))
         else:
             free[notebook] = free.get(notebook, 0) + 1
 
