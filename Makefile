@@ -14,7 +14,8 @@ DATA_MIRROR ?= $(wildcard $(abspath ../shared/data))
 PROFILE     ?= default
 # Extra arguments for `fcot reproduce`, e.g. ARGS="--set 20_finetune_student.epochs=3 --only 10-21"
 ARGS        ?=
-# Grid points of one step run in this many parallel processes (each trains on one torch thread).
+# A step's grid of notebook executions (e.g. one per task) runs in this many processes; the sweeps of
+# notebooks 30-36 run their points in their own `workers` processes.
 JOBS        ?= 2
 PYTEST_ARGS ?=
 # ---------------------------------------------------------------------------------------------
