@@ -16,6 +16,7 @@ give the same data or an error, never silently different data.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -24,6 +25,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 MIRROR_ENV = "FCOT_DATA_MIRROR"
 CACHE_ENV = "FCOT_CACHE_DIR"
@@ -108,6 +110,25 @@ def profile_runs(profile: str | None = None, root: str | os.PathLike | None = No
 def profile_artifacts(profile: str | None = None) -> Path:
     """``runs_dir()/<profile>``: the large artifacts of one profile's runs, outside git."""
     return runs_dir() / profile_name(profile)
+
+
+@contextlib.contextmanager
+def environment(values: Mapping[str, str | None]):
+    """Set environment variables (None unsets one) for the duration, then restore what was there."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -82,19 +82,10 @@ def rehearse(workdir: str | os.PathLike, tasks: Sequence[str] = DEFAULT_TASKS, *
     executed notebooks never touch the committed ``results/`` or the user's ``runs/``.
     """
     from fcot import study
-    from fcot.paths import RESULTS_ENV, RUNS_ENV
+    from fcot.paths import RESULTS_ENV, RUNS_ENV, environment
 
     workdir = Path(workdir).resolve()
-    saved = {name: os.environ.get(name) for name in (RESULTS_ENV, RUNS_ENV)}
-    os.environ[RESULTS_ENV] = str(workdir / "results")
-    os.environ[RUNS_ENV] = str(workdir / "runs")
-    try:
+    with environment({RESULTS_ENV: str(workdir / "results"), RUNS_ENV: str(workdir / "runs")}):
         stand_ins = stand_in_students(workdir / "students", tasks)
         return study.run_study("paper", overrides(tasks, stand_ins), ",".join(STEPS),
                                study.RunOptions(jobs=jobs), results_root=workdir / "results", log=log)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

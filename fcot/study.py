@@ -692,36 +692,16 @@ def _recorded_seconds(run: PlannedRun) -> float | None:
     return None
 
 
-@contextlib.contextmanager
 def _absolute_path_env():
     """Make relative FCOT_* path variables absolute, since the kernel's working directory differs."""
-    saved = {name: os.environ.get(name) for name in _PATH_ENVS}
-    try:
-        for name, value in saved.items():
-            if value and not Path(value).expanduser().is_absolute():
-                os.environ[name] = str(Path(value).expanduser().resolve())
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    values = {name: os.environ.get(name) for name in _PATH_ENVS}
+    return paths.environment({name: str(Path(value).expanduser().resolve()) if value else None
+                              for name, value in values.items()})
 
 
-@contextlib.contextmanager
 def _profile_env(profile: str):
     """The kernel reads and writes the runs of this profile (``$FCOT_PROFILE``, :func:`fcot.paths.profile_runs`)."""
-    saved = os.environ.get(paths.PROFILE_ENV)
-    if profile:
-        os.environ[paths.PROFILE_ENV] = profile
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(paths.PROFILE_ENV, None)
-        else:
-            os.environ[paths.PROFILE_ENV] = saved
+    return paths.environment({paths.PROFILE_ENV: profile or os.environ.get(paths.PROFILE_ENV)})
 
 
 @contextlib.contextmanager
