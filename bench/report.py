@@ -14,7 +14,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -80,16 +79,6 @@ class Measurement:
 # The machine
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _ram_gib() -> float | None:
     try:
         return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
@@ -97,22 +86,11 @@ def _ram_gib() -> float | None:
         return None
 
 
-def _git(*args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True, text=True,
-                             timeout=10, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip()
-
-
 def git_sha() -> str | None:
     """The checked-out commit, with ``+dirty`` when tracked files differ from it (None outside git)."""
-    sha = _git("rev-parse", "--short=12", "HEAD")
-    if sha is None:
-        return None
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
-    return sha + ("+dirty" if dirty else "")
+    from fcot.runs import git_label
+
+    return git_label()
 
 
 def machine_info() -> dict:
@@ -120,8 +98,10 @@ def machine_info() -> dict:
     import torch
     import transformers
 
+    from fcot.runs import cpu_model
+
     info: dict[str, Any] = {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "ram_gib": _ram_gib(),

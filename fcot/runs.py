@@ -126,12 +126,29 @@ def package_versions() -> dict:
     return versions
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def git_label(root: str | os.PathLike | None = None) -> str | None:
+    """The checked-out commit, short, with ``+dirty`` when tracked files differ (None outside git)."""
+    state = git_state(root)
+    return None if state["sha"] is None else state["sha"][:12] + ("+dirty" if state["dirty"] else "")
+
+
 def hardware() -> dict:
     """Host, OS, CPU and GPU description (no user names, no environment variables)."""
     info = {
         "host": platform.node(),
         "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
         "gpu": None,
         "gpu_count": 0,
