@@ -153,7 +153,7 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[Any]) -> int:
     """Write rows to a JSONL file atomically (temporary file, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per process: concurrent writers never share it
     if tmp.exists():
         tmp.unlink()
     count = append_jsonl(tmp, rows)

@@ -73,7 +73,7 @@ def config_hash(config: Any, seed: int | None = None, length: int = 10) -> str:
 
 def _write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per process: concurrent writers never share it
     tmp.write_text(json.dumps(_jsonable(data), indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 

@@ -18,7 +18,9 @@ once, by :func:`fcot.data.examples` on the :class:`fcot.data.DataConfig` the cha
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import shutil
 import time
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from typing import Any, Sequence
 from fcot import paths
 from fcot.data import DataConfig, Examples, examples
 from fcot.records import write_jsonl
-from fcot.runs import Run, config_dict
+from fcot.runs import Run, config_dict, config_hash
 
 BACKENDS = ("simulated", "replay", "file", "openai", "hf")
 SIMULATED_SEED = 0  # the simulated teacher is one fixed "model": its own seed never varies
@@ -201,6 +203,23 @@ def _open(kind: str, config: dict, name: str, seed: int | None, data: DataConfig
     return run
 
 
+@contextlib.contextmanager
+def _claimed(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str):
+    """The run of ``config``, held exclusively while it is computed: a second process (a parallel sweep
+    point sharing this stage) waits for the first, then finds the run finished and reuses it."""
+    peek = Run(kind, name, config_dict(config), seed, config_hash(config, seed), data.data_hashes())  # writes nothing
+    if peek.finished and all((peek.artifacts_dir / file).exists() for file in needed):
+        yield Run.load(peek.path)
+        return
+    lock = peek.artifacts() / ".lock"
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield _open(kind, config, name, seed, data, *needed)  # again: it may have finished meanwhile
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def find(kind: str, ref: str | Path | Run) -> Run:
     """A finished run of ``kind`` named by ``ref``: a Run, a run directory, or a run name.
 
@@ -334,29 +353,29 @@ def teach(data: DataConfig, config: TeachConfig, *, name: str | None = None) -> 
 
     name = name or f"{data.task}-{config.backend}-d{config.degree}"
     key = {"data": data.resolved(), "teach": config.key(data.task), "upstream": _file_source(config)}
-    run = _open("teacher", key, name, None, data, "completions.jsonl")
-    if run.finished:
-        return run
-    with run:
-        chosen = examples(data)
-        ledger = teachers.Ledger(run.artifacts() / "ledger.jsonl", budget_usd=config.budget_usd) \
-            if config.backend == "openai" else None
-        completions = ask_teacher(data.task, config, chosen.teacher_questions, seed=data.data_seed, ledger=ledger)
-        write_jsonl(run.artifacts() / "completions.jsonl", completions)
-        train_ids = {e.id for e in chosen.train}
-        on_train = [c for c in completions if c.example_id in train_ids]
-        metrics = {k: v for k, v in teachers.summarize(completions).items() if k != "sources"}
-        metrics.update(
-            completions_train=len(on_train),
-            teacher_accuracy_train=_mean(float(c.correct) for c in on_train),
-            teacher_coverage_train=len({c.example_id for c in on_train if c.correct}) / len(chosen.train) if chosen.train else None,
-        )
-        if config.backend in ("simulated", "replay"):
-            greedy = ask_teacher(data.task, config, chosen.test, seed=data.data_seed, greedy=True, on_missing="skip")
-            metrics["teacher_accuracy_test"] = _mean(float(c.correct) for c in greedy)
-        if ledger is not None:
-            metrics.update({f"ledger_{k}": v for k, v in ledger.totals().items()})
-        run.save_metrics(metrics)
+    with _claimed("teacher", key, name, None, data, "completions.jsonl") as run:
+        if run.finished:
+            return run
+        with run:
+            chosen = examples(data)
+            ledger = teachers.Ledger(run.artifacts() / "ledger.jsonl", budget_usd=config.budget_usd) \
+                if config.backend == "openai" else None
+            completions = ask_teacher(data.task, config, chosen.teacher_questions, seed=data.data_seed, ledger=ledger)
+            write_jsonl(run.artifacts() / "completions.jsonl", completions)
+            train_ids = {e.id for e in chosen.train}
+            on_train = [c for c in completions if c.example_id in train_ids]
+            metrics = {k: v for k, v in teachers.summarize(completions).items() if k != "sources"}
+            metrics.update(
+                completions_train=len(on_train),
+                teacher_accuracy_train=_mean(float(c.correct) for c in on_train),
+                teacher_coverage_train=len({c.example_id for c in on_train if c.correct}) / len(chosen.train) if chosen.train else None,
+            )
+            if config.backend in ("simulated", "replay"):
+                greedy = ask_teacher(data.task, config, chosen.test, seed=data.data_seed, greedy=True, on_missing="skip")
+                metrics["teacher_accuracy_test"] = _mean(float(c.correct) for c in greedy)
+            if ledger is not None:
+                metrics.update({f"ledger_{k}": v for k, v in ledger.totals().items()})
+            run.save_metrics(metrics)
     return run
 
 
@@ -407,23 +426,23 @@ def curate(config: CurateConfig, teacher: Run | str | None = None, *, data: Data
     uses_teacher = config.method != "vanilla"
     key = {"data": data.resolved(), "curate": dataclasses.asdict(config),
            "upstream": upstream_key(teacher_run) if uses_teacher else None}
-    run = _open("curation", key, name or f"{data.task}-{config.method}", None, data,
-                "samples_train.jsonl", "samples_val.jsonl")
-    if run.finished:
-        return run
-    with run:
-        chosen = examples(data)
-        completions = completions_of(teacher_run) if uses_teacher else []
-        fmt = curation.format_for(config.method, students.student_kind(config.student))
-        tokenizer = _tokenizer(config, chosen, completions)
-        options = dict(mode=config.filter_mode, fmt=fmt, tokenizer=tokenizer, max_sample_tokens=config.max_sample_tokens,
-                       max_rationale_tokens=config.max_rationale_tokens if uses_teacher else None)
-        splits = curation.CuratedSplits(
-            train=curation.curate(completions, chosen.train, **options),
-            val=curation.curate(completions, chosen.validation, **options),
-            examples_train=chosen.train, examples_val=chosen.validation, completions=completions,
-        )
-        curation.save_splits(run, splits, tokenizer)
+    with _claimed("curation", key, name or f"{data.task}-{config.method}", None, data,
+                  "samples_train.jsonl", "samples_val.jsonl") as run:
+        if run.finished:
+            return run
+        with run:
+            chosen = examples(data)
+            completions = completions_of(teacher_run) if uses_teacher else []
+            fmt = curation.format_for(config.method, students.student_kind(config.student))
+            tokenizer = _tokenizer(config, chosen, completions)
+            options = dict(mode=config.filter_mode, fmt=fmt, tokenizer=tokenizer, max_sample_tokens=config.max_sample_tokens,
+                           max_rationale_tokens=config.max_rationale_tokens if uses_teacher else None)
+            splits = curation.CuratedSplits(
+                train=curation.curate(completions, chosen.train, **options),
+                val=curation.curate(completions, chosen.validation, **options),
+                examples_train=chosen.train, examples_val=chosen.validation, completions=completions,
+            )
+            curation.save_splits(run, splits, tokenizer)
     return run
 
 
@@ -472,19 +491,19 @@ def train(config, samples: Run | str, *, name: str | None = None, keep_checkpoin
     method = samples_run.config["curate"]["method"]
     key = {"data": data.resolved(), "method": method, "train": dataclasses.asdict(config),
            "upstream": upstream_key(samples_run)}
-    run = _open("student", key, name or f"{data.task}-{method}", config.seed, data, "train/best")
-    if run.finished:
-        return run
-    with run:
-        train_samples, val_samples = samples_of(samples_run)
-        if not train_samples or not val_samples:
-            metrics = samples_run.metrics
-            raise ValueError(
-                f"{samples_run.path.name}: curation kept {metrics.get('samples_train')} train and "
-                f"{metrics.get('samples_val')} validation samples; raise n_train/n_val or the teacher's accuracy"
-            )
-        result = students.train_student(train_samples, val_samples, config, run.artifacts("train"))
-        students.record_training(run, result)
+    with _claimed("student", key, name or f"{data.task}-{method}", config.seed, data, "train/best") as run:
+        if run.finished:
+            return run
+        with run:
+            train_samples, val_samples = samples_of(samples_run)
+            if not train_samples or not val_samples:
+                metrics = samples_run.metrics
+                raise ValueError(
+                    f"{samples_run.path.name}: curation kept {metrics.get('samples_train')} train and "
+                    f"{metrics.get('samples_val')} validation samples; raise n_train/n_val or the teacher's accuracy"
+                )
+            result = students.train_student(train_samples, val_samples, config, run.artifacts("train"))
+            students.record_training(run, result)
     if not keep_checkpoints:
         shutil.rmtree(run.artifacts_dir / "train" / "checkpoints", ignore_errors=True)
     return run
@@ -518,22 +537,22 @@ def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None)
     degree = _degree_of(upstream_of(student_run))
     key = {"data": data.resolved(), "method": method, "evaluate": dataclasses.asdict(config),
            "upstream": upstream_key(student_run)}
-    run = _open("evaluation", key, name or f"{data.task}-{method}", config.seed, data)
-    if run.finished:
-        return run
-    with run:
-        started = time.perf_counter()
-        model, tokenizer = students.load_trained(student_run.metrics["best_model_dir"])
-        result = evaluation.evaluate_student(
-            model, tokenizer, examples(data).test, fmt=method, batch_size=config.batch_size,
-            max_new_tokens=config.resolved_max_new_tokens(method), self_consistency=config.self_consistency,
-            temperature=config.temperature, seed=config.seed, method=arm_label(method, degree),
-        )
-        run.save_predictions(result.predictions)
-        run.save_metrics(result.metrics() | {
-            "test_questions": result.n, "correct": int(round(result.accuracy * result.n)),
-            "eval_seconds": time.perf_counter() - started,
-        })
+    with _claimed("evaluation", key, name or f"{data.task}-{method}", config.seed, data) as run:
+        if run.finished:
+            return run
+        with run:
+            started = time.perf_counter()
+            model, tokenizer = students.load_trained(student_run.metrics["best_model_dir"])
+            result = evaluation.evaluate_student(
+                model, tokenizer, examples(data).test, fmt=method, batch_size=config.batch_size,
+                max_new_tokens=config.resolved_max_new_tokens(method), self_consistency=config.self_consistency,
+                temperature=config.temperature, seed=config.seed, method=arm_label(method, degree),
+            )
+            run.save_predictions(result.predictions)
+            run.save_metrics(result.metrics() | {
+                "test_questions": result.n, "correct": int(round(result.accuracy * result.n)),
+                "eval_seconds": time.perf_counter() - started,
+            })
     return run
 
 

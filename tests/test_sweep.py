@@ -46,6 +46,19 @@ def test_a_process_pool_sweep_equals_the_sequential_one_and_finished_points_are_
 
 
 @pytest.mark.slow
+def test_parallel_points_that_share_a_stage_compute_it_once():
+    """Seeds share the teacher and the curation: the second process waits for the first and reuses its run."""
+    from fcot import paths
+
+    frame = experiments.sweep(experiments.grid(ExperimentConfig(**TINY), seed=[0, 1]), workers=2, threads=1)
+    assert list(frame["skipped"]) == [False, False]
+    runs = paths.profile_runs()
+    assert len(list((runs / "teacher").glob("*/manifest.json"))) == 1
+    assert len(list((runs / "curation").glob("*/manifest.json"))) == 1
+    assert len(list((runs / "student").glob("*/manifest.json"))) == 2
+
+
+@pytest.mark.slow
 def test_a_sweep_runs_on_a_dask_cluster_given_its_scheduler_address():
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
