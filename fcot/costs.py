@@ -690,7 +690,7 @@ def estimate(
     ``sample``: teacher questions driven per step (None = every question; slower, the same counts
     of calls, tokens scaled from fewer questions otherwise). ``gpu``: default :func:`gpu_assumption`.
     """
-    from fcot import experiments, students, study
+    from fcot import ablations, students, study, sweeps
 
     loaded = study.load_profile(profile, profiles_dir)
     runs = study.plan(loaded, [study.parse_override(o) for o in overrides], only)
@@ -796,8 +796,8 @@ def estimate(
                 max_new_tokens=max_new_tokens, gpu=gpu, generations=k,
             ))
         elif notebook in EXPERIMENT_NOTEBOOKS:
-            ablation = next(a.name for a in experiments.ABLATIONS.values() if a.notebook == notebook)
-            for config in experiments.sweep_points(ablation, p):
+            ablation = next(a.name for a in ablations.ABLATIONS.values() if a.notebook == notebook)
+            for config in sweeps.sweep_points(ablation, p):
                 key = config.key()
                 counted = key not in seen_experiments
                 seen_experiments.add(key)

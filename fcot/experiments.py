@@ -1,58 +1,46 @@
-"""Experiments: one configuration -> teacher -> curation -> training -> evaluation, recorded as one run.
+"""Experiments: one configuration run through the four stages, recorded as one run, and read back.
 
 An **experiment** is the whole Fine-tune-CoT pipeline for one :class:`ExperimentConfig` (a task and
 its data sizes, a teacher, a curation, a student and its training, a seed). :func:`run_experiment`
-runs it through the stage modules (``fcot.teachers``, ``fcot.curate``, ``fcot.students``,
-``fcot.evaluate``) and writes ONE run with ``fcot.runs.Run`` under
+composes :mod:`fcot.stages` (teach, curate, train, evaluate: each its own cached run) and writes ONE
+experiment run with ``fcot.runs.Run`` under
 ``results_dir()/<profile>/runs/experiment/<task>-<method>[-d<D>]-<hash>/`` (config, manifest, metrics,
 predictions, curation and learning-curve tables). The run is keyed by the **canonical** config
 (:meth:`ExperimentConfig.canonical`: defaults resolved, settings that cannot matter blanked), so
 two ablations that share a base configuration share its run, and a rerun of a finished
-configuration is skipped. Teacher calls go through the durable teacher cache
-(``runs_dir()/teacher/experiments-<task>-<teacher model>/calls.jsonl``), so reruns repeat none.
+configuration is skipped.
 
-Data and seeds. ``data_seed`` fixes the questions (and the teacher's sampled rationales);
-``seed`` is the student's (initialisation, data order). Varying ``seed`` over a fixed
+Data and seeds (:mod:`fcot.data`). ``data_seed`` fixes the questions (and the teacher's sampled
+rationales); ``seed`` is the student's (initialisation, data order). Varying ``seed`` over a fixed
 ``data_seed`` therefore measures training variance on the same train and test questions, and
-different methods are compared on the same test questions (paired). For synthetic tasks the test
-questions come from their own stream and the validation questions come first, then train, so
-training sets of different sizes are nested (``n_train=100`` is a prefix of ``n_train=400``) and
-validation and test do not change with ``n_train``.
+different methods are compared on the same test questions (paired).
 
-Reading results: :func:`collect_experiments` (one row per finished run: config + metrics),
-:func:`related_experiments` (the runs that differ from a config only in the varied fields),
-:func:`summarize` (mean over seeds, a t interval across seeds, the per-run Wilson intervals).
-Ablations (:data:`ABLATIONS`) are recorded by :func:`record_ablation` under
-``results_dir()/<study>/ablations/<name>/`` and read back by :func:`load_ablation` /
-:func:`ablation_summary` (what the figures-and-tables notebook uses).
+Reading results: :func:`collect_experiments` (one row per finished run of a profile: config +
+metrics), :func:`related_experiments` (the runs that differ from a config only in the varied
+fields), :func:`summarize` (mean over seeds, a t interval across seeds, the per-run Wilson
+intervals). Many experiments at once: :mod:`fcot.sweeps`; what each ablation varies and where it is
+recorded: :mod:`fcot.ablations`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import math
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from fcot import paths
 
 __all__ = [
-    "ABLATIONS",
-    "Ablation",
     "ExperimentConfig",
     "TEACHER_KINDS",
-    "ablation_summary",
     "arm_label",
     "collect_experiments",
     "experiment_examples",
-    "load_ablation",
     "pivot_summary",
-    "record_ablation",
     "related_experiments",
     "result_frame",
     "run_experiment",
@@ -439,145 +427,6 @@ def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep
     return {**run.metrics, **extra, "skipped": False}
 
 
-# ----------------------------------------------------------------------------------------------
-# Sweeps: many points of one ablation, run as cached experiments in a pool of processes
-# ----------------------------------------------------------------------------------------------
-
-
-def grid(config: ExperimentConfig, **axes: Sequence) -> list[ExperimentConfig]:
-    """``config`` at every combination of ``axes`` (field -> values), e.g.
-    ``grid(base, degree=[1, 2, 4], seed=[0, 1, 2])``; a value list must not be empty."""
-    import itertools
-
-    for name, values in axes.items():
-        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-            raise ValueError(f"sweep axis {name!r} must be a non-empty list of values, got {values!r}")
-    names = list(axes)
-    return [config.replace(**dict(zip(names, combo))) for combo in itertools.product(*(axes[n] for n in names))]
-
-
-def parse_arm(label: str) -> dict[str, Any]:
-    """``"vanilla"`` -> ``{"method": "vanilla", "degree": 1}``; ``"ft_cot D=4"`` -> ``{"method": "ft_cot", "degree": 4}``
-    (the labels of :func:`arm_label`, the rows of the paper's Table 1)."""
-    from fcot import curate
-
-    method, _, rest = str(label).strip().partition(" ")
-    degree = 1
-    if rest:
-        if not rest.startswith("D=") or not rest[2:].isdigit() or int(rest[2:]) < 1:
-            raise ValueError(f"arm {label!r}: write a method, optionally followed by ' D=<degree>' (e.g. 'ft_cot D=4')")
-        degree = int(rest[2:])
-    if method not in curate.METHODS:
-        raise ValueError(f"arm {label!r}: method {method!r} is not one of {', '.join(curate.METHODS)}")
-    return {"method": method, "degree": degree}
-
-
-def arms(config: ExperimentConfig, labels: Sequence[str], seeds: Sequence[int]) -> list[ExperimentConfig]:
-    """``config`` for every arm label (:func:`parse_arm`) and seed."""
-    return [config.replace(**parse_arm(label), seed=seed) for label in labels for seed in seeds]
-
-
-def sweep_points(name: str, parameters: Mapping[str, Any]) -> list[ExperimentConfig]:
-    """The points of ablation ``name``'s sweep from a notebook's parameters (its ``globals()``, or a
-    profile step's): ``arms`` x ``seeds`` for ``methods``, else the list of the ablation's varied field x
-    ``seeds`` around the other parameters. The first point is the sweep's base configuration."""
-    seeds = list(parameters.get("seeds") or [0])
-    if name == "methods":
-        labels = list(parameters["arms"])
-        if not labels:
-            raise ValueError("arms must be a non-empty list, e.g. ['vanilla', 'ft_cot', 'ft_cot D=4']")
-        base = ExperimentConfig.from_parameters(parameters, **parse_arm(labels[0]), seed=seeds[0])
-        return arms(base, labels, seeds)
-    axis = _ablation(name).vary[0]
-    values = parameters[axis]
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-        raise ValueError(f"{axis} must be a non-empty list of the values this sweep takes, got {values!r}")
-    base = ExperimentConfig.from_parameters(parameters, **{axis: values[0]}, seed=seeds[0])
-    return grid(base, **{axis: values, "seed": seeds})
-
-
-def finished_result(config: ExperimentConfig) -> dict | None:
-    """The metrics of ``config``'s finished experiment run (with ``run_path``), or None; opens nothing."""
-    from fcot.runs import Run
-
-    path = paths.profile_runs() / KIND / f"{config.run_name}-{config.key()}"
-    if not (path / "manifest.json").is_file():
-        return None
-    run = Run.load(path)
-    return {**run.metrics, "run_path": str(path), "config_hash": run.hash, "skipped": True} if run.finished else None
-
-
-def _run_point(values: dict, threads: int | None) -> dict:
-    """One sweep point in a worker process (module level, so it pickles)."""
-    return run_experiment(ExperimentConfig(**values), threads=threads)
-
-
-@contextlib.contextmanager
-def _executor(workers: int, cluster: str):
-    """A concurrent.futures executor: local spawned processes, or a Dask cluster's (closed on exit)."""
-    if cluster:
-        try:
-            from dask.distributed import Client
-        except ImportError:
-            raise ImportError("cluster= needs Dask's distributed scheduler: pip install 'fcot[cluster]'") from None
-        with Client(cluster) as client:
-            yield client.get_executor()
-        return
-    import concurrent.futures
-    import multiprocessing
-
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool
-
-
-def sweep(points: Sequence[ExperimentConfig], *, workers: int = 1, threads: int | None = 1, cluster: str = "",
-          log: Callable[[str], None] | None = None):
-    """Run every point of a sweep as an experiment and return one row per point (a DataFrame).
-
-    Finished points are read back, not recomputed. The others run in ``workers`` long-lived local
-    processes (one interpreter start and torch import per worker, each training on ``threads``
-    torch threads), in this process when ``workers`` is 1, or on the Dask cluster whose scheduler
-    address is ``cluster`` (e.g. ``tcp://host:8786``; needs ``fcot[cluster]``; the workers need
-    this package, the data mirror and a shared results and runs folder).
-    """
-    import pandas as pd
-
-    if not _is_int(workers) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-    unique = list({config.key(): config for config in points}.values())
-    results: dict[str, dict] = {}
-    todo = []
-    for config in unique:
-        found = finished_result(config)
-        if found is None:
-            todo.append(config)
-        else:
-            results[config.key()] = found
-    if todo and workers == 1 and not cluster:
-        for config in todo:
-            results[config.key()] = run_experiment(config, threads=threads)
-            if log:
-                log(f"{config.run_name} seed {config.seed}: {results[config.key()]['accuracy']:.3f}")
-    elif todo:
-        with _executor(min(workers, len(todo)), cluster) as pool:
-            futures = {pool.submit(_run_point, dataclasses.asdict(config), threads): config for config in todo}
-            for future in futures:
-                config = futures[future]
-                results[config.key()] = future.result()
-                if log:
-                    log(f"{config.run_name} seed {config.seed}: {results[config.key()]['accuracy']:.3f}")
-    rows = []
-    for config in unique:
-        result = results[config.key()]
-        rows.append({"arm": arm_label(config.method, config.degree), **{f: getattr(config, f) for f in SWEEP_COLUMNS},
-                     **{k: result.get(k) for k in ("accuracy", "low", "high", "teacher_accuracy_test", "samples_kept",
-                                                   "best_epoch", "wall_seconds", "skipped")}})
-    return pd.DataFrame(rows)
-
-
-SWEEP_COLUMNS = ("task", "n_train", "teacher_accuracy", "degree", "student", "filter_mode", "max_rationale_tokens", "seed")
-
-
 def result_frame(result: Mapping[str, Any]):
     """The main numbers of one :func:`run_experiment` result as a one-column DataFrame (for display)."""
     import pandas as pd
@@ -820,140 +669,3 @@ def pivot_summary(summary, index: str = "arm", columns: str = "task", percent: b
     table = table.loc[list(dict.fromkeys(frame[index])), list(dict.fromkeys(frame[columns]))]
     table.columns.name = None
     return table
-
-
-# ----------------------------------------------------------------------------------------------
-# Ablations: what each notebook varies, and where its summary is recorded
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ablation:
-    """One ablation: the config fields it varies, how its summary is grouped and plotted."""
-
-    name: str
-    notebook: str
-    title: str
-    vary: tuple[str, ...]
-    by: tuple[str, ...]
-    x: str
-    references: tuple[str, ...] = ()  # summary columns drawn next to the student's accuracy
-    log_x: bool = False
-    group: str | None = None  # a summary column that splits the plot (one panel per value)
-
-    def __post_init__(self) -> None:
-        fields = set(ExperimentConfig.fields()) | {"arm"}
-        bad = sorted((set(self.vary) | set(self.by)) - fields)
-        if bad:
-            raise ValueError(f"Ablation {self.name!r}: unknown field(s) {bad}; accepted: {sorted(fields)}")
-        columns = set(self.by) | set(SUMMARY_EXTRAS)
-        bad = sorted(({self.x} | set(self.references) | ({self.group} if self.group else set())) - columns)
-        if bad:
-            raise ValueError(f"Ablation {self.name!r}: {bad} are not summary columns; accepted: {sorted(columns)}")
-
-
-ABLATIONS: dict[str, Ablation] = {
-    a.name: a
-    for a in (
-        Ablation("methods", "30_compare_methods", "Methods: vanilla vs Fine-tune-CoT (D=1, diverse) vs step-by-step",
-                 vary=("method", "degree", "task", "difficulty"), by=("task", "arm"), x="arm", group="task"),
-        Ablation("degree", "31_ablate_degree", "Diverse reasoning: accuracy vs degree D",
-                 vary=("degree",), by=("degree",), x="degree", log_x=True),
-        Ablation("data_size", "32_ablate_data_size", "Accuracy vs training questions",
-                 vary=("n_train",), by=("n_train",), x="n_train", log_x=True),
-        Ablation("teacher_quality", "33_ablate_teacher_quality", "Student vs teacher accuracy (simulated teacher)",
-                 vary=("teacher_accuracy",), by=("teacher_accuracy",), x="teacher_accuracy",
-                 references=("teacher_accuracy_test",)),
-        Ablation("student_size", "34_ablate_student_size", "Accuracy vs student size",
-                 vary=("student",), by=("student",), x="parameters", log_x=True),
-        Ablation("filtering", "35_ablate_filtering", "Filtering wrong rationales: correct_only vs keep_all",
-                 vary=("filter_mode",), by=("filter_mode",), x="filter_mode", references=("teacher_accuracy_test",)),
-        Ablation("rationale_length", "36_ablate_rationale_length", "Accuracy vs rationale length cap (tokens)",
-                 vary=("max_rationale_tokens",), by=("max_rationale_tokens",), x="max_rationale_tokens"),
-    )
-}
-
-
-def _ablation(name: str) -> Ablation:
-    if name not in ABLATIONS:
-        raise ValueError(f"unknown ablation {name!r}; accepted: {', '.join(ABLATIONS)}")
-    return ABLATIONS[name]
-
-
-def ablation_dir(name: str, study: str, root: str | os.PathLike | None = None) -> Path:
-    """``results_dir()/<study>/ablations/<name>/``."""
-    _ablation(name)
-    from fcot.runs import _NAME
-
-    if not _NAME.match(study or ""):
-        raise ValueError(f"study {study!r} must be a name of letters, digits and _.+- (e.g. the profile name)")
-    return paths.results_dir(root) / study / "ablations" / name
-
-
-def ablation_summary(name: str, config: ExperimentConfig | None = None, *, study: str | None = None,
-                     root: str | os.PathLike | None = None):
-    """``(results, summary)`` of an ablation: the related finished runs and their :func:`summarize`.
-
-    ``config``: the ablation's base configuration; None reads the one recorded for ``study`` by
-    :func:`record_ablation` (so a later reader recomputes from the runs that exist now).
-    Accuracy vs degree etc.: ``summary`` has one row per value of the ablation's ``by`` fields.
-    """
-    ablation = _ablation(name)
-    if config is None:
-        if study is None:
-            raise ValueError("ablation_summary: pass config= (the base configuration) or study= (read the recorded one)")
-        config = load_ablation(name, study, root)["config"]
-    results = related_experiments(config, ablation.vary, root, study=study)
-    return results, summarize(results, ablation.by)
-
-
-def record_ablation(name: str, config: ExperimentConfig, summary, *, study: str, figure=None,
-                    root: str | os.PathLike | None = None) -> Path:
-    """Write an ablation's base config (``ablation.json``), summary (``summary.csv``/``.md``) and
-    figure (``figure.png``) under :func:`ablation_dir`; returns that folder. Files are replaced
-    atomically (parallel grid points may write it in turn; the last one has seen every run)."""
-    from fcot.runs import _jsonable, markdown_table
-
-    folder = ablation_dir(name, study, root)
-    folder.mkdir(parents=True, exist_ok=True)
-    ablation = _ablation(name)
-    tag = f".{os.getpid()}.tmp"
-
-    def write(file: str, text: str) -> None:
-        tmp = folder / (file + tag)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, folder / file)
-
-    write("ablation.json", json.dumps(_jsonable({"name": name, "study": study, "vary": ablation.vary, "by": ablation.by,
-                                                 "config": dataclasses.asdict(config)}), indent=2) + "\n")
-    write("summary.csv", summary.to_csv(index=False))
-    write("summary.md", markdown_table(summary))
-    if figure is not None:
-        tmp = folder / ("figure" + tag + ".png")
-        figure.savefig(tmp, dpi=150, bbox_inches="tight")
-        os.replace(tmp, folder / "figure.png")
-    return folder
-
-
-def load_ablation(name: str, study: str, root: str | os.PathLike | None = None) -> dict:
-    """What :func:`record_ablation` wrote: ``{"config": ExperimentConfig, "summary": DataFrame, "path": Path}``."""
-    import pandas as pd
-
-    folder = ablation_dir(name, study, root)
-    meta_file = folder / "ablation.json"
-    if not meta_file.is_file():
-        raise FileNotFoundError(f"{meta_file}: ablation {name!r} of study {study!r} has not been recorded "
-                                f"(run notebook {_ablation(name).notebook} first)")
-    meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    summary_file = folder / "summary.csv"
-    summary = pd.read_csv(summary_file) if summary_file.is_file() and summary_file.stat().st_size else pd.DataFrame()
-    return {"config": ExperimentConfig(**meta["config"]), "summary": summary, "path": folder}
-
-
-def ablation_figure(name: str, summary, title: str | None = None):
-    """The ablation's standard figure (``fcot.plots.ablation``) from its summary."""
-    from fcot import plots
-
-    ablation = _ablation(name)
-    return plots.ablation(summary, x=ablation.x, group=ablation.group, references=ablation.references,
-                          log_x=ablation.log_x, title=title or ablation.title)

@@ -2,7 +2,7 @@
 
 What notebook ``90_figures_and_tables`` calls. Inputs are finished experiment runs
 (:func:`fcot.experiments.collect_experiments`) and the ablations recorded by notebooks 30-36
-(:func:`fcot.experiments.ablation_summary`); outputs go through ONE :class:`fcot.runs.Run` of
+(:func:`fcot.ablations.ablation_summary`); outputs go through ONE :class:`fcot.runs.Run` of
 kind ``report`` and are published at stable paths (:func:`write_tables`)::
 
     results_dir()/<study>/tables/main_table.csv       long form: method x task, mean, interval, runs
@@ -358,21 +358,21 @@ def main_figure(table, title: str | None = None):
 
 
 def ablation_names() -> list[str]:
-    """Every ablation of :data:`fcot.experiments.ABLATIONS` except the methods comparison (the main table)."""
-    from fcot import experiments
+    """Every ablation of :data:`fcot.ablations.ABLATIONS` except the methods comparison (the main table)."""
+    from fcot import ablations
 
-    return [name for name in experiments.ABLATIONS if name != "methods"]
+    return [name for name in ablations.ABLATIONS if name != "methods"]
 
 
 def ablation_summaries(study: str, names: Iterable[str] | None = None, root=None) -> dict[str, Any]:
     """``{name: summary}`` of each recorded ablation of ``study`` (recomputed from the runs that
     exist now); an ablation that was never recorded maps to a message saying so."""
-    from fcot import experiments
+    from fcot import ablations
 
     found: dict[str, Any] = {}
     for name in names if names is not None else ablation_names():
         try:
-            _, summary = experiments.ablation_summary(name, study=study, root=root)
+            _, summary = ablations.ablation_summary(name, study=study, root=root)
         except FileNotFoundError as error:
             found[name] = str(error)
             continue
@@ -381,10 +381,10 @@ def ablation_summaries(study: str, names: Iterable[str] | None = None, root=None
 
 
 def ablation_figures(summaries: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"ablation_<name>": Figure}`` for every recorded ablation (:func:`fcot.experiments.ablation_figure`)."""
-    from fcot import experiments
+    """``{"ablation_<name>": Figure}`` for every recorded ablation (:func:`fcot.ablations.ablation_figure`)."""
+    from fcot import ablations
 
-    return {f"ablation_{name}": experiments.ablation_figure(name, summary)
+    return {f"ablation_{name}": ablations.ablation_figure(name, summary)
             for name, summary in summaries.items() if not isinstance(summary, str)}
 
 
@@ -840,8 +840,8 @@ def _table_arms(table) -> dict[str, dict[str, _Point]]:
 # interval is widened to its runs' Wilson interval when the seeds agree more closely than test sampling allows.
 def ablation_finding(name: str, summary) -> Findings:
     """What notebook 30-36's closing "What we saw" cell shows: the phenomenon the paper reports for
-    ablation ``name`` (:data:`fcot.experiments.ABLATIONS`), judged from its ``summary``
-    (:func:`fcot.experiments.ablation_summary`, or a CSV of it) by the rule stated in each row.
+    ablation ``name`` (:data:`fcot.ablations.ABLATIONS`), judged from its ``summary``
+    (:func:`fcot.ablations.ablation_summary`, or a CSV of it) by the rule stated in each row.
 
     * ``methods``: per task, Fine-tune-CoT vs vanilla, diverse reasoning (largest D) vs D=1, and the
       step-by-step multitask arm vs Fine-tune-CoT (not in the paper: described only);
@@ -857,10 +857,10 @@ def ablation_finding(name: str, summary) -> Findings:
     """
     import pandas as pd
 
-    from fcot import experiments
+    from fcot import ablations
 
-    if name not in experiments.ABLATIONS:
-        raise ValueError(f"ablation_finding: unknown ablation {name!r}; accepted: {', '.join(experiments.ABLATIONS)}")
+    if name not in ablations.ABLATIONS:
+        raise ValueError(f"ablation_finding: unknown ablation {name!r}; accepted: {', '.join(ablations.ABLATIONS)}")
     if name == "methods":
         absent = summary if isinstance(summary, str) else "no finished runs yet"
         rows = _methods_rows(_summary_arms(summary), absent)

@@ -387,7 +387,7 @@ def _missing_table(table: str, path: Path, study: str) -> Check:
 def verify_tables(study: str, root: str | os.PathLike | None = None) -> list[Check]:
     """Recompute the study's main table (and ablation tables) as notebook 90 does and compare them
     with the published ``results_dir(root)/<study>/tables/main_table.csv`` / ``ablation_<name>.csv``."""
-    from fcot import experiments, report
+    from fcot import ablations, report
 
     folder = paths.results_dir(root) / study / "tables"
     settings, source = report_settings(study, root)
@@ -429,7 +429,7 @@ def verify_tables(study: str, root: str | os.PathLike | None = None) -> list[Che
         if not file.is_file():
             checks.append(_missing_table(f"ablation_{name}", file, study))
             continue
-        key = list(experiments.ABLATIONS[name].by)
+        key = list(ablations.ABLATIONS[name].by)
         checks += compare_frames(summary, _published(file), key=key, table=f"ablation_{name}", path=str(file))
     return checks
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fcot import experiments
+from fcot import ablations, experiments
 from fcot.experiments import ExperimentConfig
 
 # A tiny end-to-end configuration: seconds on a CPU (one epoch of a 0.15M-parameter student).
@@ -213,7 +213,7 @@ def test_related_experiments_match_all_but_the_varied_fields_and_vanilla_joins_a
 
 
 def test_summarize_gives_mean_over_seeds_a_t_interval_and_the_per_run_wilson_intervals(in_tiny_runs):
-    results, summary = experiments.ablation_summary("methods", tiny())
+    results, summary = ablations.ablation_summary("methods", tiny())
     assert list(summary.columns[:4]) == ["task", "arm", "runs", "seeds"]
     ft_cot = summary.set_index("arm").loc["ft_cot"]
     runs = results[results["arm"] == "ft_cot"]
@@ -249,22 +249,22 @@ def test_t_quantile_matches_the_table(p, df, expected):
 
 
 def test_record_and_load_an_ablation_then_recompute_it_from_the_runs(in_tiny_runs):
-    results, summary = experiments.ablation_summary("degree", tiny())
-    figure = experiments.ablation_figure("degree", summary)
-    folder = experiments.record_ablation("degree", tiny(), summary, study="smoke", figure=figure)
+    results, summary = ablations.ablation_summary("degree", tiny())
+    figure = ablations.ablation_figure("degree", summary)
+    folder = ablations.record_ablation("degree", tiny(), summary, study="smoke", figure=figure)
     assert folder.name == "degree" and folder.parent.parent.name == "smoke"
     assert {p.name for p in folder.iterdir()} == {"ablation.json", "summary.csv", "summary.md", "figure.png"}
-    loaded = experiments.load_ablation("degree", "smoke")
+    loaded = ablations.load_ablation("degree", "smoke")
     assert loaded["config"] == tiny()
     assert list(loaded["summary"]["mean"]) == pytest.approx(list(summary["mean"]))
-    _, recomputed = experiments.ablation_summary("degree", study="smoke")  # the runs of the same profile
+    _, recomputed = ablations.ablation_summary("degree", study="smoke")  # the runs of the same profile
     assert list(recomputed["runs"]) == [2]
-    _, elsewhere = experiments.ablation_summary("degree", tiny(), study="default")  # another profile's: none
+    _, elsewhere = ablations.ablation_summary("degree", tiny(), study="default")  # another profile's: none
     assert elsewhere.empty
     with pytest.raises(FileNotFoundError, match="31_ablate_degree"):
-        experiments.load_ablation("degree", "never")
+        ablations.load_ablation("degree", "never")
     with pytest.raises(ValueError, match="accepted: methods, degree"):
-        experiments.ablation_summary("colour", tiny())
+        ablations.ablation_summary("colour", tiny())
 
 
 def test_pivot_summary_puts_tasks_in_columns_with_intervals():
@@ -277,10 +277,10 @@ def test_pivot_summary_puts_tasks_in_columns_with_intervals():
 
 def test_every_ablation_names_an_existing_notebook():
     notebooks = Path(__file__).resolve().parents[1] / "notebooks"
-    for ablation in experiments.ABLATIONS.values():
+    for ablation in ablations.ABLATIONS.values():
         assert (notebooks / f"{ablation.notebook}.ipynb").is_file(), ablation.notebook
 
 
 def test_ablation_figure_of_no_runs_says_so():
-    figure = experiments.ablation_figure("teacher_quality", experiments.summarize(experiments.collect_experiments(), by=["teacher_accuracy"]))
+    figure = ablations.ablation_figure("teacher_quality", experiments.summarize(experiments.collect_experiments(), by=["teacher_accuracy"]))
     assert "no finished runs yet" in [t.get_text() for t in figure.axes[0].texts]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fcot import data, experiments, stages, students, study
+from fcot import ablations, data, experiments, stages, students, study, sweeps
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -41,16 +41,16 @@ def test_a_stage_notebook_takes_only_its_configs_fields_with_their_defaults(note
     assert not differ, f"{notebook}: defaults differ from the config's (notebook, config): {differ}"
 
 
-@pytest.mark.parametrize("ablation", sorted(experiments.ABLATIONS))
+@pytest.mark.parametrize("ablation", sorted(ablations.ABLATIONS))
 def test_a_sweep_notebook_takes_only_experiment_fields_and_sweeps_what_its_ablation_varies(ablation):
-    notebook = experiments.ABLATIONS[ablation].notebook
+    notebook = ablations.ABLATIONS[ablation].notebook
     declared = study.notebook_parameters(NOTEBOOKS / f"{notebook}.ipynb")
     unknown = sorted(set(declared) - set(experiments.ExperimentConfig.fields()) - SWEEP_EXTRAS)
     assert not unknown, f"{notebook}: parameters {unknown} are not ExperimentConfig fields"
     swept = {name for name, p in declared.items() if p.annotation == "list"} - {"seeds"}
-    expected = {"arms"} if ablation == "methods" else {experiments.ABLATIONS[ablation].vary[0]}
+    expected = {"arms"} if ablation == "methods" else {ablations.ABLATIONS[ablation].vary[0]}
     assert swept == expected
-    points = experiments.sweep_points(ablation, {name: p.default for name, p in declared.items()})
+    points = sweeps.sweep_points(ablation, {name: p.default for name, p in declared.items()})
     assert len(points) >= 2  # the smoke sweep has something to compare
 
 

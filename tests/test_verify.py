@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from fcot.runs import Run
-from fcot import answers, cli, evaluate, experiments, report, tasks, verify
+from fcot import ablations, answers, cli, evaluate, experiments, report, tasks, verify
 from fcot.experiments import ExperimentConfig
 
 STUDY = "tiny"
@@ -60,8 +60,8 @@ def pristine(tmp_path_factory):
         config = ExperimentConfig(**TINY)
         experiments.run_experiment(config)
         experiments.run_experiment(config.replace(method="vanilla"))
-        _, summary = experiments.ablation_summary("degree", config)
-        experiments.record_ablation("degree", config, summary, study=STUDY)
+        _, summary = ablations.ablation_summary("degree", config)
+        ablations.record_ablation("degree", config, summary, study=STUDY)
         _record_evaluation()
         _write_tables_as_notebook_90(STUDY, recorded_teacher=False, confidence=0.9)
     return root / "results"

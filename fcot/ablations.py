@@ -1,0 +1,149 @@
+"""Ablations: what each of notebooks 30-36 varies, how its summary is grouped and drawn, and where it is recorded.
+
+:data:`ABLATIONS` names them; :func:`ablation_summary` recomputes one from the finished experiment
+runs of a profile; :func:`record_ablation` writes it to ``results/<study>/ablations/<name>/`` (where
+notebook 90 reads it); :func:`ablation_figure` draws it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fcot import paths
+from fcot.experiments import SUMMARY_EXTRAS, ExperimentConfig, related_experiments, summarize
+
+
+@dataclass(frozen=True)
+class Ablation:
+    """One ablation: the config fields it varies, how its summary is grouped and plotted."""
+
+    name: str
+    notebook: str
+    title: str
+    vary: tuple[str, ...]
+    by: tuple[str, ...]
+    x: str
+    references: tuple[str, ...] = ()  # summary columns drawn next to the student's accuracy
+    log_x: bool = False
+    group: str | None = None  # a summary column that splits the plot (one panel per value)
+
+    def __post_init__(self) -> None:
+        fields = set(ExperimentConfig.fields()) | {"arm"}
+        bad = sorted((set(self.vary) | set(self.by)) - fields)
+        if bad:
+            raise ValueError(f"Ablation {self.name!r}: unknown field(s) {bad}; accepted: {sorted(fields)}")
+        columns = set(self.by) | set(SUMMARY_EXTRAS)
+        bad = sorted(({self.x} | set(self.references) | ({self.group} if self.group else set())) - columns)
+        if bad:
+            raise ValueError(f"Ablation {self.name!r}: {bad} are not summary columns; accepted: {sorted(columns)}")
+
+
+ABLATIONS: dict[str, Ablation] = {
+    a.name: a
+    for a in (
+        Ablation("methods", "30_compare_methods", "Methods: vanilla vs Fine-tune-CoT (D=1, diverse) vs step-by-step",
+                 vary=("method", "degree", "task", "difficulty"), by=("task", "arm"), x="arm", group="task"),
+        Ablation("degree", "31_ablate_degree", "Diverse reasoning: accuracy vs degree D",
+                 vary=("degree",), by=("degree",), x="degree", log_x=True),
+        Ablation("data_size", "32_ablate_data_size", "Accuracy vs training questions",
+                 vary=("n_train",), by=("n_train",), x="n_train", log_x=True),
+        Ablation("teacher_quality", "33_ablate_teacher_quality", "Student vs teacher accuracy (simulated teacher)",
+                 vary=("teacher_accuracy",), by=("teacher_accuracy",), x="teacher_accuracy",
+                 references=("teacher_accuracy_test",)),
+        Ablation("student_size", "34_ablate_student_size", "Accuracy vs student size",
+                 vary=("student",), by=("student",), x="parameters", log_x=True),
+        Ablation("filtering", "35_ablate_filtering", "Filtering wrong rationales: correct_only vs keep_all",
+                 vary=("filter_mode",), by=("filter_mode",), x="filter_mode", references=("teacher_accuracy_test",)),
+        Ablation("rationale_length", "36_ablate_rationale_length", "Accuracy vs rationale length cap (tokens)",
+                 vary=("max_rationale_tokens",), by=("max_rationale_tokens",), x="max_rationale_tokens"),
+    )
+}
+
+
+def _ablation(name: str) -> Ablation:
+    if name not in ABLATIONS:
+        raise ValueError(f"unknown ablation {name!r}; accepted: {', '.join(ABLATIONS)}")
+    return ABLATIONS[name]
+
+
+def ablation_dir(name: str, study: str, root: str | os.PathLike | None = None) -> Path:
+    """``results_dir()/<study>/ablations/<name>/``."""
+    _ablation(name)
+    from fcot.runs import _NAME
+
+    if not _NAME.match(study or ""):
+        raise ValueError(f"study {study!r} must be a name of letters, digits and _.+- (e.g. the profile name)")
+    return paths.results_dir(root) / study / "ablations" / name
+
+
+def ablation_summary(name: str, config: ExperimentConfig | None = None, *, study: str | None = None,
+                     root: str | os.PathLike | None = None):
+    """``(results, summary)`` of an ablation: the related finished runs and their :func:`summarize`.
+
+    ``config``: the ablation's base configuration; None reads the one recorded for ``study`` by
+    :func:`record_ablation` (so a later reader recomputes from the runs that exist now).
+    Accuracy vs degree etc.: ``summary`` has one row per value of the ablation's ``by`` fields.
+    """
+    ablation = _ablation(name)
+    if config is None:
+        if study is None:
+            raise ValueError("ablation_summary: pass config= (the base configuration) or study= (read the recorded one)")
+        config = load_ablation(name, study, root)["config"]
+    results = related_experiments(config, ablation.vary, root, study=study)
+    return results, summarize(results, ablation.by)
+
+
+def record_ablation(name: str, config: ExperimentConfig, summary, *, study: str, figure=None,
+                    root: str | os.PathLike | None = None) -> Path:
+    """Write an ablation's base config (``ablation.json``), summary (``summary.csv``/``.md``) and
+    figure (``figure.png``) under :func:`ablation_dir`; returns that folder. Files are replaced
+    atomically (parallel grid points may write it in turn; the last one has seen every run)."""
+    from fcot.runs import _jsonable, markdown_table
+
+    folder = ablation_dir(name, study, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    ablation = _ablation(name)
+    tag = f".{os.getpid()}.tmp"
+
+    def write(file: str, text: str) -> None:
+        tmp = folder / (file + tag)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, folder / file)
+
+    write("ablation.json", json.dumps(_jsonable({"name": name, "study": study, "vary": ablation.vary, "by": ablation.by,
+                                                 "config": dataclasses.asdict(config)}), indent=2) + "\n")
+    write("summary.csv", summary.to_csv(index=False))
+    write("summary.md", markdown_table(summary))
+    if figure is not None:
+        tmp = folder / ("figure" + tag + ".png")
+        figure.savefig(tmp, dpi=150, bbox_inches="tight")
+        os.replace(tmp, folder / "figure.png")
+    return folder
+
+
+def load_ablation(name: str, study: str, root: str | os.PathLike | None = None) -> dict:
+    """What :func:`record_ablation` wrote: ``{"config": ExperimentConfig, "summary": DataFrame, "path": Path}``."""
+    import pandas as pd
+
+    folder = ablation_dir(name, study, root)
+    meta_file = folder / "ablation.json"
+    if not meta_file.is_file():
+        raise FileNotFoundError(f"{meta_file}: ablation {name!r} of study {study!r} has not been recorded "
+                                f"(run notebook {_ablation(name).notebook} first)")
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    summary_file = folder / "summary.csv"
+    summary = pd.read_csv(summary_file) if summary_file.is_file() and summary_file.stat().st_size else pd.DataFrame()
+    return {"config": ExperimentConfig(**meta["config"]), "summary": summary, "path": folder}
+
+
+def ablation_figure(name: str, summary, title: str | None = None):
+    """The ablation's standard figure (``fcot.plots.ablation``) from its summary."""
+    from fcot import plots
+
+    ablation = _ablation(name)
+    return plots.ablation(summary, x=ablation.x, group=ablation.group, references=ablation.references,
+                          log_x=ablation.log_x, title=title or ablation.title)
