@@ -19,13 +19,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping
+from fcot.records import is_int
 
 SYNTHETIC_PREFIX = "synth_"
 TEST_STREAM_OFFSET = 104_729  # synthetic test questions come from seed data_seed + this (their own stream)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -52,15 +49,15 @@ class DataConfig:
             if not self.is_synthetic:
                 fail("difficulty", f"applies to synthetic tasks (synth_*) only; use None for {self.task!r}")
             low, high = synthetic.DIFFICULTY_RANGES[self.task]
-            if not _is_int(self.difficulty) or not low <= self.difficulty <= high:
+            if not is_int(self.difficulty) or not low <= self.difficulty <= high:
                 fail("difficulty", f"{self.difficulty!r} is out of range for {self.task}; accepted: {low}..{high} or None")
         minimum = 1 if self.is_synthetic else 0
         for name in ("n_train", "n_val", "n_test"):
             value = getattr(self, name)
-            if not _is_int(value) or value < minimum:
+            if not is_int(value) or value < minimum:
                 what = "an integer >= 1 (synthetic tasks are generated)" if self.is_synthetic else "an integer >= 0 (0 = all / default)"
                 fail(name, f"must be {what}, got {value!r}")
-        if not _is_int(self.data_seed) or self.data_seed < 0:
+        if not is_int(self.data_seed) or self.data_seed < 0:
             fail("data_seed", f"must be an integer >= 0, got {self.data_seed!r}")
 
     @property

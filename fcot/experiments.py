@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from fcot import paths
+from fcot.records import is_int, is_number
 
 __all__ = [
     "ExperimentConfig",
@@ -63,14 +64,6 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "examples_with_sample", "train_seconds", "eval_seconds", "wall_seconds", "best_epoch", "epochs_run",
     "parameters", "tokens_per_second", "train_tokens_per_epoch",
 )
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -138,16 +131,16 @@ class ExperimentConfig:
             if not synth:
                 fail("difficulty", f"applies to synthetic tasks (synth_*) only; use None for {self.task!r}")
             low, high = synthetic.DIFFICULTY_RANGES[self.task]
-            if not _is_int(self.difficulty) or not low <= self.difficulty <= high:
+            if not is_int(self.difficulty) or not low <= self.difficulty <= high:
                 fail("difficulty", f"{self.difficulty!r} is out of range for {self.task}; accepted: {low}..{high} or None")
         minimum = 1 if synth else 0
         for name in ("n_train", "n_val", "n_test"):
             value = getattr(self, name)
-            if not _is_int(value) or value < minimum:
+            if not is_int(value) or value < minimum:
                 what = "an integer >= 1 (synthetic tasks are generated)" if synth else "an integer >= 0 (0 = all / default)"
                 fail(name, f"must be {what}, got {value!r}")
         for name in ("data_seed", "seed"):
-            if not _is_int(getattr(self, name)) or getattr(self, name) < 0:
+            if not is_int(getattr(self, name)) or getattr(self, name) < 0:
                 fail(name, f"must be an integer >= 0, got {getattr(self, name)!r}")
         if self.method not in curate.METHODS:
             fail("method", f"{self.method!r} is not accepted; accepted: {', '.join(curate.METHODS)}")
@@ -156,7 +149,7 @@ class ExperimentConfig:
         if self.teacher_accuracy is not None:
             if self.teacher != "simulated":
                 fail("teacher_accuracy", f"is a knob of the simulated teacher only; use None with teacher={self.teacher!r}")
-            if not _is_number(self.teacher_accuracy) or not 0.0 <= self.teacher_accuracy <= 1.0:
+            if not is_number(self.teacher_accuracy) or not 0.0 <= self.teacher_accuracy <= 1.0:
                 fail("teacher_accuracy", f"must be in [0, 1] or None (task default), got {self.teacher_accuracy!r}")
         if not isinstance(self.teacher_file, str):
             fail("teacher_file", f"must be a string (a teacher run name or a completions JSONL), got {self.teacher_file!r}")
@@ -164,7 +157,7 @@ class ExperimentConfig:
             fail("teacher_file", "teacher='file' needs teacher_file= (a teacher run name or a completions .jsonl path)")
         if self.teacher != "file" and self.teacher_file:
             fail("teacher_file", f"is only read with teacher='file' (got teacher={self.teacher!r}); leave it empty")
-        if not _is_int(self.degree) or self.degree < 1:
+        if not is_int(self.degree) or self.degree < 1:
             fail("degree", f"must be an integer >= 1 (rationales per question), got {self.degree!r}")
         if self.teacher == "replay" and self.method != "vanilla":
             if synth:
@@ -173,32 +166,32 @@ class ExperimentConfig:
             if self.degree != 1 or (self.teacher_temperature or 0) > 0:
                 fail("degree", "the replay teacher holds one greedy completion per question: use degree=1, temperature None/0")
         if self.teacher_temperature is not None and (
-            not _is_number(self.teacher_temperature) or not 0 <= self.teacher_temperature <= 2
+            not is_number(self.teacher_temperature) or not 0 <= self.teacher_temperature <= 2
         ):
             fail("teacher_temperature", f"must be in [0, 2] or None (paper default), got {self.teacher_temperature!r}")
-        if not _is_int(self.teacher_max_tokens) or self.teacher_max_tokens < 1:
+        if not is_int(self.teacher_max_tokens) or self.teacher_max_tokens < 1:
             fail("teacher_max_tokens", f"must be an integer >= 1, got {self.teacher_max_tokens!r}")
         if self.filter_mode not in curate.FILTER_MODES:
             fail("filter_mode", f"{self.filter_mode!r} is not accepted; accepted: {', '.join(curate.FILTER_MODES)}")
-        if self.max_rationale_tokens is not None and (not _is_int(self.max_rationale_tokens) or self.max_rationale_tokens < 1):
+        if self.max_rationale_tokens is not None and (not is_int(self.max_rationale_tokens) or self.max_rationale_tokens < 1):
             fail("max_rationale_tokens", f"must be an integer >= 1 or None (no cut), got {self.max_rationale_tokens!r}")
         if not isinstance(self.student, str) or not self.student:
             fail("student", "must name a tiny alias (e.g. tiny-gpt2-s), a local path or a hub id")
         if self.train_profile not in students.PROFILES:
             fail("train_profile", f"{self.train_profile!r} is not accepted; accepted: {', '.join(sorted(students.PROFILES))}")
-        if self.epochs is not None and (not _is_int(self.epochs) or self.epochs < 1):
+        if self.epochs is not None and (not is_int(self.epochs) or self.epochs < 1):
             fail("epochs", f"must be an integer >= 1 or None (profile default), got {self.epochs!r}")
-        if self.lr is not None and (not _is_number(self.lr) or not self.lr > 0):
+        if self.lr is not None and (not is_number(self.lr) or not self.lr > 0):
             fail("lr", f"must be > 0 or None (profile default), got {self.lr!r}")
-        if self.batch_size is not None and (not _is_int(self.batch_size) or self.batch_size < 1):
+        if self.batch_size is not None and (not is_int(self.batch_size) or self.batch_size < 1):
             fail("batch_size", f"must be an integer >= 1 or None (profile default), got {self.batch_size!r}")
-        if self.dropout is not None and (not _is_number(self.dropout) or not 0.0 <= self.dropout < 1.0):
+        if self.dropout is not None and (not is_number(self.dropout) or not 0.0 <= self.dropout < 1.0):
             fail("dropout", f"must be in [0, 1) or None (profile default), got {self.dropout!r}")
-        if self.vocab_size is not None and (not _is_int(self.vocab_size) or self.vocab_size < 260):
+        if self.vocab_size is not None and (not is_int(self.vocab_size) or self.vocab_size < 260):
             fail("vocab_size", f"must be an integer >= 260 (256 bytes + special tokens) or None (profile default), got {self.vocab_size!r}")
         if self.select_by is not None and self.select_by not in students.SELECT_METRICS:
             fail("select_by", f"{self.select_by!r} is not accepted; accepted: {', '.join(students.SELECT_METRICS)} or None")
-        if self.max_new_tokens is not None and (not _is_int(self.max_new_tokens) or self.max_new_tokens < 1):
+        if self.max_new_tokens is not None and (not is_int(self.max_new_tokens) or self.max_new_tokens < 1):
             fail("max_new_tokens", f"must be an integer >= 1 or None (128 with a rationale, 32 answer-only), got {self.max_new_tokens!r}")
 
     # -- derived ------------------------------------------------------------------------------------
@@ -394,7 +387,7 @@ def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"run_experiment takes an ExperimentConfig, got {type(config).__name__}")
     if threads is not None:
-        if not _is_int(threads) or threads < 1:
+        if not is_int(threads) or threads < 1:
             raise ValueError(f"threads must be an integer >= 1 or None (torch's default), got {threads!r}")
         import torch
 
@@ -460,13 +453,13 @@ def _missing(value: Any) -> bool:
 def _equal(a: Any, b: Any) -> bool:
     if _missing(a) or _missing(b):
         return _missing(a) and _missing(b)
-    if _is_number(a) and _is_number(b):
+    if is_number(a) and is_number(b):
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
     if hasattr(a, "item"):
         a = a.item()
     if hasattr(b, "item"):
         b = b.item()
-    if _is_number(a) and _is_number(b):
+    if is_number(a) and is_number(b):
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
     return a == b
 

@@ -112,23 +112,24 @@ def profile_artifacts(profile: str | None = None) -> Path:
     return runs_dir() / profile_name(profile)
 
 
+def _set(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 @contextlib.contextmanager
 def environment(values: Mapping[str, str | None]):
     """Set environment variables (None unsets one) for the duration, then restore what was there."""
     saved = {name: os.environ.get(name) for name in values}
     try:
         for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+            _set(name, value)
         yield
     finally:
         for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+            _set(name, value)
 
 
 def sha256_file(path: str | os.PathLike) -> str:

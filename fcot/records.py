@@ -82,6 +82,16 @@ class Completion:
 R = TypeVar("R")
 
 
+def is_int(value: Any) -> bool:
+    """An int that is not a bool (config validation)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """An int or float that is not a bool (config validation)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def to_dict(record: Any) -> dict:
     return dataclasses.asdict(record)
 

@@ -25,24 +25,15 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from fcot import paths
 from fcot.data import DataConfig, Examples, examples
-from fcot.records import write_jsonl
+from fcot.records import is_int, is_number, write_jsonl
 from fcot.runs import Run, config_dict, config_hash
 
 BACKENDS = ("simulated", "replay", "file", "openai", "hf")
 SIMULATED_SEED = 0  # the simulated teacher is one fixed "model": its own seed never varies
-KINDS = {"teach": "teacher", "curate": "curation", "train": "student", "evaluate": "evaluation"}
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -76,24 +67,24 @@ class TeachConfig:
         if self.accuracy is not None:
             if self.backend != "simulated":
                 fail("accuracy", f"is a knob of the simulated teacher only; use None with backend={self.backend!r}")
-            if not _is_number(self.accuracy) or not 0.0 <= self.accuracy <= 1.0:
+            if not is_number(self.accuracy) or not 0.0 <= self.accuracy <= 1.0:
                 fail("accuracy", f"must be in [0, 1] or None (task default), got {self.accuracy!r}")
         if (self.backend == "file") != bool(self.completions):
             fail("completions", "backend='file' needs completions= (a teacher run or a completions JSONL), "
                                 "and only it reads them")
         if self.backend in ("openai", "hf") and not self.model:
             fail("model", f"backend {self.backend!r} needs model= (an endpoint's model name, or a hub id / local path)")
-        if not _is_int(self.degree) or self.degree < 1:
+        if not is_int(self.degree) or self.degree < 1:
             fail("degree", f"must be an integer >= 1 (rationales per question), got {self.degree!r}")
-        if self.temperature is not None and (not _is_number(self.temperature) or not 0 <= self.temperature <= 2):
+        if self.temperature is not None and (not is_number(self.temperature) or not 0 <= self.temperature <= 2):
             fail("temperature", f"must be in [0, 2] or None (paper default), got {self.temperature!r}")
         if self.backend == "replay" and (self.degree != 1 or (self.temperature or 0) > 0):
             fail("degree", "the replay teacher holds one greedy completion per question: use degree=1, temperature None/0")
-        if not _is_int(self.max_tokens) or self.max_tokens < 1:
+        if not is_int(self.max_tokens) or self.max_tokens < 1:
             fail("max_tokens", f"must be an integer >= 1, got {self.max_tokens!r}")
-        if not _is_int(self.concurrency) or self.concurrency < 1:
+        if not is_int(self.concurrency) or self.concurrency < 1:
             fail("concurrency", f"must be an integer >= 1, got {self.concurrency!r}")
-        if self.budget_usd is not None and (not _is_number(self.budget_usd) or self.budget_usd < 0):
+        if self.budget_usd is not None and (not is_number(self.budget_usd) or self.budget_usd < 0):
             fail("budget_usd", f"must be >= 0 or None (no cap), got {self.budget_usd!r}")
 
     @property
@@ -148,11 +139,11 @@ class CurateConfig:
             fail("filter_mode", f"{self.filter_mode!r} is not accepted; accepted: {', '.join(curate.FILTER_MODES)}")
         for name in ("max_rationale_tokens", "max_sample_tokens"):
             value = getattr(self, name)
-            if value is not None and (not _is_int(value) or value < 1):
+            if value is not None and (not is_int(value) or value < 1):
                 fail(name, f"must be an integer >= 1 or None (no limit), got {value!r}")
         if not isinstance(self.student, str) or not self.student:
             fail("student", "must name a tiny alias (e.g. tiny-gpt2-s), a local path or a hub id")
-        if not _is_int(self.vocab_size) or self.vocab_size < 260:
+        if not is_int(self.vocab_size) or self.vocab_size < 260:
             fail("vocab_size", f"must be an integer >= 260, got {self.vocab_size!r}")
 
     @property
@@ -174,14 +165,14 @@ class EvalConfig:
         def fail(field: str, message: str) -> None:
             raise ValueError(f"EvalConfig.{field}: {message}")
 
-        if self.max_new_tokens is not None and (not _is_int(self.max_new_tokens) or self.max_new_tokens < 1):
+        if self.max_new_tokens is not None and (not is_int(self.max_new_tokens) or self.max_new_tokens < 1):
             fail("max_new_tokens", f"must be an integer >= 1 or None, got {self.max_new_tokens!r}")
         for name in ("batch_size",):
-            if not _is_int(getattr(self, name)) or getattr(self, name) < 1:
+            if not is_int(getattr(self, name)) or getattr(self, name) < 1:
                 fail(name, f"must be an integer >= 1, got {getattr(self, name)!r}")
-        if not _is_int(self.self_consistency) or self.self_consistency < 0:
+        if not is_int(self.self_consistency) or self.self_consistency < 0:
             fail("self_consistency", f"must be an integer >= 0 (0 = greedy), got {self.self_consistency!r}")
-        if not _is_number(self.temperature) or not 0 <= self.temperature <= 2:
+        if not is_number(self.temperature) or not 0 <= self.temperature <= 2:
             fail("temperature", f"must be in [0, 2], got {self.temperature!r}")
 
     def resolved_max_new_tokens(self, method: str) -> int:

@@ -15,7 +15,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from fcot import paths
 from fcot.ablations import ABLATIONS
-from fcot.experiments import KIND, ExperimentConfig, _is_int, arm_label, run_experiment
+from fcot.experiments import KIND, ExperimentConfig, arm_label, run_experiment
+from fcot.records import is_int
 
 
 def grid(config: ExperimentConfig, **axes: Sequence) -> list[ExperimentConfig]:
@@ -116,7 +117,7 @@ def sweep(points: Sequence[ExperimentConfig], *, workers: int = 1, threads: int 
     """
     import pandas as pd
 
-    if not _is_int(workers) or workers < 1:
+    if not is_int(workers) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     unique = list({config.key(): config for config in points}.values())
     results: dict[str, dict] = {}
