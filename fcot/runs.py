@@ -262,6 +262,13 @@ class Run:
         return run
 
     @classmethod
+    def peek(cls, kind: str, config: Any, name: str, seed: int | None = 0,
+             data_hashes: Mapping[str, str] | None = None) -> "Run":
+        """The run :meth:`open` would open, without writing anything (check ``finished`` first)."""
+        data = config_dict(config)
+        return cls(kind, name, data, seed, config_hash(data, seed), dict(data_hashes or {}))
+
+    @classmethod
     def load(cls, path: str | os.PathLike) -> "Run":
         """Reopen an existing run directory for reading (nothing is written)."""
         path = Path(path)

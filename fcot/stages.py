@@ -30,7 +30,7 @@ from typing import Sequence
 from fcot import paths
 from fcot.data import DataConfig, Examples, examples
 from fcot.records import is_int, is_number, write_jsonl
-from fcot.runs import Run, config_dict, config_hash
+from fcot.runs import Run, config_dict
 
 BACKENDS = ("simulated", "replay", "file", "openai", "hf")
 SIMULATED_SEED = 0  # the simulated teacher is one fixed "model": its own seed never varies
@@ -198,7 +198,7 @@ def _open(kind: str, config: dict, name: str, seed: int | None, data: DataConfig
 def _claimed(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str):
     """The run of ``config``, held exclusively while it is computed: a second process (a parallel sweep
     point sharing this stage) waits for the first, then finds the run finished and reuses it."""
-    peek = Run(kind, name, config_dict(config), seed, config_hash(config, seed), data.data_hashes())  # writes nothing
+    peek = Run.peek(kind, config, name, seed, data.data_hashes())
     if peek.finished and all((peek.artifacts_dir / file).exists() for file in needed):
         yield Run.load(peek.path)
         return

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 from typing import Any, Callable, Mapping, Sequence
 
-from fcot import paths
 from fcot.ablations import ABLATIONS
 from fcot.experiments import KIND, ExperimentConfig, arm_label, run_experiment
 from fcot.records import is_int
@@ -75,11 +74,10 @@ def finished_result(config: ExperimentConfig) -> dict | None:
     """The metrics of ``config``'s finished experiment run (with ``run_path``), or None; opens nothing."""
     from fcot.runs import Run
 
-    path = paths.profile_runs() / KIND / f"{config.run_name}-{config.key()}"
-    if not (path / "manifest.json").is_file():
+    run = Run.peek(KIND, config.canonical(), config.run_name, config.seed)
+    if not run.finished:
         return None
-    run = Run.load(path)
-    return {**run.metrics, "run_path": str(path), "config_hash": run.hash, "skipped": True} if run.finished else None
+    return {**run.metrics, "run_path": str(run.path), "config_hash": run.hash, "skipped": True}
 
 
 def _run_point(values: dict, threads: int | None) -> dict:
