@@ -102,26 +102,18 @@ def record_ablation(name: str, config: ExperimentConfig, summary, *, study: str,
     """Write an ablation's base config (``ablation.json``), summary (``summary.csv``/``.md``) and
     figure (``figure.png``) under :func:`ablation_dir`; returns that folder. Files are replaced
     atomically (parallel grid points may write it in turn; the last one has seen every run)."""
-    from fcot.runs import _jsonable, markdown_table
+    from fcot.runs import _jsonable, markdown_table, publish
 
     folder = ablation_dir(name, study, root)
     folder.mkdir(parents=True, exist_ok=True)
     ablation = _ablation(name)
-    tag = f".{os.getpid()}.tmp"
-
-    def write(file: str, text: str) -> None:
-        tmp = folder / (file + tag)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, folder / file)
-
-    write("ablation.json", json.dumps(_jsonable({"name": name, "study": study, "vary": ablation.vary, "by": ablation.by,
-                                                 "config": dataclasses.asdict(config)}), indent=2) + "\n")
-    write("summary.csv", summary.to_csv(index=False))
-    write("summary.md", markdown_table(summary))
+    publish(folder / "ablation.json", json.dumps(_jsonable({"name": name, "study": study, "vary": ablation.vary,
+                                                            "by": ablation.by, "config": dataclasses.asdict(config)}),
+                                                 indent=2) + "\n")
+    publish(folder / "summary.csv", summary.to_csv(index=False))
+    publish(folder / "summary.md", markdown_table(summary))
     if figure is not None:
-        tmp = folder / ("figure" + tag + ".png")
-        figure.savefig(tmp, dpi=150, bbox_inches="tight")
-        os.replace(tmp, folder / "figure.png")
+        publish(folder / "figure.png", figure)
     return folder
 
 

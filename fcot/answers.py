@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import re
 import string
+from decimal import Decimal
 from typing import Callable
 
 from fcot.records import Example
@@ -42,7 +43,7 @@ NUMBER_TOLERANCE = 1e-6
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _YES_NO_SEPARATORS = re.compile(r"[\"'\n.\s:,]")
 _TEXT_NOISE = re.compile(r"[\"'\n.\s]")
-_INTEGRAL_DECIMAL = re.compile(r"^(-?\d+)\.0+$")
+_GOLD_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 # REPRODUCTION NOTE: the official evaluator fixes the letters per task (A-E aqua/commonsense_qa, A-F
@@ -165,15 +166,27 @@ def parse_student(text: str, example: Example, delimiter: str | None = _DELIMITE
 # -- gold answers and scoring -----------------------------------------------------------------
 
 
-def _canonical_number(value: str) -> str:
-    match = _INTEGRAL_DECIMAL.match(value)
-    return match.group(1) if match else value
+def canonical_number(text: str | int | float) -> str:
+    """A number in the one form fcot stores and compares gold answers in: no commas, no sign ``+``,
+    no trailing zeros, integral values without ``.0`` (the task loaders, curation and scoring all
+    use this function).
+
+    ``"1,080" -> "1080"``, ``43.0 -> "43"``, ``"12.50" -> "12.5"``, ``"0.625" -> "0.625"``.
+    Raises ValueError (naming the value) for anything else, including ``nan``, ``inf`` and booleans.
+    """
+    if isinstance(text, bool):
+        raise ValueError(f"not a number: {text!r}")
+    raw = (repr(text) if isinstance(text, float) else str(text)).strip().replace(",", "")
+    if not _GOLD_NUMBER.fullmatch(raw):
+        raise ValueError(f"not a number: {text!r} (accepted: e.g. '42', '-3.5', '1,000')")
+    plain = format(Decimal(raw).normalize(), "f").lstrip("+")
+    return "0" if plain == "-0" else plain
 
 
 def normalize_gold(example: Example) -> str:
     """The example's gold answer in the form the parsers return.
 
-    number: commas removed, ``"5.0"`` -> ``"5"``; choice: one upper-case letter (``"(b)"`` ->
+    number: :func:`canonical_number` (``"1,000"`` -> ``"1000"``, ``"5.0"`` -> ``"5"``); choice: one upper-case letter (``"(b)"`` ->
     ``"B"``) within the example's choices; yes_no: ``"yes"``/``"no"``; text: stripped.
     A gold answer that does not fit its type raises ValueError naming the example.
     """
@@ -181,10 +194,10 @@ def normalize_gold(example: Example) -> str:
     where = f"Example {example.task}/{example.id}: gold answer {example.answer!r}"
     kind = example.answer_type
     if kind == "number":
-        value = raw.replace(",", "")
-        if not _NUMBER.fullmatch(value):
-            raise ValueError(f"{where} is not a number (accepted: e.g. '42', '-3.5', '1,000')")
-        return _canonical_number(value)
+        try:
+            return canonical_number(raw)
+        except ValueError as error:
+            raise ValueError(f"{where} is {error}") from None
     if kind == "choice":
         letter = raw.strip("()").upper()
         letters = string.ascii_uppercase[: _n_choices(example)]

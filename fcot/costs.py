@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from fcot import paths
+from fcot.runs import publish
 from fcot.recorded import normalize_question
 
 __all__ = [
@@ -766,7 +767,7 @@ def estimate(
             teacher, task, method, n_train, n_val, n_test = curations[p["samples_run"]]
             student = p["student"]
             chosen = {k: p[k] for k in ("epochs", "lr") if p.get(k) is not None}
-            config = students.profile_config(p["train_profile"], student=student, seed=p["seed"], **chosen)
+            config = students.recipe_config(p["recipe"], student=student, seed=p["seed"], **chosen)
             spec = student_spec(student)
             kind = spec.kind if spec else "decoder"
             pool = teacher.examples if teacher else _spread(_train_side(task)[0], sample)
@@ -886,7 +887,7 @@ def _assumptions(gpu: Gpu, sample: int | None, teacher: Sequence[TeacherStep], n
         "Student FLOPs: 6 x parameters x training tokens (forward + backward) for every epoch, + 2 x parameters x "
         "validation tokens each epoch, + 2 x parameters x (prompt + max_new_tokens) per test question (an upper "
         "bound on generated tokens); encoder-decoder tokens pass through half the parameters; attention FLOPs "
-        "(quadratic in length) are left out; samples cut at the training profile's max_length.",
+        "(quadratic in length) are left out; samples cut at the training recipe's max_length.",
         f"GPU hours = FLOPs / (peak x MFU); {gpu.source}. Small students at batch 8 often reach less than this "
         f"MFU, and decoding is memory-bound, so evaluation hours are a lower bound.",
         "Experiments (notebooks 30-36) with the same canonical configuration are one run (fcot skips a finished "
@@ -1068,12 +1069,10 @@ def write_outputs(result: CostEstimate, *, markdown_path: str | os.PathLike | No
     """Write the Markdown report, the JSON and/or the README block; returns what was written."""
     written = []
     if markdown_path:
-        Path(markdown_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(markdown_path).write_text(markdown(result), encoding="utf-8")
+        publish(markdown_path, markdown(result))
         written.append(str(markdown_path))
     if json_path:
-        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_path).write_text(json.dumps(to_json(result), indent=1) + "\n", encoding="utf-8")
+        publish(json_path, json.dumps(to_json(result), indent=1) + "\n")
         written.append(str(json_path))
     if readme:
         details = _relative(Path(markdown_path)) if markdown_path else "results/paper_cost.md"

@@ -23,7 +23,7 @@ the EOS token is appended by ``fcot.students`` when tokenising (the official cod
 ``multitask`` is the distilling-step-by-step arm (Hsieh et al. 2023): two tasks sharing the
 student, selected by a task prefix; at inference only the ``[label]`` task is asked.
 
-``{answer}`` is always the **gold** answer formatted by answer type (:func:`format_answer`), as in
+``{answer}`` is always the **gold** answer formatted by answer type (:func:`fcot.answers.normalize_gold`), as in
 the official code; vanilla samples need no teacher and are one per example.
 """
 
@@ -31,13 +31,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
-from decimal import Decimal
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal, Sequence
 
+from fcot.answers import normalize_gold
 from fcot.records import Completion, Example, RecordError, read_records, write_jsonl
 
 FilterMode = Literal["correct_only", "keep_all"]
@@ -105,40 +104,6 @@ class CurationResult:
 # ----------------------------------------------------------------------------------------------
 # Formats
 # ----------------------------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_CHOICE = re.compile(r"^\(?([A-Za-z])\)?$")
-
-
-def format_answer(answer: str, answer_type: str) -> str:
-    """The gold answer as it appears in samples.
-
-    ``number``: canonical decimal without commas or trailing zeros (``"1,000.0"`` -> ``"1000"``);
-    ``choice``: the upper-case letter (``"(b)"`` -> ``"B"``); ``yes_no``: ``"yes"``/``"no"``;
-    ``text``: stripped as is.
-    """
-    text = answer.strip()
-    if answer_type == "number":
-        plain = text.replace(",", "")
-        if not _NUMBER.match(plain):
-            raise ValueError(f"number answer {answer!r} is not a number")
-        value = Decimal(plain).normalize()
-        text = format(value, "f")
-        return "0" if text in ("-0", "+0") else text.lstrip("+")
-    if answer_type == "choice":
-        match = _CHOICE.match(text)
-        if not match:
-            raise ValueError(f"choice answer {answer!r} is not one letter (A-Z)")
-        return match.group(1).upper()
-    if answer_type == "yes_no":
-        lowered = text.lower()
-        if lowered not in ("yes", "no"):
-            raise ValueError(f"yes_no answer {answer!r} is not 'yes' or 'no'")
-        return lowered
-    if answer_type == "text":
-        return text
-    raise ValueError(f"unknown answer_type {answer_type!r}; accepted: number, choice, yes_no, text")
-
 
 def format_for(method: str, kind: str) -> str:
     """The sample format for a method (``ft_cot``/``vanilla``/``multitask``) and a student kind."""
@@ -271,7 +236,7 @@ def curate(
     n_completions = sum(len(v) for v in grouped.values())
     n_correct = sum(c.correct for v in grouped.values() for c in v)
     for example in examples:
-        answer = format_answer(example.answer, example.answer_type)
+        answer = normalize_gold(example)
         if vanilla:
             sources: list[tuple[int, str | None]] = [(0, None)]
         else:

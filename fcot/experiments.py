@@ -84,7 +84,7 @@ class ExperimentConfig:
     ``teacher_temperature`` (None = the paper's: 0 at D=1, 0.7 above), ``teacher_max_tokens``.
     Curation: ``method`` (``ft_cot`` | ``vanilla`` | ``multitask`` = distilling step-by-step),
     ``filter_mode`` (``correct_only`` | ``keep_all``), ``max_rationale_tokens`` (None = no cut).
-    Student: ``student`` (tiny alias, path or hub id), ``train_profile`` (``fcot.students.PROFILES``)
+    Student: ``student`` (tiny alias, path or hub id), ``recipe`` (``fcot.students.RECIPES``)
     and overrides of it (``epochs``, ``lr``, ``batch_size``, ``select_by``, and for tiny students
     ``dropout`` and the ``vocab_size`` of the BPE tokenizer trained on the task text; None = the
     profile's), ``max_new_tokens`` at evaluation (None = 128 with a rationale, 32 answer-only),
@@ -107,7 +107,7 @@ class ExperimentConfig:
     filter_mode: str = "correct_only"
     max_rationale_tokens: int | None = None
     student: str = "tiny-gpt2-s"
-    train_profile: str = "tiny"
+    recipe: str = "tiny"
     epochs: int | None = None
     lr: float | None = None
     batch_size: int | None = None
@@ -177,8 +177,8 @@ class ExperimentConfig:
             fail("max_rationale_tokens", f"must be an integer >= 1 or None (no cut), got {self.max_rationale_tokens!r}")
         if not isinstance(self.student, str) or not self.student:
             fail("student", "must name a tiny alias (e.g. tiny-gpt2-s), a local path or a hub id")
-        if self.train_profile not in students.PROFILES:
-            fail("train_profile", f"{self.train_profile!r} is not accepted; accepted: {', '.join(sorted(students.PROFILES))}")
+        if self.recipe not in students.RECIPES:
+            fail("recipe", f"{self.recipe!r} is not accepted; accepted: {', '.join(sorted(students.RECIPES))}")
         if self.epochs is not None and (not is_int(self.epochs) or self.epochs < 1):
             fail("epochs", f"must be an integer >= 1 or None (profile default), got {self.epochs!r}")
         if self.lr is not None and (not is_number(self.lr) or not self.lr > 0):
@@ -226,7 +226,7 @@ class ExperimentConfig:
                             ("dropout", "tiny_dropout"), ("vocab_size", "tiny_vocab_size"), ("select_by", "select_by")):
             if getattr(self, name) is not None:
                 overrides[field] = getattr(self, name)
-        return students.profile_config(self.train_profile, **overrides)
+        return students.recipe_config(self.recipe, **overrides)
 
     @property
     def resolved_difficulty(self) -> int | None:
@@ -531,12 +531,12 @@ RESOLVED_FROM: dict[str, tuple[str, ...]] = {
     "teacher_accuracy": ("task", "teacher"),
     "teacher_temperature": ("degree",),
     "max_new_tokens": ("method",),
-    "epochs": ("train_profile",),
-    "lr": ("train_profile",),
-    "batch_size": ("train_profile",),
-    "dropout": ("train_profile",),
-    "vocab_size": ("train_profile",),
-    "select_by": ("train_profile",),
+    "epochs": ("recipe",),
+    "lr": ("recipe",),
+    "batch_size": ("recipe",),
+    "dropout": ("recipe",),
+    "vocab_size": ("recipe",),
+    "select_by": ("recipe",),
 }
 
 

@@ -38,12 +38,12 @@ import csv
 import dataclasses
 import math
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from fcot import paths
+from fcot.runs import publish
 
 # REPRODUCTION NOTE: main-table cells are means over seeds with a 95% t interval across seeds (the
 # paper reports single runs); the diverse-reasoning row shows the largest degree D that was run; the
@@ -63,7 +63,7 @@ MAIN_COLUMNS = ["method", "label", "task", "mean", "low", "high", "runs", "inter
 PUBLISHED_COLUMNS = ("method", "task", "accuracy")
 # Config fields that must agree between the runs of one main-table column (besides method, degree, seed and
 # the teacher temperature, which diverse reasoning changes with the degree).
-_BASE_FIELDS = ("difficulty", "n_train", "n_val", "n_test", "data_seed", "student", "train_profile", "epochs", "lr",
+_BASE_FIELDS = ("difficulty", "n_train", "n_val", "n_test", "data_seed", "student", "recipe", "epochs", "lr",
                 "batch_size", "dropout", "select_by")
 _TEACHER_BASE_FIELDS = ("teacher", "teacher_accuracy", "teacher_file", "teacher_max_tokens",
                         "filter_mode", "max_rationale_tokens")
@@ -452,10 +452,10 @@ def write_tables(
 
 
 def _publish(file: Path, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
+    """Copy a run's table or figure to the profile's published folder (through the one writer)."""
     destination = folder / file.name
     if file.is_file():
-        shutil.copy2(file, destination)
+        publish(destination, file)
     return destination
 
 

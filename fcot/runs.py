@@ -71,11 +71,37 @@ def config_hash(config: Any, seed: int | None = None, length: int = 10) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:length]
 
 
-def _write_json(path: Path, data: Any) -> None:
+def publish(path: str | os.PathLike, content: Any, dpi: int = 150) -> Path:
+    """Write one output file atomically: the one way fcot writes under ``results/`` (runs, ablation
+    summaries, published tables and figures, timings, executed notebooks, cost reports).
+
+    ``content``: ``str`` (UTF-8 text), ``bytes``, a matplotlib Figure (PNG at ``dpi``) or a
+    :class:`~pathlib.Path` of a file to copy. The file appears whole or not at all: it is written
+    to a temporary name in the same folder and moved into place (a reader never sees half a file,
+    a crash leaves the previous version).
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per process: concurrent writers never share it
-    tmp.write_text(json.dumps(_jsonable(data), indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")  # one per process; keeps the suffix
+    try:
+        if isinstance(content, str):
+            tmp.write_text(content, encoding="utf-8")
+        elif isinstance(content, bytes):
+            tmp.write_bytes(content)
+        elif isinstance(content, Path):
+            tmp.write_bytes(content.read_bytes())
+        elif hasattr(content, "savefig"):
+            content.savefig(tmp, dpi=dpi, bbox_inches="tight")
+        else:
+            raise TypeError(f"publish({path.name}): content must be str, bytes, a Path or a Figure, got {type(content).__name__}")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _write_json(path: Path, data: Any) -> None:
+    publish(path, json.dumps(_jsonable(data), indent=2, sort_keys=False, ensure_ascii=False) + "\n")
 
 
 def _read_json(path: Path) -> dict:
@@ -371,17 +397,15 @@ class Run:
         """Save a matplotlib Figure as ``figures/<name>.png`` (the figure stays open for display)."""
         file = self.path / "figures" / f"{name}.png"
         if is_main_process():
-            file.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(file, dpi=dpi, bbox_inches="tight")
+            publish(file, fig, dpi=dpi)
         return file
 
     def save_table(self, df, name: str) -> tuple[Path, Path]:
         """Save a DataFrame as ``tables/<name>.csv`` and ``tables/<name>.md``."""
         csv, md = self.path / "tables" / f"{name}.csv", self.path / "tables" / f"{name}.md"
         if is_main_process():
-            csv.parent.mkdir(parents=True, exist_ok=True)
-            df.to_csv(csv, index=not _plain_index(df))
-            md.write_text(markdown_table(df), encoding="utf-8")
+            publish(csv, df.to_csv(index=not _plain_index(df)))
+            publish(md, markdown_table(df))
         return csv, md
 
     def __repr__(self) -> str:

@@ -589,7 +589,7 @@ def default_upstream(kind: str) -> Run:
     if kind == "curation":
         return curate(CurateConfig(), default_upstream("teacher"))
     if kind == "student":
-        return train(students.profile_config("smoke", student="tiny-gpt2-xs", epochs=2), default_upstream("curation"))
+        return train(students.recipe_config("smoke", student="tiny-gpt2-xs", epochs=2), default_upstream("curation"))
     if kind == "evaluation":
         return evaluate(EvalConfig(), default_upstream("student"))
     raise ValueError(f"no default upstream of kind {kind!r}; accepted: teacher, curation, student, evaluation")

@@ -17,7 +17,7 @@ The training recipe (:func:`train_student`) is the transformers ``Trainer`` with
   validation accuracy (greedy decoding, via ``fcot.evaluate`` when present); never on test.
 
 The same code runs under ``accelerate launch`` with several processes (DDP): see ``main`` at
-the bottom (``python -m fcot.students --samples-train ... --samples-val ... --run-dir ...``).
+the bottom (``python -m fcot.students --train ... --val ... --run-dir ... --recipe ...``).
 """
 
 from __future__ import annotations
@@ -429,7 +429,7 @@ LORA_TARGETS: dict[str, list[str]] = {
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How a student is fine-tuned. Validated on construction; see :data:`PROFILES`."""
+    """How a student is fine-tuned. Validated on construction; see :data:`RECIPES`."""
 
     student: str = "tiny-gpt2-s"  # tiny alias, local path or hub id
     epochs: int = 15
@@ -487,7 +487,7 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-PROFILES: dict[str, TrainConfig] = {
+RECIPES: dict[str, TrainConfig] = {
     # The paper's student recipe (Ho et al. 2023, appendix): AdamW, lr 3e-4, batch 8, 20 epochs,
     # 512-token samples; best epoch on held-out data.
     "paper": TrainConfig(student="gpt2", epochs=20, batch_size=8, lr=3e-4, max_length=512),
@@ -499,11 +499,13 @@ PROFILES: dict[str, TrainConfig] = {
 }
 
 
-def profile_config(profile: str = "tiny", **overrides: Any) -> TrainConfig:
-    """The :class:`TrainConfig` of a profile (``paper``, ``tiny``, ``smoke``) with field overrides."""
-    if profile not in PROFILES:
-        raise ValueError(f"unknown training profile {profile!r}; accepted: {sorted(PROFILES)}")
-    return PROFILES[profile].replace(**overrides)
+def recipe_config(recipe: str = "tiny", **overrides: Any) -> TrainConfig:
+    """The :class:`TrainConfig` of a training recipe (``paper``, ``tiny``, ``smoke``) with field overrides.
+
+    A recipe is a set of training hyperparameters, not a study profile (``fcot reproduce --profile``)."""
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown training recipe {recipe!r}; accepted: {sorted(RECIPES)}")
+    return RECIPES[recipe].replace(**overrides)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -878,8 +880,8 @@ def _parse_value(text: str) -> Any:
     return text
 
 
-def config_from_args(profile: str = "tiny", config_file: str | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
-    """A TrainConfig from a profile, then a JSON/YAML file of fields, then ``key=value`` overrides."""
+def config_from_args(recipe: str = "tiny", config_file: str | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
+    """A TrainConfig from a recipe, then a JSON/YAML file of fields, then ``key=value`` overrides."""
     changes: dict[str, Any] = {}
     if config_file:
         path = Path(config_file)
@@ -899,11 +901,11 @@ def config_from_args(profile: str = "tiny", config_file: str | None = None, over
             raise ValueError(f"--set {item!r}: expected key=value (a TrainConfig field)")
         key, value = item.split("=", 1)
         changes[key.strip()] = _parse_value(value.strip())
-    return profile_config(profile, **changes)
+    return recipe_config(recipe, **changes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fcot.students --train T.jsonl --val V.jsonl --run-dir DIR [--profile tiny] [--set k=v]``.
+    """``python -m fcot.students --train T.jsonl --val V.jsonl --run-dir DIR [--recipe tiny] [--set k=v]``.
 
     Runs unchanged under ``accelerate launch --num_processes N -m fcot.students ...`` (DDP; the
     Trainer shards batches, only the main process writes). Prints the result summary as JSON.
@@ -914,13 +916,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--train", required=True, help="samples JSONL (fcot.curate.write_samples) to train on")
     parser.add_argument("--val", required=True, help="validation samples JSONL (model selection; never test)")
     parser.add_argument("--run-dir", required=True, help="checkpoints, best/ and train_result.json go here")
-    parser.add_argument("--profile", default="tiny", choices=sorted(PROFILES))
+    parser.add_argument("--recipe", default="tiny", choices=sorted(RECIPES), help="training recipe (hyperparameters)")
     parser.add_argument("--config", default=None, help="JSON or YAML file of TrainConfig fields")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a TrainConfig field (repeatable), e.g. --set epochs=3")
     args = parser.parse_args(argv)
     try:
-        config = config_from_args(args.profile, args.config, args.overrides)
+        config = config_from_args(args.recipe, args.config, args.overrides)
         result = train_student(read_samples(args.train), read_samples(args.val), config, args.run_dir)
     except (FileNotFoundError, ValueError) as error:
         print(f"fcot.students: error: {error}", file=sys.stderr)

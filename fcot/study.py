@@ -79,6 +79,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import yaml
 
 from fcot import paths
+from fcot.runs import publish
 
 NOTEBOOKS_DIR = paths.REPO_ROOT / "notebooks"
 PROFILES_DIR = NOTEBOOKS_DIR / "profiles"
@@ -762,9 +763,8 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
         "seconds": round(seconds, 3),
         "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    tmp = run.output_path.with_name(run.output_path.name + ".tmp")
-    nbformat.write(notebook, str(tmp))
-    os.replace(tmp, run.output_path)
+    text = nbformat.writes(notebook)
+    publish(run.output_path, text if text.endswith("\n") else text + "\n")  # as nbformat.write ends a file
     return seconds
 
 
@@ -821,10 +821,7 @@ def _record_call(path: Path, seconds: float, jobs: int, outcomes: Sequence[StepO
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    publish(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 @dataclass

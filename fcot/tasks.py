@@ -30,7 +30,6 @@ the official code had no validation split.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -45,6 +44,7 @@ from fcot.paths import (
     fetch,
     mirror_root,
 )
+from fcot.answers import canonical_number
 from fcot.records import AnswerType, Example
 
 __all__ = [
@@ -290,28 +290,6 @@ def _list_of(data: Any, path: Path, key: str | None = None) -> list:
 
 # ---------------------------------------------------------------------------------------------
 # Answer and question formats
-
-
-def canonical_number(text: str | int | float) -> str:
-    """A number as fcot stores gold answers: no commas, integral values without ``.0``.
-
-    ``"1,080" -> "1080"``, ``43.0 -> "43"``, ``"14696.0" -> "14696"``, ``"0.625" -> "0.625"``.
-    Raises ValueError (naming the value) for text that is not a number.
-    """
-    if isinstance(text, bool):
-        raise ValueError(f"not a number: {text!r}")
-    raw = str(text).strip().replace(",", "")
-    if raw.lstrip("+-").isdigit():
-        return str(int(raw))
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"not a number: {text!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"not a finite number: {text!r}")
-    if value.is_integer():
-        return str(int(value))
-    return repr(value)
 
 
 def _verbalize_choices(question: str, choices: Sequence[str]) -> str:

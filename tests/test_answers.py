@@ -8,6 +8,7 @@ from fcot.answers import (
     STUDENT_DELIMITER,
     candidates,
     is_correct,
+    canonical_number,
     normalize_gold,
     parse_student,
     parse_teacher,
@@ -142,7 +143,7 @@ def test_the_student_delimiter_is_the_fine_tune_cot_arrow():
         (number("5"), "5"),
         (number("1,000"), "1000"),
         (number("5.0"), "5"),
-        (number(" -2.50 "), "-2.50"),
+        (number(" -2.50 "), "-2.5"),
         (choice("(b)"), "B"),
         (choice("E"), "E"),
         (yes_no("Yes"), "yes"),
@@ -206,3 +207,18 @@ def test_candidates_of_synthetic_tasks_depend_on_answer_type_not_task_name():
     )
     assert candidates(" (H) and (J)", synthetic) == ["H"]
     assert is_correct(parse_teacher(" (H)", synthetic), synthetic)
+
+
+@pytest.mark.parametrize("raw, canonical", [
+    ("43", "43"), (43.0, "43"), ("14696.0", "14696"), (" 1,080", "1080"), ("850,000", "850000"),
+    ("0.625", "0.625"), (0.16666666666666666, "0.16666666666666666"), ("-3", "-3"), ("12.50", "12.5"), (7, "7"),
+    ("1,000.0", "1000"), ("0.50", "0.5"), ("+7", "7"), ("-0", "0"), (".5", "0.5"),
+])
+def test_one_number_grammar_for_every_gold_answer(raw, canonical):
+    assert canonical_number(raw) == canonical
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "1/2", "nan", "inf", True, "1.2.3"])
+def test_canonical_number_rejects_non_numbers(raw):
+    with pytest.raises(ValueError, match="not a"):
+        canonical_number(raw)

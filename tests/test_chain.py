@@ -25,13 +25,13 @@ steps:
   - notebook: 11_curate_samples
     parameters: {teacher_run: chain, method: ft_cot, student: tiny-gpt2-xs, name: chain}
   - notebook: 20_finetune_student
-    parameters: {samples_run: chain, student: tiny-gpt2-xs, train_profile: smoke, epochs: 2, name: chain}
+    parameters: {samples_run: chain, student: tiny-gpt2-xs, recipe: smoke, epochs: 2, name: chain}
   - notebook: 21_evaluate_student
     parameters: {student_run: chain, max_new_tokens: 128, batch_size: 32, name: chain}
 """
 SAME_EXPERIMENT = experiments.ExperimentConfig(
     task="coin_flip", n_train=40, n_val=10, n_test=40, teacher="simulated", method="ft_cot",
-    student="tiny-gpt2-xs", train_profile="smoke", epochs=2,
+    student="tiny-gpt2-xs", recipe="smoke", epochs=2,
 )
 
 

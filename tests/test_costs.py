@@ -23,7 +23,7 @@ steps:
     parameters: {teacher_run: "tiny-${task}", method: ft_cot, student: gpt2, name: "tiny-${task}"}
     grid: {task: [coin_flip]}
   - notebook: 20_finetune_student
-    parameters: {samples_run: "tiny-${task}", train_profile: paper, epochs: 2, student: gpt2, name: "tiny-${task}"}
+    parameters: {samples_run: "tiny-${task}", recipe: paper, epochs: 2, student: gpt2, name: "tiny-${task}"}
     grid: {task: [coin_flip]}
   - notebook: 21_evaluate_student
     parameters: {student_run: "tiny-${task}", max_new_tokens: 16}

@@ -10,7 +10,6 @@ from fcot.curate import (
     Sample,
     compare_modes,
     curate,
-    format_answer,
     format_for,
     format_sample,
     inference_prompt,
@@ -63,34 +62,6 @@ def test_sample_formats_follow_the_official_templates(fmt, expected):
 )
 def test_inference_prompts_are_the_training_prompts_of_the_answer_task(fmt, prompt):
     assert inference_prompt(" Q? ", fmt) == prompt
-
-
-@pytest.mark.parametrize(
-    "answer, answer_type, expected",
-    [
-        ("1,000", "number", "1000"),
-        ("12.0", "number", "12"),
-        ("0.50", "number", "0.5"),
-        ("-3", "number", "-3"),
-        ("(b)", "choice", "B"),
-        ("C", "choice", "C"),
-        ("Yes", "yes_no", "yes"),
-        (" no ", "yes_no", "no"),
-        (" nkae ", "text", "nkae"),
-    ],
-)
-def test_gold_answers_are_formatted_by_answer_type(answer, answer_type, expected):
-    assert format_answer(answer, answer_type) == expected
-
-
-@pytest.mark.parametrize(
-    "answer, answer_type, message",
-    [("twelve", "number", "not a number"), ("AB", "choice", "not one letter"), ("maybe", "yes_no", "'yes' or 'no'"),
-     ("x", "date", "accepted: number, choice")],
-)
-def test_bad_gold_answers_are_rejected_naming_what_is_accepted(answer, answer_type, message):
-    with pytest.raises(ValueError, match=message):
-        format_answer(answer, answer_type)
 
 
 def test_format_for_maps_method_and_student_kind():

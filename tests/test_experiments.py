@@ -14,7 +14,7 @@ from fcot.experiments import ExperimentConfig
 
 # A tiny end-to-end configuration: seconds on a CPU (one epoch of a 0.15M-parameter student).
 TINY = dict(task="synth_last_letter", difficulty=2, n_train=24, n_val=6, n_test=12, teacher_accuracy=0.7,
-            student="tiny-gpt2-xs", train_profile="smoke", epochs=1, max_new_tokens=12)
+            student="tiny-gpt2-xs", recipe="smoke", epochs=1, max_new_tokens=12)
 
 
 def tiny(**changes) -> ExperimentConfig:
@@ -43,7 +43,7 @@ def tiny(**changes) -> ExperimentConfig:
         (dict(teacher_temperature=3.0), "teacher_temperature: must be in [0, 2]"),
         (dict(filter_mode="best"), "accepted: correct_only, keep_all"),
         (dict(max_rationale_tokens=0), "max_rationale_tokens"),
-        (dict(train_profile="huge"), "accepted: paper, smoke, tiny"),
+        (dict(recipe="huge"), "accepted: paper, smoke, tiny"),
         (dict(epochs=0), "epochs: must be an integer >= 1"),
         (dict(lr=0.0), "lr: must be > 0"),
         (dict(dropout=1.0), "dropout: must be in [0, 1)"),

@@ -22,7 +22,7 @@ def fields(*configs) -> dict:
 STAGE_NOTEBOOKS = {
     "10_generate_teacher_rationales": (fields(data.DataConfig, stages.TeachConfig), {"name"}),
     "11_curate_samples": (fields(stages.CurateConfig), {"teacher_run", "name"}),
-    "20_finetune_student": (fields(students.TrainConfig), {"samples_run", "train_profile", "name"}),
+    "20_finetune_student": (fields(students.TrainConfig), {"samples_run", "recipe", "name"}),
     "21_evaluate_student": (fields(stages.EvalConfig), {"student_run", "name"}),
 }
 SWEEP_EXTRAS = {"study", "seeds", "threads", "workers", "cluster", "arms"}
@@ -35,7 +35,7 @@ def test_a_stage_notebook_takes_only_its_configs_fields_with_their_defaults(note
     unknown = sorted(set(declared) - set(known) - extras)
     assert not unknown, f"{notebook}: parameters {unknown} are not fields of its stage config"
     if notebook == "20_finetune_student":  # the smoke recipe, then this notebook's choices
-        known = fields(students.TrainConfig) | dataclasses.asdict(students.PROFILES["smoke"])
+        known = fields(students.TrainConfig) | dataclasses.asdict(students.RECIPES["smoke"])
     differ = {name: (p.default, known[name]) for name, p in declared.items()
               if name in known and name not in ("epochs", "lr") and p.default != known[name]}  # None: the recipe's
     assert not differ, f"{notebook}: defaults differ from the config's (notebook, config): {differ}"

@@ -86,7 +86,7 @@ def test_the_chain_teach_curate_train_evaluate_records_four_runs_each_naming_its
     samples = stages.curate(stages.CurateConfig(student="tiny-gpt2-xs"), teacher)
     train_samples, val_samples = stages.samples_of(samples)
     assert len(train_samples) == 12 and len(val_samples) == 4  # a perfect teacher: nothing filtered
-    student = stages.train(students.profile_config("smoke", student="tiny-gpt2-xs", epochs=1), samples)
+    student = stages.train(students.recipe_config("smoke", student="tiny-gpt2-xs", epochs=1), samples)
     evaluation = stages.evaluate(stages.EvalConfig(max_new_tokens=24), student)
     assert evaluation.metrics["test_questions"] == 6
     assert stages.result_of(evaluation).n == 6 and len(stages.result_of(evaluation).predictions) == 6

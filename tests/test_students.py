@@ -14,7 +14,7 @@ import torch
 
 from fcot.curate import Sample, samples_texts, write_samples
 from fcot.students import (
-    PROFILES,
+    RECIPES,
     TINY_STUDENTS,
     SampleCollator,
     TrainConfig,
@@ -25,7 +25,7 @@ from fcot.students import (
     greedy_answers,
     load_student,
     load_trained,
-    profile_config,
+    recipe_config,
     save_student,
     student_kind,
     train_student,
@@ -156,9 +156,9 @@ def test_samples_over_max_length_are_cut_and_flagged():
 
 
 def test_paper_profile_has_the_papers_hyperparameters():
-    paper = PROFILES["paper"]
+    paper = RECIPES["paper"]
     assert (paper.lr, paper.batch_size, paper.epochs, paper.max_length) == (3e-4, 8, 20, 512)
-    assert PROFILES["tiny"].batch_size == 16 and PROFILES["tiny"].lr == 3e-3 and PROFILES["tiny"].tiny_dropout == 0
+    assert RECIPES["tiny"].batch_size == 16 and RECIPES["tiny"].lr == 3e-3 and RECIPES["tiny"].tiny_dropout == 0
 
 
 @pytest.mark.parametrize(
@@ -184,9 +184,9 @@ def test_config_from_args_layers_profile_file_and_overrides(tmp_path):
     config = config_from_args("smoke", str(file), ["lr=0.002", "group_by_length=false", "student=tiny-t5-xs"])
     assert (config.epochs, config.lr, config.group_by_length, config.student) == (7, 0.002, False, "tiny-t5-xs")
     with pytest.raises(ValueError, match="unknown TrainConfig field"):
-        profile_config("smoke", learning_rate=1)
+        recipe_config("smoke", learning_rate=1)
     with pytest.raises(ValueError, match="accepted: \\['paper', 'smoke', 'tiny'\\]"):
-        profile_config("huge")
+        recipe_config("huge")
 
 
 # -- training -----------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def test_the_script_entry_trains_under_accelerate_launch_with_two_cpu_processes(
         # path (--multi_gpu); fcot's TrainingArguments set use_cpu without CUDA, so that path runs DDP on gloo.
         str(launcher), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
         "--dynamo_backend", "no", "-m", "fcot.students", "--train", str(train), "--val", str(val),
-        "--run-dir", str(tmp_path / "run"), "--profile", "smoke", "--set", "epochs=1",
+        "--run-dir", str(tmp_path / "run"), "--recipe", "smoke", "--set", "epochs=1",
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env, cwd=REPO)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -8,7 +8,7 @@ from fcot import sweeps
 from fcot.experiments import ExperimentConfig
 
 TINY = dict(task="synth_coin_flip", difficulty=2, n_train=12, n_val=4, n_test=6, teacher_accuracy=0.9,
-            student="tiny-gpt2-xs", train_profile="smoke", epochs=1, max_new_tokens=24)
+            student="tiny-gpt2-xs", recipe="smoke", epochs=1, max_new_tokens=24)
 
 
 def test_grid_is_every_combination_and_arms_are_table_rows():

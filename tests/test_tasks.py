@@ -227,20 +227,6 @@ def test_malformed_split_file_is_an_error(content, message, tmp_path, mirror, mo
 # --- answers --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw, canonical", [
-    ("43", "43"), (43.0, "43"), ("14696.0", "14696"), (" 1,080", "1080"), ("850,000", "850000"),
-    ("0.625", "0.625"), (0.16666666666666666, "0.16666666666666666"), ("-3", "-3"), ("12.50", "12.5"), (7, "7"),
-])
-def test_canonical_number(raw, canonical):
-    assert tasks.canonical_number(raw) == canonical
-
-
-@pytest.mark.parametrize("raw", ["", "abc", "1/2", "nan", True])
-def test_canonical_number_rejects_non_numbers(raw):
-    with pytest.raises(ValueError, match="not a"):
-        tasks.canonical_number(raw)
-
-
 # --- overview and CLI -----------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from fcot.experiments import ExperimentConfig
 STUDY = "tiny"
 # The fast configuration of tests/test_experiments.py (seconds on a CPU).
 TINY = dict(task="synth_last_letter", difficulty=2, n_train=24, n_val=6, n_test=12, teacher_accuracy=0.7,
-            student="tiny-gpt2-xs", train_profile="smoke", epochs=1, max_new_tokens=12)
+            student="tiny-gpt2-xs", recipe="smoke", epochs=1, max_new_tokens=12)
 
 
 def _write_tables_as_notebook_90(study: str, recorded_teacher: bool, confidence: float) -> None:
