@@ -546,8 +546,9 @@ def choose_backend(
     return make_backend("simulated", **settings)
 
 
-def sample_table(completions: Sequence[Completion], n: int = 3, width: int = 160):
-    """A few kept (correct) and filtered-out (wrong) completions side by side (a DataFrame)."""
+def completion_table(completions: Sequence[Completion], n: int = 3):
+    """A few correct completions (kept by the filter) and wrong ones (filtered out), whole, as a
+    styled table that wraps long text instead of cutting it (pandas would cut at 50 characters)."""
     import pandas as pd
 
     rows = []
@@ -557,10 +558,10 @@ def sample_table(completions: Sequence[Completion], n: int = 3, width: int = 160
                 {
                     "kept": kept,
                     "example_id": c.example_id,
-                    "sample": c.sample_index,
-                    "question": c.question[:width],
-                    "rationale": c.rationale.strip()[:width],
-                    "answer_completion": c.answer_completion.strip()[:60],
+                    "rationale #": c.sample_index,
+                    "question": c.question,
+                    "rationale": c.rationale.strip(),
+                    "answer completion": c.answer_completion.strip(),
                     "prediction": c.prediction,
                     "gold": c.gold,
                 }
