@@ -1,4 +1,9 @@
-"""Benchmark: fcot's student trainer vs a naive training loop, same tiny model, same data.
+"""Benchmark: fcot's student trainer vs TRL's SFTTrainer and a naive training loop, same tiny model, same data.
+
+TRL (``trl.SFTTrainer``, what a user of this field would pick instead): a prompt/completion
+``datasets.Dataset``, completion-only loss, padded batches, the same optimiser settings, learning
+rate, batch size, epochs and initial weights, no checkpoints and no evaluation during training (so
+its time is a lower bound for the same job with model selection).
 
 fcot (``fcot.students.train_student``): dynamic padding to the longest sample of each batch,
 length-grouped batches, tokenised once, bf16/TF32 where a GPU allows (fp32 on a CPU), per-epoch
@@ -104,6 +109,27 @@ def naive_train(model, tokenizer, samples: Sequence, *, epochs: int, batch_size:
     return {"seconds": seconds, "tokens": tokens, "tokens_per_second": tokens / seconds}
 
 
+def trl_train(model, tokenizer, samples: Sequence, *, epochs: int, batch_size: int, lr: float, seed: int,
+              adam_beta2: float, warmup_ratio: float, scheduler: str, out: Path) -> dict:
+    """TRL's SFTTrainer on the same samples (prompt/completion, loss on the completion only)."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    data = Dataset.from_list([{"prompt": s.prompt, "completion": s.completion} for s in samples])
+    config = SFTConfig(
+        output_dir=str(out), per_device_train_batch_size=batch_size, num_train_epochs=epochs, learning_rate=lr,
+        adam_beta2=adam_beta2, warmup_steps=warmup_ratio, lr_scheduler_type=scheduler, weight_decay=0.0,
+        completion_only_loss=True, max_length=512, save_strategy="no", eval_strategy="no", logging_strategy="no",
+        report_to="none", disable_tqdm=True, seed=seed, data_seed=seed, use_cpu=not torch.cuda.is_available(),
+        dataloader_num_workers=0, eos_token=tokenizer.eos_token, pad_token=tokenizer.pad_token,
+    )
+    trainer = SFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer)
+    tokens = sum(len(row["input_ids"]) for row in trainer.train_dataset) * epochs
+    output = trainer.train()
+    seconds = float(output.metrics["train_runtime"])
+    return {"seconds": seconds, "tokens": tokens, "tokens_per_second": tokens / seconds}
+
+
 def run(smoke: bool = False, seed: int = 0, threads: int | None = None, repeats: int | None = None) -> dict:
     from fcot import students
 
@@ -115,7 +141,7 @@ def run(smoke: bool = False, seed: int = 0, threads: int | None = None, repeats:
     texts = [t for s in train for t in (s.prompt, s.completion)]
     config = students.TrainConfig(student=student, epochs=epochs, batch_size=batch, lr=lr, seed=seed,
                                   eval_batch_size=64, save_total_limit=1)
-    fcot_times, naive_times = [], []
+    fcot_times, naive_times, trl_times = [], [], []
     with tempfile.TemporaryDirectory(prefix="fcot-bench-train-") as tmp:
         model, tokenizer = students.build_tiny_student(student, texts, seed=seed)
         students.save_student(model, tokenizer, Path(tmp) / "init")
@@ -129,11 +155,18 @@ def run(smoke: bool = False, seed: int = 0, threads: int | None = None, repeats:
             naive_model, naive_tokenizer = students.load_trained(Path(tmp) / "init")  # the same initial weights
             naive = naive_train(naive_model, naive_tokenizer, train, epochs=epochs, batch_size=batch, lr=lr, seed=seed)
             naive_times.append(naive["seconds"])
+            trl_model, trl_tokenizer = students.load_trained(Path(tmp) / "init")
+            trl = trl_train(trl_model, trl_tokenizer, train, epochs=epochs, batch_size=batch, lr=lr, seed=seed,
+                            adam_beta2=config.adam_beta2, warmup_ratio=config.warmup_ratio, scheduler=config.scheduler,
+                            out=Path(tmp) / f"trl-{repeat}")
+            trl_times.append(trl["seconds"])
         best_model, _ = students.load_trained(result.best_model_dir)
         fcot_loss = validation_loss(best_model, tokenizer, val)
         naive_loss = validation_loss(naive_model, naive_tokenizer, val)
+        trl_loss = validation_loss(trl_model, trl_tokenizer, val)
     tokens = result.train_tokens_per_epoch * epochs
     fcot_tps, naive_tps = tokens / min(fcot_times), naive["tokens"] / min(naive_times)
+    trl_tps = trl["tokens"] / min(trl_times)
     # fcot's tokens/s counts the same real tokens per epoch over its whole train() time (evaluation and
     # checkpointing included); the naive loop's time is its training steps only.
     return {
@@ -147,6 +180,12 @@ def run(smoke: bool = False, seed: int = 0, threads: int | None = None, repeats:
         "fcot_tokens_per_second": round(fcot_tps, 1),
         "naive_tokens_per_second": round(naive_tps, 1),
         "speedup": round(fcot_tps / naive_tps, 2),
+        "trl_tokens_per_second": round(trl_tps, 1),
+        "speedup_vs_trl": round(fcot_tps / trl_tps, 2),
+        "trl_train_seconds": [round(t, 2) for t in trl_times],
+        "trl_val_loss": round(trl_loss, 4),
+        "trl_tokens": trl["tokens"],
+        "fcot_tokens": tokens,
         "fcot_train_seconds": [round(t, 2) for t in fcot_times],
         "naive_train_seconds": [round(t, 2) for t in naive_times],
         "fcot_val_loss": round(fcot_loss, 4),

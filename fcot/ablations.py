@@ -30,6 +30,8 @@ class Ablation:
     references: tuple[str, ...] = ()  # summary columns drawn next to the student's accuracy
     log_x: bool = False
     group: str | None = None  # a summary column that splits the plot (one panel per value)
+    tick_label: str | None = None  # a summary column naming each x tick (e.g. the student's name)
+    xlabel: str | None = None  # the x axis' label (default: x)
 
     def __post_init__(self) -> None:
         fields = set(ExperimentConfig.fields()) | {"arm"}
@@ -48,15 +50,16 @@ ABLATIONS: dict[str, Ablation] = {
         Ablation("methods", "30_compare_methods", "Methods: vanilla vs Fine-tune-CoT (D=1, diverse) vs step-by-step",
                  vary=("method", "degree", "task", "difficulty"), by=("task", "arm"), x="arm", group="task"),
         Ablation("degree", "31_ablate_degree", "Diverse reasoning: accuracy vs degree D",
-                 vary=("degree",), by=("degree",), x="degree", log_x=True),
+                 vary=("degree",), by=("degree",), x="degree", log_x=True, xlabel="degree D (rationales per question)"),
         Ablation("data_size", "32_ablate_data_size", "Accuracy vs training questions",
-                 vary=("n_train",), by=("n_train",), x="n_train", log_x=True),
+                 vary=("n_train",), by=("n_train",), x="n_train", log_x=True, xlabel="training questions (log scale)"),
         Ablation("teacher_quality", "33_ablate_teacher_quality", "Student vs teacher accuracy (simulated teacher)",
                  vary=("teacher_accuracy",), by=("teacher_accuracy",), x="teacher_accuracy",
                  references=("teacher_accuracy_test",)),
         Ablation("student_size", "34_ablate_student_size", "Accuracy vs student size",
-                 vary=("student",), by=("student",), x="parameters", log_x=True),
-        Ablation("filtering", "35_ablate_filtering", "Filtering wrong rationales: correct_only vs keep_all",
+                 vary=("student",), by=("student",), x="parameters", log_x=True, tick_label="student",
+                 xlabel="student (parameters, log scale)"),
+        Ablation("filtering", "35_ablate_filtering", "Filtering wrong rationales: correct_only vs keep_all (and its size-matched control)",
                  vary=("filter_mode",), by=("filter_mode",), x="filter_mode", references=("teacher_accuracy_test",)),
         Ablation("rationale_length", "36_ablate_rationale_length", "Accuracy vs rationale length cap (tokens)",
                  vary=("max_rationale_tokens",), by=("max_rationale_tokens",), x="max_rationale_tokens"),
@@ -138,4 +141,5 @@ def ablation_figure(name: str, summary, title: str | None = None):
 
     ablation = _ablation(name)
     return plots.ablation(summary, x=ablation.x, group=ablation.group, references=ablation.references,
-                          log_x=ablation.log_x, title=title or ablation.title)
+                          log_x=ablation.log_x, title=title or ablation.title, tick_label=ablation.tick_label,
+                          xlabel=ablation.xlabel)

@@ -1,7 +1,10 @@
 """Curation: teacher completions -> filtered, formatted fine-tuning samples.
 
 Fine-tune-CoT keeps a teacher rationale only when the teacher's final answer was right
-(``correct_only``, the paper's default); ``keep_all`` is the ablation that keeps every rationale.
+(``correct_only``, the paper's default); ``keep_all`` is the ablation that keeps every rationale, and
+``keep_all_matched`` its size control: a seeded random subset of all rationales, right or wrong, as
+large as the ``correct_only`` set (the paper's sample-filtering control, so that "more samples" and
+"unfiltered samples" are not confounded).
 Each kept rationale becomes one **sample** (prompt/completion strings) in a student format:
 
 ============================  ==========================  =========================================
@@ -39,8 +42,9 @@ from typing import Iterable, Literal, Sequence
 from fcot.answers import normalize_gold
 from fcot.records import Completion, Example, RecordError, read_records, write_jsonl
 
-FilterMode = Literal["correct_only", "keep_all"]
-FILTER_MODES: tuple[str, ...] = ("correct_only", "keep_all")
+FilterMode = Literal["correct_only", "keep_all", "keep_all_matched"]
+FILTER_MODES: tuple[str, ...] = ("correct_only", "keep_all", "keep_all_matched")
+MATCHED_SUBSET_SEED = 0  # keep_all_matched: which random subset (fixed, so a curation is reproducible)
 
 SampleFormat = Literal["ft_cot", "ft_cot_encdec", "vanilla", "vanilla_encdec", "multitask", "multitask_encdec"]
 FORMATS: tuple[str, ...] = ("ft_cot", "ft_cot_encdec", "vanilla", "vanilla_encdec", "multitask", "multitask_encdec")
@@ -235,6 +239,7 @@ def curate(
     filtered = truncated = dropped = 0
     n_completions = sum(len(v) for v in grouped.values())
     n_correct = sum(c.correct for v in grouped.values() for c in v)
+    matched = _matched_subset(grouped, examples, n_correct) if mode == "keep_all_matched" and not vanilla else None
     for example in examples:
         answer = normalize_gold(example)
         if vanilla:
@@ -245,7 +250,8 @@ def curate(
                 # REPRODUCTION NOTE: the official code re-scores each completion with its Evaluator when
                 # selecting samples; fcot trusts Completion.correct, set by the teacher driver with
                 # fcot.answers (the same parsing rules) when the completion was generated or replayed.
-                if mode == "correct_only" and not completion.correct:
+                if (mode == "correct_only" and not completion.correct) or (
+                        matched is not None and (completion.example_id, completion.sample_index) not in matched):
                     filtered += 1
                     continue
                 rationale = completion.rationale
@@ -284,6 +290,14 @@ def curate(
         samples_dropped_too_long=dropped,
     )
     return CurationResult(samples, report)
+
+
+def _matched_subset(grouped: dict[str, list[Completion]], examples: Sequence[Example], size: int) -> set[tuple[str, int]]:
+    """``size`` completions drawn at random (seed :data:`MATCHED_SUBSET_SEED`) from all of them."""
+    import random
+
+    keys = [(e.id, c.sample_index) for e in examples for c in sorted(grouped.get(e.id, []), key=lambda c: c.sample_index)]
+    return set(random.Random(MATCHED_SUBSET_SEED).sample(keys, min(size, len(keys))))
 
 
 def compare_modes(completions: Sequence[Completion], examples: Sequence[Example], fmt: str = "ft_cot", **kwargs):

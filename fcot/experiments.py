@@ -83,7 +83,7 @@ class ExperimentConfig:
     name or completions JSONL, of which samples ``sample_index < degree`` are used), ``degree`` D,
     ``teacher_temperature`` (None = the paper's: 0 at D=1, 0.7 above), ``teacher_max_tokens``.
     Curation: ``method`` (``ft_cot`` | ``vanilla`` | ``multitask`` = distilling step-by-step),
-    ``filter_mode`` (``correct_only`` | ``keep_all``), ``max_rationale_tokens`` (None = no cut).
+    ``filter_mode`` (``correct_only`` | ``keep_all`` | ``keep_all_matched``), ``max_rationale_tokens`` (None = no cut).
     Student: ``student`` (tiny alias, path or hub id), ``recipe`` (``fcot.students.RECIPES``)
     and overrides of it (``epochs``, ``lr``, ``batch_size``, ``select_by``, and for tiny students
     ``dropout`` and the ``vocab_size`` of the BPE tokenizer trained on the task text; None = the

@@ -128,16 +128,26 @@ _REFERENCE_LABELS = {
 }
 
 
+def _tick_text(value: float) -> str:
+    """A tick at a measured value: 800, 0.7, 1.2M (parameters), never 2^9."""
+    if value >= 1e6:
+        return f"{value / 1e6:.2g}M"
+    if value >= 1e4:
+        return f"{value / 1e3:.3g}k"
+    return f"{value:g}"
+
+
 def ablation(summary, x: str, group: str | None = None, references=(), log_x: bool = False, title: str | None = None,
-             ylabel: str = "student accuracy (%)"):
+             ylabel: str = "student accuracy (%)", tick_label: str | None = None, xlabel: str | None = None):
     """Mean accuracy over seeds (percent) against ``x``, with its interval, one series per ``group``.
 
     ``summary``: ``fcot.experiments.summarize(...)`` (columns ``mean``, ``low``, ``high`` and ``x``).
     A numeric ``x`` (degree, training questions, parameters, teacher accuracy) gives lines with
     error bars (log scale with ``log_x``); otherwise (method arms, filter modes, or values with a
     blank such as "no cap") bars. ``references`` are summary columns of accuracies drawn dashed
-    next to the student's, e.g. ``teacher_accuracy_test``. An empty summary gives an empty figure
-    that says so.
+    next to the student's, e.g. ``teacher_accuracy_test``. Ticks sit at the measured values
+    (labelled by the ``tick_label`` column when given, e.g. the student's name under its parameter
+    count). An empty summary gives an empty figure that says so.
     """
     import matplotlib.pyplot as plt
     import numpy as np
@@ -176,7 +186,12 @@ def ablation(summary, x: str, group: str | None = None, references=(), log_x: bo
                         label=_REFERENCE_LABELS.get(ref, ref) + ("" if g is None else f" ({g})"))
         if log_x:
             ax.set_xscale("log", base=2)
-        ax.set_xlabel(x)
+        ticks = summary.assign(_x=values).drop_duplicates("_x").sort_values("_x")
+        names = ticks[tick_label].astype(str) + "\n" if tick_label and tick_label in summary.columns else ""
+        ax.set_xticks(ticks["_x"], list(names + ticks["_x"].map(_tick_text)) if len(names) else
+                      list(ticks["_x"].map(_tick_text)))
+        ax.minorticks_off()
+        ax.set_xlabel(xlabel or x)
     else:
         labels = [("none" if pd.isna(v) else str(v)) for v in summary[x]]
         categories = list(dict.fromkeys(labels))

@@ -751,6 +751,8 @@ _TRENDS: dict[str, tuple[str, str]] = {
                          "rationales: described only)", "the cap in student tokens (no cut last)"),
 }
 FILTERING_PHENOMENON = "filtering wrong rationales helps: correct_only (the paper's choice) beats keep_all"
+FILTERING_MATCHED_PHENOMENON = ("filtering helps at equal sample count: correct_only beats keep_all_matched (a random "
+                                "subset of all rationales as large as the correct_only set)")
 TEACHER_PHENOMENON = "the student matches or beats an imperfect teacher"
 
 
@@ -775,6 +777,9 @@ def _ablation_rows(name: str, summary) -> list[dict[str, str]]:
         if row["verdict"] == "not measured" and len(points) == 1:
             row["verdict"] = "one point so far"
         rows.append(row)
+        if "keep_all_matched" in by_mode:
+            rows.append(_compare(FILTERING_MATCHED_PHENOMENON, by_mode.get("correct_only"), by_mode["keep_all_matched"],
+                                 "correct_only", "keep_all_matched", absent=absent))
     return rows
 
 

@@ -121,7 +121,7 @@ class CurateConfig:
     """How completions become samples (defaults: Fine-tune-CoT, answer-filtered, no length limits)."""
 
     method: str = "ft_cot"  # ft_cot | vanilla | multitask (distilling step-by-step)
-    filter_mode: str = "correct_only"  # correct_only | keep_all
+    filter_mode: str = "correct_only"  # correct_only | keep_all | keep_all_matched (fcot.curate.FILTER_MODES)
     max_rationale_tokens: int | None = None  # rationales are cut to this many tokens; None = no cut
     max_sample_tokens: int | None = None  # longer samples are dropped (the paper's 512); None = no limit
     student: str = "tiny-gpt2-s"  # whose format (decoder / encoder-decoder) and tokenizer count tokens

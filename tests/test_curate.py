@@ -89,6 +89,17 @@ def test_keep_all_keeps_every_rationale():
     assert len(result.samples) == 6 and result.report.completions_filtered == 0 and result.report.share_filtered == 0
 
 
+def test_keep_all_matched_keeps_a_random_subset_of_all_rationales_as_large_as_correct_only():
+    matched = curate(COMPLETIONS, EXAMPLES, mode="keep_all_matched", fmt="ft_cot")
+    correct = curate(COMPLETIONS, EXAMPLES, mode="correct_only", fmt="ft_cot")
+    assert len(matched.samples) == len(correct.samples) == 3
+    assert matched.report.completions_filtered == 3
+    assert [s.sample_index for s in matched.samples] == [
+        s.sample_index for s in curate(COMPLETIONS, EXAMPLES, mode="keep_all_matched", fmt="ft_cot").samples]  # seeded
+    all_kept = {(s.example_id, s.sample_index) for s in curate(COMPLETIONS, EXAMPLES, mode="keep_all").samples}
+    assert {(s.example_id, s.sample_index) for s in matched.samples} <= all_kept
+
+
 def test_samples_carry_the_gold_answer_not_the_teachers_prediction():
     result = curate(COMPLETIONS, EXAMPLES, mode="keep_all", fmt="ft_cot")
     wrong = [s for s in result.samples if s.example_id == "e2"]
@@ -123,13 +134,13 @@ def test_stop_phrase_is_appended_for_openai_style_fine_tuning():
 def test_compare_modes_has_one_row_per_filter_mode():
     table = compare_modes(COMPLETIONS, EXAMPLES)
     assert list(table.index) == list(FILTER_MODES)
-    assert list(table["samples_kept"]) == [3, 6]
+    assert list(table["samples_kept"]) == [3, 6, 3]
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"mode": "best_of"}, "accepted: \\('correct_only', 'keep_all'\\)"),
+        ({"mode": "best_of"}, "accepted: \\('correct_only', 'keep_all', 'keep_all_matched'\\)"),
         ({"fmt": "chat"}, "accepted: \\('ft_cot'"),
         ({"max_sample_tokens": 10}, "pass tokenizer="),
         ({"max_rationale_tokens": 0, "tokenizer": object()}, "must be >= 1"),

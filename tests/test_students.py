@@ -239,6 +239,20 @@ def test_the_best_epoch_is_chosen_by_validation_loss_and_saved(trained):
     assert loss == pytest.approx(result.best_metric, rel=0.02)
 
 
+def test_without_checkpoints_the_best_epoch_is_kept_in_memory_and_written_once(tmp_path, trained):
+    reference, train, val, config = trained
+    result = train_student(train, val, config.replace(checkpoints=False), tmp_path / "run")
+    assert not list((tmp_path / "run").glob("checkpoints/checkpoint-*")) and result.best_checkpoint is None
+    curves = result.learning_curves()
+    assert result.best_epoch == curves.loc[curves["eval_loss"].idxmin(), "epoch"]
+    assert result.best_metric == pytest.approx(curves["eval_loss"].min())
+    model, tokenizer = load_trained(result.best_model_dir)
+    rows = [encode_sample(tokenizer, s.prompt, s.completion, "decoder") for s in val]
+    with torch.no_grad():
+        loss = model(**SampleCollator(tokenizer.pad_token_id)(rows)).loss.item()
+    assert loss == pytest.approx(result.best_metric, rel=0.02)
+
+
 def test_rerunning_a_finished_training_skips_it(trained):
     result, train, val, config = trained
     again = train_student(train, val, config, result.run_dir)
