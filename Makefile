@@ -69,9 +69,10 @@ bench: $(STAMP)
 bench-gpu: $(STAMP)
 	$(BIN)/python -m bench.gpu --json results/bench/gpu.json
 
-## notes: regenerate the generated README blocks (reproduction notes, recorded teacher runs, benchmark table, paper cost)
+## notes: regenerate the generated README blocks (results, reproduction notes, recorded teacher runs, benchmark table, paper cost)
 notes: $(STAMP)
 	$(BIN)/python -m fcot notes --write results/README.md
+	$(BIN)/python -m fcot results --profile default --write README.md
 	$(BIN)/python -m fcot report-recorded --write README.md
 	$(BIN)/python -m bench.report --readme README.md --out results/bench
 	$(BIN)/python -m fcot cost --profile paper --markdown results/paper_cost.md --json results/paper_cost.json --write-readme README.md

@@ -185,6 +185,27 @@ def _run_notes(args) -> int:
     return 0
 
 
+def register_results(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "results", help="the README's Results section (claims, paper numbers, fcot's numbers, verdicts) from a profile's runs"
+    )
+    parser.add_argument("--profile", default="default", help="the profile whose runs are read (default: default)")
+    parser.add_argument("--write", metavar="README", help="replace the block between the results markers")
+    parser.set_defaults(func=_run_results)
+
+
+def _run_results(args) -> int:
+    from fcot import paths, report
+
+    with paths.environment({paths.PROFILE_ENV: args.profile}):
+        if args.write:
+            changed = report.write_results_block(args.write, args.profile)
+            print(f"{'updated' if changed else 'unchanged'}: the results block of {args.write}")
+        else:
+            print(report.results_block(args.profile))
+    return 0
+
+
 def register_verify(subparsers) -> None:
     parser = subparsers.add_parser(
         "verify",
@@ -284,7 +305,7 @@ def _run_cost(args) -> int:
 
 
 #: The subcommands, in the order ``--help`` lists them.
-REGISTRARS = [register_tasks, register_reproduce, register_rescore, register_report_recorded, register_notes,
+REGISTRARS = [register_tasks, register_reproduce, register_rescore, register_report_recorded, register_notes, register_results,
               register_verify, register_cost, register_rehearse_paper]
 
 

@@ -8,10 +8,13 @@ thing everywhere: the training questions, after the validation questions are set
   of the official train side (``n_val`` questions, 0 = 10%), chosen with the fixed
   ``fcot.tasks.VALIDATION_SEED``; train is the first ``n_train`` of the rest (0 = all); test the
   first ``n_test`` of the official test side (0 = all).
-* Synthetic tasks (``synth_*``): ``n_test`` questions from their own stream (seed ``data_seed +``
+* Synthetic tasks (``synth_*``), ``test_split="own"``: ``n_test`` questions from their own stream (seed ``data_seed +``
   :data:`TEST_STREAM_OFFSET`), then from the ``data_seed`` stream ``n_val`` validation questions
   followed by ``n_train`` train questions, skipping any question already drawn: training sets of
   different sizes are nested and validation and test do not change with ``n_train``.
+  ``test_split="real"``: the test questions are the first ``n_test`` (0 = all) of the official test
+  split of the real task the family imitates (:data:`REAL_TASK`); train and validation are generated
+  as above, skipping any question equal to a test question.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ from fcot.records import is_int
 
 SYNTHETIC_PREFIX = "synth_"
 TEST_STREAM_OFFSET = 104_729  # synthetic test questions come from seed data_seed + this (their own stream)
+TEST_SPLITS = ("own", "real")
+# The real task each synthetic family imitates word for word (test_split="real" tests on its official test split).
+REAL_TASK = {"synth_coin_flip": "coin_flip", "synth_last_letter": "last_letter_concatenation",
+             "synth_shuffled_objects": "tracking_shuffled_objects"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class DataConfig:
     n_val: int = 10  # validation questions (real tasks: 0 = 10% of the official train side)
     n_test: int = 40  # test questions (real tasks: 0 = the whole official test split)
     data_seed: int = 0  # synthetic questions and the teacher's sampled rationales
+    test_split: str = "own"  # own: the task's own test; real: a synth_* task tested on the real task's official test
 
     def __post_init__(self) -> None:
         from fcot import synthetic, tasks
@@ -51,14 +59,19 @@ class DataConfig:
             low, high = synthetic.DIFFICULTY_RANGES[self.task]
             if not is_int(self.difficulty) or not low <= self.difficulty <= high:
                 fail("difficulty", f"{self.difficulty!r} is out of range for {self.task}; accepted: {low}..{high} or None")
-        minimum = 1 if self.is_synthetic else 0
         for name in ("n_train", "n_val", "n_test"):
             value = getattr(self, name)
+            minimum = 1 if self.is_synthetic and not (name == "n_test" and self.test_split == "real") else 0
             if not is_int(value) or value < minimum:
                 what = "an integer >= 1 (synthetic tasks are generated)" if self.is_synthetic else "an integer >= 0 (0 = all / default)"
                 fail(name, f"must be {what}, got {value!r}")
         if not is_int(self.data_seed) or self.data_seed < 0:
             fail("data_seed", f"must be an integer >= 0, got {self.data_seed!r}")
+        if self.test_split not in TEST_SPLITS:
+            fail("test_split", f"{self.test_split!r} is not accepted; accepted: {', '.join(TEST_SPLITS)}")
+        if self.test_split == "real" and self.task not in REAL_TASK:
+            fail("test_split", f"'real' needs a synthetic task that imitates a real one ({', '.join(REAL_TASK)}); "
+                               f"{self.task!r} has its own test split only")
 
     @property
     def is_synthetic(self) -> bool:
@@ -76,12 +89,12 @@ class DataConfig:
         return dataclasses.asdict(self) | {"difficulty": self.resolved_difficulty}
 
     def data_hashes(self) -> dict | None:
-        """sha256 of the upstream files a real task reads (None for synthetic tasks)."""
-        if self.is_synthetic:
-            return None
+        """sha256 of the upstream files a real task (or a synthetic task's real test) reads; None otherwise."""
         from fcot import tasks
 
-        return tasks.data_hashes(self.task)
+        if self.test_split == "real":
+            return tasks.data_hashes(REAL_TASK[self.task])
+        return None if self.is_synthetic else tasks.data_hashes(self.task)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "DataConfig":
@@ -129,15 +142,23 @@ def _distinct(task: str, difficulty: int, seed: int, count: int, exclude: set[st
 
 def examples(config: DataConfig) -> Examples:
     """The train, validation and test examples of ``config`` (see the module docstring)."""
+    from fcot import tasks
+
     if config.is_synthetic:
         # REPRODUCTION NOTE: synthetic tasks have no official split; fcot draws test from its own
         # stream and validation before train, so growing n_train nests the training sets and
-        # leaves validation and test unchanged.
+        # leaves validation and test unchanged. With test_split="real" the test questions are the
+        # official test split of the real task the family imitates (generated train and validation
+        # questions that equal a test question are skipped): students trained on generated
+        # questions are scored on the paper's test set.
         difficulty = config.resolved_difficulty
-        test = _distinct(config.task, difficulty, config.data_seed + TEST_STREAM_OFFSET, config.n_test, set())
+        if config.test_split == "real":
+            real = tasks.load_split(REAL_TASK[config.task]).test
+            test = list(real[: config.n_test]) if config.n_test else list(real)
+        else:
+            test = _distinct(config.task, difficulty, config.data_seed + TEST_STREAM_OFFSET, config.n_test, set())
         rest = _distinct(config.task, difficulty, config.data_seed, config.n_val + config.n_train, {e.question for e in test})
         return Examples(rest[config.n_val:], rest[: config.n_val], test)
-    from fcot import tasks
 
     split = tasks.load_split(config.task, validation_count=config.n_val or None)
     train = split.train[: config.n_train] if config.n_train else list(split.train)

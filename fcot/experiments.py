@@ -77,7 +77,9 @@ class ExperimentConfig:
 
     Data: ``task`` (``fcot.tasks.task_names()`` or ``synth_*``), ``difficulty`` (synthetic tasks
     only; None = the task's default), ``n_train`` / ``n_val`` / ``n_test`` questions (real tasks:
-    0 = all of the official train side / 10% validation / all of test), ``data_seed``.
+    0 = all of the official train side / 10% validation / all of test), ``data_seed``, ``test_split``
+    (``own``, or ``real``: a ``synth_*`` task's students are tested on the official test split of the
+    real task it imitates, see :class:`fcot.data.DataConfig`).
     Teacher: ``teacher`` (``simulated`` with ``teacher_accuracy``, None = its task default;
     ``replay`` = the recorded text-davinci-002 runs; ``file`` = ``teacher_file``, a teacher run
     name or completions JSONL, of which samples ``sample_index < degree`` are used), ``degree`` D,
@@ -97,6 +99,7 @@ class ExperimentConfig:
     n_val: int = 40
     n_test: int = 200
     data_seed: int = 0
+    test_split: str = "own"
     method: str = "ft_cot"
     teacher: str = "simulated"
     teacher_accuracy: float | None = None
@@ -118,28 +121,17 @@ class ExperimentConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:  # noqa: C901 - one check per field, each naming what is accepted
-        from fcot import curate, students, synthetic, tasks
+        from fcot import curate, students
 
         def fail(field: str, message: str) -> None:
             raise ValueError(f"ExperimentConfig.{field}: {message}")
 
-        known = list(tasks.task_names()) + list(synthetic.SYNTHETIC_TASKS)
-        if self.task not in known:
-            fail("task", f"unknown task {self.task!r}; accepted: {', '.join(known)}")
+        try:  # the data fields are validated once, by the data stage's own config
+            self.data_config()
+        except ValueError as error:
+            raise ValueError(str(error).replace("DataConfig.", "ExperimentConfig.", 1)) from None
         synth = self.is_synthetic
-        if self.difficulty is not None:
-            if not synth:
-                fail("difficulty", f"applies to synthetic tasks (synth_*) only; use None for {self.task!r}")
-            low, high = synthetic.DIFFICULTY_RANGES[self.task]
-            if not is_int(self.difficulty) or not low <= self.difficulty <= high:
-                fail("difficulty", f"{self.difficulty!r} is out of range for {self.task}; accepted: {low}..{high} or None")
-        minimum = 1 if synth else 0
-        for name in ("n_train", "n_val", "n_test"):
-            value = getattr(self, name)
-            if not is_int(value) or value < minimum:
-                what = "an integer >= 1 (synthetic tasks are generated)" if synth else "an integer >= 0 (0 = all / default)"
-                fail(name, f"must be {what}, got {value!r}")
-        for name in ("data_seed", "seed"):
+        for name in ("seed",):
             if not is_int(getattr(self, name)) or getattr(self, name) < 0:
                 fail(name, f"must be an integer >= 0, got {getattr(self, name)!r}")
         if self.method not in curate.METHODS:
@@ -294,7 +286,7 @@ class ExperimentConfig:
         from fcot.data import DataConfig
 
         return DataConfig(task=self.task, difficulty=self.difficulty, n_train=self.n_train, n_val=self.n_val,
-                          n_test=self.n_test, data_seed=self.data_seed)
+                          n_test=self.n_test, data_seed=self.data_seed, test_split=self.test_split)
 
     def teach_config(self):
         from fcot.stages import TeachConfig
@@ -395,8 +387,11 @@ def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep
     data = config.data_config()
     run = Run.open(KIND, config.canonical(), name=config.run_name, seed=config.seed, data_hashes=data.data_hashes())
     extra = {"run_path": str(run.path), "config_hash": run.hash}
-    if run.finished:
+    if run.finished and (run.artifacts_dir / stages.COMPUTED_HERE).exists():
         return {**run.metrics, **extra, "skipped": True}
+    if run.finished:  # a committed record this machine never computed (a fresh clone): recompute it
+        run = Run.open(KIND, config.canonical(), name=config.run_name, seed=config.seed,
+                       data_hashes=data.data_hashes(), rerun=True)
 
     started = time.perf_counter()
     with run:
@@ -417,6 +412,7 @@ def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep
         if verbose:
             print(f"{config.run_name} seed {config.seed}: accuracy {metrics['accuracy']:.3f} "
                   f"({metrics['wall_seconds']:.0f} s)")
+    stages.mark_computed_here(run)
     return {**run.metrics, **extra, "skipped": False}
 
 

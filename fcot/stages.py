@@ -186,6 +186,16 @@ class EvalConfig:
 # ----------------------------------------------------------------------------------------------
 
 
+COMPUTED_HERE = ".computed"  # an artifact marking a run computed on this machine (see mark_computed_here)
+
+
+def mark_computed_here(run: Run) -> None:
+    """Mark ``run`` as computed on this machine. A run whose record is committed (results/) but which
+    this machine never computed -- a fresh clone -- has no marker and runs again, so that ``make
+    reproduce`` recomputes what it is compared against instead of reading it back."""
+    (run.artifacts() / COMPUTED_HERE).write_text("", encoding="utf-8")
+
+
 def _open(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str) -> Run:
     """Open the run of ``config``; a finished one whose ``needed`` artifacts are gone runs again."""
     run = Run.open(kind, config, name=name, seed=seed, data_hashes=data.data_hashes())
@@ -528,7 +538,7 @@ def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None)
     degree = _degree_of(upstream_of(student_run))
     key = {"data": data.resolved(), "method": method, "evaluate": dataclasses.asdict(config),
            "upstream": upstream_key(student_run)}
-    with _claimed("evaluation", key, name or f"{data.task}-{method}", config.seed, data) as run:
+    with _claimed("evaluation", key, name or f"{data.task}-{method}", config.seed, data, COMPUTED_HERE) as run:
         if run.finished:
             return run
         with run:
@@ -544,6 +554,7 @@ def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None)
                 "test_questions": result.n, "correct": int(round(result.accuracy * result.n)),
                 "eval_seconds": time.perf_counter() - started,
             })
+        mark_computed_here(run)
     return run
 
 

@@ -145,6 +145,10 @@ def build_tiny_student(
             resid_pdrop=dropout,
             embd_pdrop=dropout,
             attn_pdrop=dropout,
+            # GPT-2's tanh GELU as one fused torch op: GPT-2's own "gelu_new" computes the same
+            # formula in eight elementwise ops, the largest non-matmul cost of a tiny student's step
+            # (bench/profile.py)
+            activation_function="gelu_pytorch_tanh",
             bos_token_id=tokenizer.eos_token_id,
             eos_token_id=tokenizer.eos_token_id,
             pad_token_id=tokenizer.pad_token_id,

@@ -671,8 +671,21 @@ class StepOutcome:
     error: str | None = None
 
 
+def _stamp(run: PlannedRun) -> Path:
+    """This machine's record that it executed ``run`` (under ``runs/<profile>``, outside git)."""
+    return paths.runs_dir() / (run.profile or "default") / ".executed" / f"{run.name}.hash"
+
+
 def is_complete(run: PlannedRun) -> bool:
-    """True when ``run.output_path`` is a finished execution with the same parameters and notebook."""
+    """True when ``run.output_path`` is a finished execution with the same parameters and notebook
+    **that this machine made** (its stamp under ``runs/<profile>/.executed``). Committed executed
+    notebooks are what a reproduction is compared against, not a cache: on a fresh clone every
+    step runs; an interrupted ``make reproduce`` skips the steps it already executed here."""
+    try:
+        if _stamp(run).read_text(encoding="utf-8").strip() != run.hash:
+            return False
+    except OSError:
+        return False
     try:
         notebook = json.loads(run.output_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
@@ -765,7 +778,71 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
     }
     text = nbformat.writes(notebook)
     publish(run.output_path, text if text.endswith("\n") else text + "\n")  # as nbformat.write ends a file
+    _stamp(run).parent.mkdir(parents=True, exist_ok=True)
+    _stamp(run).write_text(run.hash + "\n", encoding="utf-8")
     return seconds
+
+
+# ----------------------------------------------------------------------------------------------
+# Reproduction check: committed numbers vs the numbers this run produced
+# ----------------------------------------------------------------------------------------------
+
+
+def headline_numbers(profile: str, results_root: str | os.PathLike | None = None) -> dict[str, dict[str, float]]:
+    """``{"<ablation>: <point>": {"mean", "low", "high"}}`` (fractions) from a profile's ablation
+    summaries (``results/<profile>/ablations/*/summary.csv``): the numbers its findings rest on."""
+    import csv
+
+    numbers: dict[str, dict[str, float]] = {}
+    for file in sorted((paths.results_dir(results_root) / profile / "ablations").glob("*/summary.csv")):
+        with open(file, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                keys = list(row)[: list(row).index("runs")] if "runs" in row else []
+                label = f"{file.parent.name}: " + ", ".join(f"{k}={row[k] or 'none'}" for k in keys)
+                with contextlib.suppress(TypeError, ValueError):
+                    numbers[label] = {k: float(row[k]) for k in ("mean", "low", "high")}
+    return numbers
+
+
+def reproduction_check(committed: Mapping[str, Mapping[str, float]],
+                       reproduced: Mapping[str, Mapping[str, float]]) -> list[dict[str, Any]]:
+    """One row per headline number: committed vs reproduced and whether they agree -- ``exactly``,
+    ``within the interval`` (the reproduced mean lies in the committed 95% interval: floating point
+    differs between machines), ``differs``, or ``new`` / ``gone`` when only one side has it."""
+    rows = []
+    for label in sorted(set(committed) | set(reproduced)):
+        old, new = committed.get(label), reproduced.get(label)
+        if old is None or new is None:
+            verdict = "new" if old is None else "gone"
+        elif abs(old["mean"] - new["mean"]) < 1e-9:
+            verdict = "exactly"
+        elif old["low"] - 1e-9 <= new["mean"] <= old["high"] + 1e-9:
+            verdict = "within the interval"
+        else:
+            verdict = "differs"
+        rows.append({"number": label, "committed": old and old["mean"], "reproduced": new and new["mean"],
+                     "committed_interval": old and (old["low"], old["high"]), "agreement": verdict})
+    return rows
+
+
+def format_reproduction(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The reproduction check as text: one line per number, then the counts."""
+    if not rows:
+        return "reproduction check: no ablation summaries to compare (none committed and none produced)"
+
+    def pct(value) -> str:
+        return "-" if value is None else f"{100 * value:.1f}%"
+
+    width = max(len(r["number"]) for r in rows)
+    lines = ["reproduction check (committed -> reproduced, mean accuracy over seeds):"]
+    for r in rows:
+        interval = r["committed_interval"]
+        band = f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]" if interval else ""
+        lines.append(f"  {r['number']:<{width}}  {pct(r['committed']):>6}{band:<15} -> {pct(r['reproduced']):>6}  "
+                     f"{r['agreement']}")
+    counts = {v: sum(r["agreement"] == v for r in rows) for v in ("exactly", "within the interval", "differs", "new", "gone")}
+    lines.append("  " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+    return "\n".join(lines)
 
 
 def _execute_in_worker(run: PlannedRun, options: RunOptions) -> tuple[float | None, str | None]:
@@ -872,6 +949,7 @@ def run_study(
     parsed = [o if isinstance(o, Override) else parse_override(o) for o in overrides]
     runs = plan(profile, parsed, only, notebooks_dir, results_root)
     timings = timings_path(profile.name, results_root)
+    committed = headline_numbers(profile.name, results_root)  # what this run will be compared against
     started = time.monotonic()
     outcomes: list[StepOutcome] = []
     upstream_ran = False
@@ -933,6 +1011,8 @@ def run_study(
     _record_call(timings, time.monotonic() - started, options.jobs, outcomes)
     report = StudyReport(profile, outcomes, timings)
     log(format_summary(report))
+    if any(o.status == "ran" for o in outcomes):
+        log(format_reproduction(reproduction_check(committed, headline_numbers(profile.name, results_root))))
     return report
 
 

@@ -74,8 +74,10 @@ def finished_result(config: ExperimentConfig) -> dict | None:
     """The metrics of ``config``'s finished experiment run (with ``run_path``), or None; opens nothing."""
     from fcot.runs import Run
 
+    from fcot.stages import COMPUTED_HERE
+
     run = Run.peek(KIND, config.canonical(), config.run_name, config.seed)
-    if not run.finished:
+    if not run.finished or not (run.artifacts_dir / COMPUTED_HERE).exists():  # committed, not computed here
         return None
     return {**run.metrics, "run_path": str(run.path), "config_hash": run.hash, "skipped": True}
 

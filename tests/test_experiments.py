@@ -183,6 +183,20 @@ def test_rerun_of_a_finished_config_skips_without_training(in_tiny_runs, monkeyp
     assert vanilla["skipped"] is True and vanilla["run_path"] == results["vanilla-0"]["run_path"]
 
 
+def test_a_committed_run_this_machine_never_computed_is_recomputed_not_read_back(in_tiny_runs):
+    from fcot import stages, sweeps
+    from fcot.runs import Run
+
+    _, results = in_tiny_runs
+    config = tiny(method="vanilla")
+    marker = Run.load(results["vanilla-0"]["run_path"]).artifacts_dir / stages.COMPUTED_HERE
+    assert marker.is_file() and sweeps.finished_result(config) is not None
+    marker.unlink()  # what a fresh clone has: the run record (results/), no local artifacts
+    assert sweeps.finished_result(config) is None
+    again = experiments.run_experiment(config)
+    assert again["skipped"] is False and again["accuracy"] == results["vanilla-0"]["accuracy"] and marker.is_file()
+
+
 def test_collect_experiments_gives_one_row_per_finished_run_with_config_and_metrics(in_tiny_runs):
     frame = experiments.collect_experiments()
     assert len(frame) == 3

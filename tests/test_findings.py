@@ -221,3 +221,24 @@ def test_notebook_90_judges_the_methods_as_notebook_30_when_given_its_summary():
     from_summary = report.findings(table, {"methods": methods}).row(phenomenon)
     assert from_summary == report.ablation_finding("methods", methods).row(phenomenon)
     assert (from_summary["verdict"], from_summary["noise"]) == ("yes", "clear")
+
+
+def test_every_phenomenon_gets_the_papers_claim_with_its_published_numbers():
+    published = report.load_published(report.Path(report.__file__).parent / "resources" / "published_table1.csv")
+    claim = report._paper_claim("Fine-tune-CoT beats vanilla fine-tuning (synth_last_letter)", published)
+    assert claim == "yes: last letter 52.7% vs 32.7%; coin flip 98.7% vs 72.0% (Table 1)"
+    for phenomenon in (report.FILTERING_PHENOMENON, report.FILTERING_MATCHED_PHENOMENON,
+                       f"{report.TEACHER_PHENOMENON} (teacher-quality points)",
+                       f"{report.TEACHER_PHENOMENON} (best point of any ablation)"):
+        assert report._paper_claim(phenomenon, published) != "—"
+    assert report._notebook_of(report.FILTERING_MATCHED_PHENOMENON) == "35_ablate_filtering"
+
+
+def test_the_readmes_results_block_is_generated_from_the_default_profiles_runs():
+    from fcot import paths
+
+    readme = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index(report.RESULTS_BEGIN) + len(report.RESULTS_BEGIN):readme.index(report.RESULTS_END)]
+    with paths.environment({paths.PROFILE_ENV: "default", paths.RESULTS_ENV: str(paths.REPO_ROOT / "results")}):
+        expected = report.results_block("default")
+    assert block.strip("\n") == expected, "stale: run `make notes` (python -m fcot results --write README.md)"

@@ -26,14 +26,31 @@ def test_synthetic_training_sets_nest_and_leave_validation_and_test_unchanged():
     assert big.train[:10] == small.train and big.validation == small.validation and big.test == small.test
 
 
+def test_a_synthetic_task_can_be_tested_on_the_official_test_split_of_the_real_task_it_imitates(mirror):
+    from fcot import tasks
+
+    chosen = data.examples(data.DataConfig(task="synth_coin_flip", n_train=40, n_val=5, n_test=0, test_split="real"))
+    official = tasks.load_split("coin_flip").test
+    assert [e.id for e in chosen.test] == [e.id for e in official] and len(chosen.test) == 150
+    assert not {e.question for e in chosen.train + chosen.validation} & {e.question for e in official}
+    assert all(e.task == "synth_coin_flip" for e in chosen.train) and len(chosen.train) == 40
+    assert data.DataConfig(task="synth_coin_flip", test_split="real").data_hashes() == tasks.data_hashes("coin_flip")
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("task", "nope", "DataConfig.task: unknown task 'nope'"),
+    ("test_split", "dev", "DataConfig.test_split: 'dev' is not accepted; accepted: own, real"),
     ("n_train", 0, "DataConfig.n_train: must be an integer >= 1"),
     ("difficulty", 99, "DataConfig.difficulty: 99 is out of range"),
 ])
 def test_bad_data_settings_name_the_field_and_what_is_accepted(field, value, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(SMALL, **{field: value})
+
+
+def test_only_synthetic_tasks_that_imitate_a_real_one_take_its_test_split():
+    with pytest.raises(ValueError, match="DataConfig.test_split: 'real' needs a synthetic task"):
+        data.DataConfig(task="synth_arithmetic", test_split="real")
 
 
 @pytest.mark.parametrize("changes, message", [

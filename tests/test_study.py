@@ -386,6 +386,13 @@ def test_rerun_skips_completed_steps_and_a_changed_step_reruns_itself_and_later_
     assert all(t["status"] == "skipped" and t["seconds"] > 0 for t in timings["notebooks"].values())
     assert timings["last_call"]["executed"] == 2  # a call that only skipped keeps the last real call's time
 
+    # committed executed notebooks are not a cache: a clone without this machine's stamps runs every step
+    import shutil
+
+    shutil.rmtree(paths.runs_dir() / "chain" / ".executed")
+    fresh = study.run_study(profile, notebooks_dir=books, log=lambda _: None)
+    assert [o.status for o in fresh.outcomes] == ["ran", "ran"]
+
     changed = study.run_study(profile, ["10_make_numbers.n=2"], notebooks_dir=books, log=lambda _: None)
     assert [o.status for o in changed.outcomes] == ["ran", "ran"]  # 20 reads 10's output: it reruns too
     assert (paths.results_dir() / "chain" / "chain-nums.sum").read_text() == "21.0"
@@ -510,3 +517,26 @@ def test_every_profile_in_the_repository_validates_against_the_existing_notebook
 
 def test_the_repository_has_the_smoke_default_and_paper_profiles():
     assert {"smoke", "default", "paper"} <= {p.stem for p in PROFILE_FILES}
+
+
+def test_the_reproduction_check_says_which_committed_numbers_were_reproduced():
+    committed = {"degree: degree=1": {"mean": 0.20, "low": 0.15, "high": 0.25},
+                 "degree: degree=2": {"mean": 0.30, "low": 0.25, "high": 0.35},
+                 "degree: degree=4": {"mean": 0.40, "low": 0.35, "high": 0.45},
+                 "filtering: filter_mode=keep_all": {"mean": 0.3, "low": 0.2, "high": 0.4}}
+    reproduced = {"degree: degree=1": {"mean": 0.20, "low": 0.15, "high": 0.25},
+                  "degree: degree=2": {"mean": 0.32, "low": 0.27, "high": 0.37},
+                  "degree: degree=4": {"mean": 0.60, "low": 0.55, "high": 0.65},
+                  "degree: degree=8": {"mean": 0.50, "low": 0.45, "high": 0.55}}
+    rows = {r["number"]: r["agreement"] for r in study.reproduction_check(committed, reproduced)}
+    assert rows == {"degree: degree=1": "exactly", "degree: degree=2": "within the interval",
+                    "degree: degree=4": "differs", "degree: degree=8": "new", "filtering: filter_mode=keep_all": "gone"}
+    text = study.format_reproduction(study.reproduction_check(committed, reproduced))
+    assert "20.0% [15.0, 25.0]" in text and "1 exactly, 1 within the interval, 1 differs, 1 new, 1 gone" in text
+
+
+def test_headline_numbers_are_read_from_the_ablation_summaries(tmp_path):
+    folder = tmp_path / "prof" / "ablations" / "degree"
+    folder.mkdir(parents=True)
+    (folder / "summary.csv").write_text("degree,runs,seeds,mean,sd,low,high\n1,3,\"0,1,2\",0.2,0.01,0.15,0.25\n")
+    assert study.headline_numbers("prof", tmp_path) == {"degree: degree=1": {"mean": 0.2, "low": 0.15, "high": 0.25}}
