@@ -386,7 +386,7 @@ def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep
         torch.set_num_threads(threads)
     data = config.data_config()
     run = Run.open(KIND, config.canonical(), name=config.run_name, seed=config.seed, data_hashes=data.data_hashes())
-    extra = {"run_path": str(run.path), "config_hash": run.hash}
+    extra = {"run_path": paths.portable(run.path), "config_hash": run.hash}
     if run.finished and (run.artifacts_dir / stages.COMPUTED_HERE).exists():
         return {**run.metrics, **extra, "skipped": True}
     if run.finished:  # a committed record this machine never computed (a fresh clone): recompute it
@@ -492,7 +492,7 @@ def collect_experiments(root: str | os.PathLike | None = None, where: Mapping[st
         row = {name: config.get(name) for name in ExperimentConfig.fields()}
         row["arm"] = arm_label(row["method"], row["degree"])
         row.update({name: metrics.get(name) for name in METRIC_COLUMNS})
-        row.update(run_name=manifest.get("name"), config_hash=manifest.get("config_hash"), run_path=str(folder),
+        row.update(run_name=manifest.get("name"), config_hash=manifest.get("config_hash"), run_path=paths.portable(folder),
                    ended=manifest.get("ended"))
         rows.append(row)
     frame = pd.DataFrame(rows, columns=columns)

@@ -93,6 +93,22 @@ def runs_dir(root: str | os.PathLike | None = None) -> Path:
     return Path(value).expanduser() if value else REPO_ROOT / "runs"
 
 
+def portable(path: str | os.PathLike) -> str:
+    """A path as recorded in committed files: relative to the repository when it lies inside it
+    (``runs/default/student/...``), so no machine's directories appear in ``results/``; else absolute."""
+    path = Path(path).expanduser().resolve()
+    try:
+        return path.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def resolve(path: str | os.PathLike) -> Path:
+    """The inverse of :func:`portable`: a recorded relative path is taken from the repository root."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
 def profile_name(profile: str | None = None) -> str:
     """The profile whose runs are read and written: the argument, else ``$FCOT_PROFILE`` (set by
     ``fcot reproduce`` for the notebooks it executes), else ``smoke`` (a notebook run on its own)."""

@@ -281,7 +281,7 @@ class Run:
                     "git": git_state(),
                     "data_hashes": run.data_hashes,
                     "hardware": hardware(),
-                    "artifacts_dir": str(run.artifacts_dir),
+                    "artifacts_dir": paths.portable(run.artifacts_dir),
                     "argv": sys.argv[:1],
                 },
             )
@@ -297,7 +297,7 @@ class Run:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Run":
         """Reopen an existing run directory for reading (nothing is written)."""
-        path = Path(path)
+        path = paths.resolve(path)  # a recorded run_path is relative to the repository
         if not (path / "manifest.json").is_file():
             raise FileNotFoundError(f"{path}: not a run directory (no manifest.json)")
         manifest = _read_json(path / "manifest.json")

@@ -543,7 +543,7 @@ def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None)
             return run
         with run:
             started = time.perf_counter()
-            model, tokenizer = students.load_trained(student_run.metrics["best_model_dir"])
+            model, tokenizer = students.load_trained(paths.resolve(student_run.metrics["best_model_dir"]))
             result = evaluation.evaluate_student(
                 model, tokenizer, examples(data).test, fmt=method, batch_size=config.batch_size,
                 max_new_tokens=config.resolved_max_new_tokens(method), self_consistency=config.self_consistency,

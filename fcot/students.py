@@ -37,6 +37,8 @@ from typing import Any, Iterable, Literal, Sequence
 import numpy as np
 import torch
 
+from fcot import paths
+
 StudentKind = Literal["decoder", "encoder_decoder"]
 STUDENT_KINDS: tuple[str, ...] = ("decoder", "encoder_decoder")
 
@@ -294,8 +296,12 @@ def load_trained(path: str | os.PathLike):
     """``(model, tokenizer)`` of a student saved by :func:`save_student` or :func:`train_student`.
 
     A LoRA adapter directory (``adapter_config.json``) is loaded onto its base model and merged.
+    A relative path that is not a directory here is taken from the repository root (as recorded in
+    a run's metrics: :func:`fcot.paths.portable`).
     """
     path = Path(path)
+    if not path.is_dir():
+        path = paths.resolve(path)
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: no such student directory (expected one written by save_student)")
     if (path / "adapter_config.json").is_file():
@@ -893,7 +899,7 @@ def record_training(run, result: TrainResult, figure=None) -> dict:
         "trainable_parameters": result.trainable_parameters,
         "truncated_samples": result.truncated_samples,
         "world_size": result.world_size,
-        "best_model_dir": result.best_model_dir,
+        "best_model_dir": paths.portable(result.best_model_dir),  # no machine path in results/
         "skipped_training": result.skipped,
     }
     run.save_metrics(metrics)

@@ -733,19 +733,29 @@ def _quiet_papermill():
         logger.setLevel(level)
 
 
+def failed_path(run: PlannedRun) -> Path:
+    """Where a failed execution of ``run`` is kept (beside its last completed one, which stays)."""
+    return run.output_path.with_name(f"{run.output_path.stem}.failed.ipynb")
+
+
 def execute_run(run: PlannedRun, options: RunOptions) -> float:
     """Execute one planned run with papermill; return wall seconds. Raises StepFailedError naming the output."""
     import nbformat
     import papermill
 
     run.output_path.parent.mkdir(parents=True, exist_ok=True)
-    run.output_path.unlink(missing_ok=True)
+    # papermill writes into a scratch file: a failed execution never replaces the last completed
+    # one; it is kept beside it as <name>.failed.ipynb for reading
+    scratch = run.output_path.with_name(f".{run.output_path.stem}.running.ipynb")
+    failed = failed_path(run)
     start = time.perf_counter()
-    with _absolute_path_env(), _profile_env(run.profile), _quiet_papermill():
+    # TQDM_DISABLE: libraries' progress bars (tqdm.auto) have no widget front end in a papermill
+    # kernel and would store a warning and bar residue in the committed notebook
+    with _absolute_path_env(), _profile_env(run.profile), paths.environment({"TQDM_DISABLE": "1"}), _quiet_papermill():
         try:
             papermill.execute_notebook(
                 str(run.notebook_path),
-                str(run.output_path),
+                str(scratch),
                 parameters=dict(run.parameters),
                 kernel_name=options.kernel,
                 cwd=str(options.cwd or run.notebook_path.parent),
@@ -753,19 +763,29 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
                 start_timeout=options.start_timeout,
             )
         except papermill.PapermillExecutionError as error:
+            os.replace(scratch, failed)
             raise StepFailedError(
                 f"step {run.step.id} ({run.notebook_path.name}) failed in cell {error.exec_count}: "
-                f"{error.ename}: {error.evalue}\n  the partially executed notebook is {run.output_path}",
-                run.output_path,
+                f"{error.ename}: {error.evalue}\n  the failed execution is {failed}"
+                + (f"; the last completed one is kept: {run.output_path}" if run.output_path.is_file() else ""),
+                failed,
             ) from None
         except Exception as error:  # kernel died, could not start, ...
+            if scratch.is_file():
+                os.replace(scratch, failed)
             raise StepFailedError(
                 f"step {run.step.id} ({run.notebook_path.name}) could not be executed: "
-                f"{type(error).__name__}: {error}\n  output notebook (if any): {run.output_path}",
-                run.output_path,
+                f"{type(error).__name__}: {error}\n  the failed execution (if any) is {failed}",
+                failed,
             ) from None
     seconds = time.perf_counter() - start
-    notebook = nbformat.read(str(run.output_path), as_version=4)
+    notebook = nbformat.read(str(scratch), as_version=4)
+    scratch.unlink()
+    failed.unlink(missing_ok=True)
+    meta = notebook.metadata.get("papermill") or {}
+    for key in ("input_path", "output_path"):  # where it ran, as paths a reader of the repository has
+        if meta.get(key):
+            meta[key] = paths.portable(run.notebook_path if key == "input_path" else run.output_path)
     notebook.metadata[METADATA_KEY] = {
         "status": "completed",
         "hash": run.hash,
@@ -1006,7 +1026,7 @@ def run_study(
             log(format_summary(report))
             first = failures[0]
             raise StepFailedError(
-                "\n".join(f.error or "" for f in failures), first.run.output_path
+                "\n".join(f.error or "" for f in failures), failed_path(first.run)
             )
     _record_call(timings, time.monotonic() - started, options.jobs, outcomes)
     report = StudyReport(profile, outcomes, timings)

@@ -79,7 +79,9 @@ def finished_result(config: ExperimentConfig) -> dict | None:
     run = Run.peek(KIND, config.canonical(), config.run_name, config.seed)
     if not run.finished or not (run.artifacts_dir / COMPUTED_HERE).exists():  # committed, not computed here
         return None
-    return {**run.metrics, "run_path": str(run.path), "config_hash": run.hash, "skipped": True}
+    from fcot import paths
+
+    return {**run.metrics, "run_path": paths.portable(run.path), "config_hash": run.hash, "skipped": True}
 
 
 def _run_point(values: dict, threads: int | None) -> dict:

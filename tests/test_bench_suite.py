@@ -205,3 +205,14 @@ def test_gpu_benchmark_dry_run_on_the_cpu_goes_through_fcots_trainer(tmp_path):
     assert 0 < row["train_tokens"] <= row["padded_tokens"] and row["train_tokens_per_second"] > 0
     assert row["mfu"] is None and "CPU dry run" in row["mfu_note"]
     assert row["eval_generated_tokens"] > 0 and row["eval_tokens_per_second"] > 0
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_dry_run_on_a_cpu_measures_the_peak_and_runs_the_study_pipeline(tmp_path, capsys):
+    out = tmp_path / "gpu.json"
+    assert gpu.main(["--smoke", "--device", "cpu", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["measured_peak_tflops"] > 0
+    assert all(row["mfu_measured_peak"] > 0 for row in report["sizes"])
+    assert report["pipeline"]["device"] == "cpu" and 0 <= report["pipeline"]["accuracy"] <= 1
+    assert "Measured matmul peak in this run" in capsys.readouterr().out

@@ -409,12 +409,13 @@ def test_a_failing_notebook_keeps_its_partial_output_and_the_error_names_it(book
     logs: list[str] = []
     with pytest.raises(study.StepFailedError) as error:
         study.run_study(study.load_profile("f", profiles), notebooks_dir=books, log=logs.append)
-    output = paths.results_dir() / "f" / "notebooks" / "30_fail.ipynb"
-    assert error.value.output_path == output
-    assert str(output) in str(error.value) and "RuntimeError: boom in 30" in str(error.value)
-    partial = nbformat.read(str(output), as_version=4)
+    failed = paths.results_dir() / "f" / "notebooks" / "30_fail.failed.ipynb"
+    assert error.value.output_path == failed
+    assert str(failed) in str(error.value) and "RuntimeError: boom in 30" in str(error.value)
+    partial = nbformat.read(str(failed), as_version=4)
     assert partial.metadata["papermill"]["exception"] is True and "fcot_study" not in partial.metadata
     assert any(o.get("text") == "before\n" for c in partial.cells for o in c.get("outputs", []))
+    assert not (paths.results_dir() / "f" / "notebooks" / "30_fail.ipynb").exists()
     assert not (paths.results_dir() / "f" / "notebooks" / "20_sum_numbers.ipynb").exists()
     timings = json.loads((paths.results_dir() / "f" / "timings.json").read_text())["notebooks"]
     assert timings["10_make_numbers"]["status"] == "ran" and timings["30_fail"]["status"] == "failed"
@@ -422,6 +423,22 @@ def test_a_failing_notebook_keeps_its_partial_output_and_the_error_names_it(book
     with pytest.raises(study.StepFailedError):
         study.run_study(study.load_profile("f", profiles), notebooks_dir=books, log=logs.append)
     assert any("10_make_numbers: up to date, skipped" in line for line in logs)
+
+
+def test_a_failed_rerun_never_replaces_the_last_completed_execution(books, profiles):
+    write_notebook(books, "40_maybe_fail", "fail: bool = False  # raise on purpose", "assert not fail, 'asked to fail'")
+    write_profile(profiles, "k", "steps:\n  - notebook: 40_maybe_fail\n")
+    study.run_study(study.load_profile("k", profiles), notebooks_dir=books, log=lambda _: None)
+    output = paths.results_dir() / "k" / "notebooks" / "40_maybe_fail.ipynb"
+    completed = output.read_bytes()
+    assert json.loads(completed)["metadata"]["papermill"]["input_path"] == paths.portable(books / "40_maybe_fail.ipynb")
+    assert paths.portable(paths.REPO_ROOT / "notebooks" / "00_tour.ipynb") == "notebooks/00_tour.ipynb"  # in the repo
+    assert paths.resolve("notebooks/00_tour.ipynb") == paths.REPO_ROOT / "notebooks" / "00_tour.ipynb"
+    with pytest.raises(study.StepFailedError) as error:
+        study.run_study(study.load_profile("k", profiles), ["40_maybe_fail.fail=true"], notebooks_dir=books,
+                        log=lambda _: None)
+    assert "the last completed one is kept" in str(error.value)
+    assert output.read_bytes() == completed and output.with_name("40_maybe_fail.failed.ipynb").is_file()
 
 
 def test_grid_points_run_in_parallel_processes_with_jobs(books, profiles):
