@@ -135,14 +135,14 @@ def measure_evaluation(smoke: bool) -> Result:
 
 def measure_study(smoke: bool, timings: Path | None = None) -> Result:
     """Per-notebook wall times of the last ``make reproduce`` (read, not run)."""
-    from fcot import study
+    from fcot import paths, study
 
     path = Path(timings) if timings else study.timings_path(STUDY_PROFILE)
     if not path.is_file():
-        note = (f"{path} does not exist: no offline default study has been reproduced on this checkout. "
+        note = (f"{paths.portable(path)} does not exist: no offline default study has been reproduced on this checkout. "
                 "Run `make reproduce` (PROFILE=default, about 20 minutes on 2 CPU cores), then "
                 "`python -m bench --only study` to add its wall time per notebook here.")
-        return [], {"timings": str(path), "found": False}, note
+        return [], {"timings": paths.portable(path), "found": False}, note
     data = json.loads(path.read_text(encoding="utf-8"))
     steps = data.get("notebooks") or {}
     rows = []
@@ -163,9 +163,9 @@ def measure_study(smoke: bool, timings: Path | None = None) -> Result:
             f"(--jobs {call.get('jobs')}, {call.get('executed')} executed, {call.get('skipped')} skipped)",
             "s", None, float(call["wall_seconds"]), "lower", fcot_label="wall time", ratio_meaningful=False))
     modified = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc).isoformat(timespec="seconds")
-    note = (f"Read from {path} (updated {data.get('updated_at') or modified}); no baseline: the time to reproduce the "
+    note = (f"Read from {paths.portable(path)} (updated {data.get('updated_at') or modified}); no baseline: the time to reproduce the "
             "study from scratch. 'skipped' notebooks show the time of the execution that produced them.")
-    return rows, {"timings": str(path), "found": True, "updated_at": data.get("updated_at"), "timings_json": data}, note
+    return rows, {"timings": paths.portable(path), "found": True, "updated_at": data.get("updated_at"), "timings_json": data}, note
 
 
 MEASURES: dict[str, Callable[..., Result]] = {

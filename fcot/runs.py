@@ -282,7 +282,7 @@ class Run:
                     "data_hashes": run.data_hashes,
                     "hardware": hardware(),
                     "artifacts_dir": paths.portable(run.artifacts_dir),
-                    "argv": sys.argv[:1],
+                    "program": Path(sys.argv[0]).name if sys.argv and sys.argv[0] else None,  # no machine path
                 },
             )
         return run

@@ -749,9 +749,11 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
     scratch = run.output_path.with_name(f".{run.output_path.stem}.running.ipynb")
     failed = failed_path(run)
     start = time.perf_counter()
-    # TQDM_DISABLE: libraries' progress bars (tqdm.auto) have no widget front end in a papermill
-    # kernel and would store a warning and bar residue in the committed notebook
-    with _absolute_path_env(), _profile_env(run.profile), paths.environment({"TQDM_DISABLE": "1"}), _quiet_papermill():
+    # Progress bars of libraries (tqdm.auto) have no widget front end in a papermill kernel: they
+    # would store bar residue (TQDM_DISABLE) and, on import, "TqdmWarning: IProgress not found"
+    # (harmless: it only says the bars fall back to text) in the committed notebook.
+    quiet = {"TQDM_DISABLE": "1", "PYTHONWARNINGS": "ignore:IProgress not found"}
+    with _absolute_path_env(), _profile_env(run.profile), paths.environment(quiet), _quiet_papermill():
         try:
             papermill.execute_notebook(
                 str(run.notebook_path),

@@ -265,7 +265,7 @@ def test_t_quantile_matches_the_table(p, df, expected):
 def test_record_and_load_an_ablation_then_recompute_it_from_the_runs(in_tiny_runs):
     results, summary = ablations.ablation_summary("degree", tiny())
     figure = ablations.ablation_figure("degree", summary)
-    folder = ablations.record_ablation("degree", tiny(), summary, study="smoke", figure=figure)
+    folder = ablations.record_ablation("degree", tiny(), summary, study="smoke", figure=figure)  # a Path
     assert folder.name == "degree" and folder.parent.parent.name == "smoke"
     assert {p.name for p in folder.iterdir()} == {"ablation.json", "summary.csv", "summary.md", "figure.png"}
     loaded = ablations.load_ablation("degree", "smoke")

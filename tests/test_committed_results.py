@@ -1,0 +1,47 @@
+"""What is committed under results/ is for readers: no machine's paths, no warning spam."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from fcot import paths
+
+RESULTS = paths.REPO_ROOT / "results"
+TEXT_SUFFIXES = {".json", ".jsonl", ".md", ".csv", ".ipynb", ".txt"}
+# an absolute path of somebody's machine: a home, a work root, a temporary folder, this checkout
+MACHINE_PATH = re.compile(r"(?<![\w.])/(?:home|root|Users|work|tmp|private|var/folders)/[\w.-]+")
+
+
+def committed_text_files():
+    return [f for f in RESULTS.rglob("*") if f.is_file() and f.suffix in TEXT_SUFFIXES]
+
+
+@pytest.mark.slow
+def test_committed_results_carry_no_machine_paths():
+    offenders = {}
+    for file in committed_text_files():
+        text = file.read_text(encoding="utf-8", errors="replace")
+        found = MACHINE_PATH.findall(text) + ([str(paths.REPO_ROOT)] if str(paths.REPO_ROOT) in text else [])
+        if found:
+            offenders[str(file.relative_to(paths.REPO_ROOT))] = sorted(set(found))[:3]
+    assert not offenders, f"{len(offenders)} files under results/ name machine paths, e.g. {list(offenders.items())[:5]}"
+
+
+def test_executed_notebooks_store_no_progress_bar_warnings():
+    noisy = []
+    for notebook in sorted((RESULTS).glob("*/notebooks/*.ipynb")):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        stderr = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", [])
+                         if o.get("name") == "stderr")
+        if "TqdmWarning" in stderr or "IProgress not found" in stderr:
+            noisy.append(notebook.name)
+    assert not noisy, f"executed notebooks with tqdm warnings in their stored stderr: {noisy}"
+
+
+def test_the_machine_path_pattern_finds_paths_not_urls_or_words():
+    assert MACHINE_PATH.findall('"best_model_dir": "/work/main/runs/x"') == ["/work/main"]
+    assert MACHINE_PATH.findall("/home/alice/fcot/results") == ["/home/alice"]
+    assert not MACHINE_PATH.findall("https://example.org/home/page and runs/default/student/x and a/tmp/b")
