@@ -983,7 +983,8 @@ def results_block(study: str = "default", root=None) -> str:
         f"**synthetic last-letter questions** (2 words) with a **rule-based teacher simulator** (70% correct), "
         f"3 seeds per point, 95% intervals; the paper's students are GPT-3 models of 0.3-6.7B on the real tasks, so "
         f"compare directions, not levels. Of the {len(claimed)} phenomena the paper reports, {shown['yes']} show "
-        f"here ({shown['clear']} clearly: the intervals separate), {shown['no']} do not and {shown['other']} are "
+        f"here ({shown['clear']} clearly: the intervals separate), {shown['no']} "
+        f"{'does' if shown['no'] == 1 else 'do'} not and {shown['other']} {'is' if shown['other'] == 1 else 'are'} "
         f"partial or undecided; the other {len(table) - len(claimed)} rows are fcot's own checks. The real-task walk-through (notebooks 10-21, the recorded text-davinci-002 "
         f"teacher) is in [`{folder}/notebooks`]({folder}/notebooks).",
         "",
