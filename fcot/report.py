@@ -961,6 +961,26 @@ def _notebook_of(phenomenon: str) -> str:
     return "90_figures_and_tables"
 
 
+def _walkthrough_sentence(study: str, root=None) -> str:
+    """What the real-task walk-through's students (notebooks 20-21: evaluation runs of real tasks) scored."""
+    from fcot.runs import Run
+
+    scores = []
+    for manifest in sorted((paths.results_dir(root) / study / "runs" / "evaluation").glob("*/manifest.json")):
+        run = Run.load(manifest.parent)
+        if not run.finished or not run.name.startswith(f"{study}-") or run.name.split("-")[1].startswith("synth_"):
+            continue
+        task, method = run.name[len(study) + 1:].rsplit("-", 1)
+        metrics = run.metrics
+        scores.append(f"{method} {100 * metrics['accuracy']:.1f}% of {metrics.get('test_questions', '?')} {task} test "
+                      "questions")
+    if not scores:
+        return ""
+    return ("The real-task walk-through (notebooks 10-21: the recorded text-davinci-002 rationales of the real "
+            f"train split, a from-scratch student) scores {'; '.join(scores)}: a few hundred questions cannot teach "
+            "a student that starts without any language what the paper's pretrained GPT-3 students already know.")
+
+
 def results_block(study: str = "default", root=None) -> str:
     """The README's Results block: three generated sentences, the methods figure, and one row per
     phenomenon: the paper's claim and number, fcot's numbers with intervals, the computed verdict and
@@ -985,8 +1005,8 @@ def results_block(study: str = "default", root=None) -> str:
         f"compare directions, not levels. Of the {len(claimed)} phenomena the paper reports, {shown['yes']} show "
         f"here ({shown['clear']} clearly: the intervals separate), {shown['no']} "
         f"{'does' if shown['no'] == 1 else 'do'} not and {shown['other']} {'is' if shown['other'] == 1 else 'are'} "
-        f"partial or undecided; the other {len(table) - len(claimed)} rows are fcot's own checks. The real-task walk-through (notebooks 10-21, the recorded text-davinci-002 "
-        f"teacher) is in [`{folder}/notebooks`]({folder}/notebooks).",
+        f"partial or undecided; the other {len(table) - len(claimed)} rows are fcot's own checks. {_walkthrough_sentence(study, root)} The executed notebooks are in "
+        f"[`{folder}/notebooks`]({folder}/notebooks).",
         "",
         f"![Fine-tune-CoT vs vanilla fine-tuning and diverse reasoning, synthetic last letter, 3 seeds]"
         f"({folder}/figures/ablation_methods.png)",
