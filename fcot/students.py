@@ -695,6 +695,35 @@ class _BestInMemory:
             model.load_state_dict(self.weights)
 
 
+RESUME_KEY_FILE = "fcot_key.json"  # in checkpoints/: the configuration + samples key of the training that wrote them
+
+
+def _check_resume(checkpoints: Path, resume: str | None, key: str, config: TrainConfig) -> None:
+    """Resume only the same training: checkpoints record the key of their configuration and samples
+    (:data:`RESUME_KEY_FILE`); checkpoints of another training are refused, naming what differs, and
+    nothing is overwritten. A fresh start records the key."""
+    from fcot.runs import is_main_process
+
+    stamp = checkpoints / RESUME_KEY_FILE
+    if resume:
+        try:
+            recorded = json.loads(stamp.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            recorded = {}
+        if recorded.get("key") != key:
+            before = recorded.get("config") or {}
+            changed = sorted(k for k, v in dataclasses.asdict(config).items() if before.get(k, v) != v)
+            what = (", ".join(f"{k}: {before[k]!r} -> {getattr(config, k)!r}" for k in changed) if changed
+                    else "the training or validation samples" if before else "an unrecorded configuration")
+            raise ValueError(
+                f"{checkpoints.parent}: holds checkpoints of another training ({what}); a run directory resumes only "
+                f"the same configuration and samples. Use another run directory, or delete {checkpoints} to start over."
+            )
+    elif config.checkpoints and is_main_process():
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps({"key": key, "config": dataclasses.asdict(config)}, default=str), encoding="utf-8")
+
+
 def _config_key(config: TrainConfig, samples_train: Sequence, samples_val: Sequence) -> str:
     import hashlib
 
@@ -833,10 +862,13 @@ def train_student(
     trainer.remove_callback(PrinterCallback)  # the log history is returned; no dict printing per epoch
     checkpoints = run_dir / "checkpoints"
     resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    _check_resume(checkpoints, resume, key, config)
     started_epoch = 0.0
     if resume:
         state = json.loads((Path(resume) / "trainer_state.json").read_text())
         started_epoch = float(state.get("epoch") or 0.0)
+        print(f"fcot: resuming the training in {run_dir} from {Path(resume).name} (epoch {started_epoch:g}; same "
+              "configuration and samples)")
     with quiet_transformers():
         output = trainer.train(resume_from_checkpoint=resume)
     runtime = float(output.metrics.get("train_runtime", 0.0))

@@ -282,6 +282,26 @@ def test_an_interrupted_training_resumes_from_its_last_checkpoint(tmp_path):
     assert [row["epoch"] for row in result.learning_curves().to_dict("records")] == [1.0, 2.0, 3.0]
 
 
+def test_checkpoints_of_another_configuration_or_other_samples_are_never_resumed(tmp_path, capsys):
+    from transformers import TrainerCallback
+
+    class StopAfterFirstSave(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            raise _Interrupt()
+
+    config = TrainConfig(**{**FAST, "epochs": 3})
+    train, val = toy_samples(48, 1), toy_samples(8, 2)
+    with pytest.raises(_Interrupt):
+        train_student(train, val, config, tmp_path, callbacks=[StopAfterFirstSave()])
+    with pytest.raises(ValueError, match=r"holds checkpoints of another training \(epochs: 3 -> 5, lr: 0.003 -> 0.001\)"):
+        train_student(train, val, config.replace(epochs=5, lr=1e-3), tmp_path)
+    with pytest.raises(ValueError, match="another training \\(the training or validation samples\\)"):
+        train_student(toy_samples(48, 7), val, config, tmp_path)
+    assert not (tmp_path / "train_result.json").exists()  # nothing was trained or saved under the new configuration
+    result = train_student(train, val, config, tmp_path)  # the same training resumes, and says so
+    assert result.resumed_from is not None and "fcot: resuming the training in" in capsys.readouterr().out
+
+
 def test_selection_by_validation_accuracy_scores_every_epoch(tmp_path):
     config = TrainConfig(**{**FAST, "select_by": "eval_accuracy", "max_new_tokens": 40})
     result = train_student(toy_samples(48, 1), toy_samples(8, 2), config, tmp_path)
