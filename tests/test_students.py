@@ -264,13 +264,18 @@ class _Interrupt(Exception):
     pass
 
 
-def test_an_interrupted_training_resumes_from_its_last_checkpoint(tmp_path):
+def StopAfterFirstSave():
+    """A Trainer callback that interrupts training at its first checkpoint (a crash after one epoch)."""
     from transformers import TrainerCallback
 
-    class StopAfterFirstSave(TrainerCallback):
+    class _Stop(TrainerCallback):
         def on_save(self, args, state, control, **kwargs):
             raise _Interrupt()
 
+    return _Stop()
+
+
+def test_an_interrupted_training_resumes_from_its_last_checkpoint(tmp_path):
     config = TrainConfig(**{**FAST, "epochs": 3})
     train, val = toy_samples(48, 1), toy_samples(8, 2)
     with pytest.raises(_Interrupt):
@@ -283,12 +288,6 @@ def test_an_interrupted_training_resumes_from_its_last_checkpoint(tmp_path):
 
 
 def test_checkpoints_of_another_configuration_or_other_samples_are_never_resumed(tmp_path, capsys):
-    from transformers import TrainerCallback
-
-    class StopAfterFirstSave(TrainerCallback):
-        def on_save(self, args, state, control, **kwargs):
-            raise _Interrupt()
-
     config = TrainConfig(**{**FAST, "epochs": 3})
     train, val = toy_samples(48, 1), toy_samples(8, 2)
     with pytest.raises(_Interrupt):
