@@ -29,6 +29,7 @@ import torch
 
 from fcot import prompts
 from fcot.records import Completion, Example
+from fcot.students import quiet_transformers
 from fcot.stats import INTERVAL_METHODS, accuracy_interval, bootstrap_interval, wilson_interval  # noqa: F401 (re-exported)
 
 #: Fine-tuned formats (the student was trained on ``fcot.curate`` samples of this method).
@@ -208,7 +209,10 @@ def generate_outputs(
             ids, mask = _pad_batch([encoded[i] for i in batch], pad_id, left=not encoder_decoder)
             if do_sample:
                 torch.manual_seed(seed + number)
-            with torch.inference_mode():
+            # quiet: inside its decoding loop transformers calls the model without the attention mask
+            # once a finished sequence is padded, and warns "We strongly recommend passing in an
+            # `attention_mask`" although the mask was passed and the padded rows are finished (harmless)
+            with torch.inference_mode(), quiet_transformers():
                 output = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), **options)
             # decoder: prompt + new tokens; encoder-decoder: decoder start token + new tokens
             offset = 1 if encoder_decoder else ids.shape[1]
