@@ -374,7 +374,6 @@ def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep
     """
     from fcot import stages
     from fcot.records import read_jsonl
-    from fcot.runs import Run
 
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"run_experiment takes an ExperimentConfig, got {type(config).__name__}")
@@ -385,13 +384,11 @@ def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep
 
         torch.set_num_threads(threads)
     data = config.data_config()
-    run = Run.open(KIND, config.canonical(), name=config.run_name, seed=config.seed, data_hashes=data.data_hashes())
+    # a committed record this machine never computed (a fresh clone) has no marker: it is recomputed
+    run = stages.open_run(KIND, config.canonical(), config.run_name, config.seed, data, stages.COMPUTED_HERE)
     extra = {"run_path": paths.portable(run.path), "config_hash": run.hash}
-    if run.finished and (run.artifacts_dir / stages.COMPUTED_HERE).exists():
+    if run.finished:
         return {**run.metrics, **extra, "skipped": True}
-    if run.finished:  # a committed record this machine never computed (a fresh clone): recompute it
-        run = Run.open(KIND, config.canonical(), name=config.run_name, seed=config.seed,
-                       data_hashes=data.data_hashes(), rerun=True)
 
     started = time.perf_counter()
     with run:

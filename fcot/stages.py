@@ -196,10 +196,15 @@ def mark_computed_here(run: Run) -> None:
     (run.artifacts() / COMPUTED_HERE).write_text("", encoding="utf-8")
 
 
-def _open(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str) -> Run:
+def reusable(run: Run, *needed: str) -> bool:
+    """Whether a run is finished and still has its ``needed`` artifacts on this machine."""
+    return run.finished and all((run.artifacts_dir / file).exists() for file in needed)
+
+
+def open_run(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str) -> Run:
     """Open the run of ``config``; a finished one whose ``needed`` artifacts are gone runs again."""
     run = Run.open(kind, config, name=name, seed=seed, data_hashes=data.data_hashes())
-    if run.finished and not all((run.artifacts_dir / file).exists() for file in needed):
+    if run.finished and not reusable(run, *needed):
         run = Run.open(kind, config, name=name, seed=seed, data_hashes=data.data_hashes(), rerun=True)
     return run
 
@@ -209,14 +214,14 @@ def _claimed(kind: str, config: dict, name: str, seed: int | None, data: DataCon
     """The run of ``config``, held exclusively while it is computed: a second process (a parallel sweep
     point sharing this stage) waits for the first, then finds the run finished and reuses it."""
     peek = Run.peek(kind, config, name, seed, data.data_hashes())
-    if peek.finished and all((peek.artifacts_dir / file).exists() for file in needed):
+    if reusable(peek, *needed):
         yield Run.load(peek.path)
         return
     lock = peek.artifacts() / ".lock"
     with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield _open(kind, config, name, seed, data, *needed)  # again: it may have finished meanwhile
+            yield open_run(kind, config, name, seed, data, *needed)  # again: it may have finished meanwhile
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 

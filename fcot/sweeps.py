@@ -72,15 +72,12 @@ def sweep_points(name: str, parameters: Mapping[str, Any]) -> list[ExperimentCon
 
 def finished_result(config: ExperimentConfig) -> dict | None:
     """The metrics of ``config``'s finished experiment run (with ``run_path``), or None; opens nothing."""
+    from fcot import paths, stages
     from fcot.runs import Run
 
-    from fcot.stages import COMPUTED_HERE
-
     run = Run.peek(KIND, config.canonical(), config.run_name, config.seed)
-    if not run.finished or not (run.artifacts_dir / COMPUTED_HERE).exists():  # committed, not computed here
+    if not stages.reusable(run, stages.COMPUTED_HERE):  # unfinished, or committed but not computed here
         return None
-    from fcot import paths
-
     return {**run.metrics, "run_path": paths.portable(run.path), "config_hash": run.hash, "skipped": True}
 
 
