@@ -6,3 +6,15 @@ plots, paths); the notebooks in ``notebooks/`` call it one step per cell.
 """
 
 __version__ = "0.1.0"
+
+
+def _in_kernel() -> bool:
+    import sys
+
+    return "ipykernel" in sys.modules
+
+
+if _in_kernel():  # fcot's errors open with their message in notebooks (fcot.errors)
+    from fcot import errors as _errors
+
+    _errors.install()

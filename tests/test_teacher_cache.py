@@ -115,3 +115,30 @@ def test_the_ledger_reserves_worst_case_costs_against_the_budget():
 
 def test_budget_exceeded_is_a_runtime_error():
     assert issubclass(BudgetExceeded, RuntimeError)
+
+
+def test_calls_sent_and_never_settled_count_as_possibly_billed_after_a_kill(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    ledger = Ledger(path, prices={"m": (1e6, 1e6)}, budget_usd=100.0)
+    finished = ledger.sent("openai", "m", "rationale", 1, 30.0)
+    ledger.record("openai", "m", "rationale", 5, 5)
+    ledger.settle(finished)
+    ledger.sent("openai", "m", "rationale", 2, 40.0)  # then the process is killed: no 'done' row
+    refused = ledger.sent("openai", "m", "rationale", 1, 30.0)
+    ledger.settle(refused, "failed")  # a 400: nothing billed
+    with pytest.warns(UserWarning, match="2 teacher call.s. were sent by an earlier run and never settled"):
+        resumed = Ledger(path, prices={"m": (1e6, 1e6)}, budget_usd=100.0)
+    assert resumed.unsettled_at_start == 2 and resumed.calls == 1
+    totals = resumed.totals()
+    assert totals["possibly_billed_calls"] == 2 and totals["possibly_billed_usd"] == 40.0
+    assert not resumed.reserve(51.0) and resumed.reserve(50.0)  # 10 spent + 40 possibly billed + 50 = 100
+
+
+def test_a_malformed_ledger_row_is_an_error_naming_file_and_line(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    path.write_text('{"time": 1, "backend": "openai"}\n', encoding="utf-8")
+    with pytest.raises(RecordError, match=r"ledger\.jsonl:1: missing field"):
+        Ledger(path)
+    path.write_text('{"event": "sent", "id": "x"}\n', encoding="utf-8")
+    with pytest.raises(RecordError, match=r"ledger\.jsonl:1: a 'sent' ledger row needs"):
+        Ledger(path)

@@ -301,3 +301,19 @@ def test_few_shot_exemplars_exist_for_the_official_tasks_and_a_missing_one_lists
     with pytest.raises(KeyError, match="no Few-shot-CoT exemplars for task 'tracking_shuffled_objects'"):
         few_shot_cot_exemplars("tracking_shuffled_objects")
     assert split_few_shot_completion(" So 5.") == (" So 5.", "")
+
+
+class _TimingOut(ScriptedBackend):
+    def complete(self, requests):
+        from fcot.teachers.openai_backend import EndpointError
+
+        raise EndpointError("http://127.0.0.1:9/v1/completions: gave up after 7 attempts; last problem: timed out")
+
+
+def test_calls_abandoned_after_timeouts_stay_in_the_ledger_as_possibly_billed(tmp_path):
+    prices = {"script-1": (1.0, 1.0)}
+    with pytest.raises(Exception, match="timed out"):
+        generate(examples(2), _TimingOut(), ledger=tmp_path / "l.jsonl", prices=prices, concurrency=2)
+    with pytest.warns(UserWarning, match="never settled"):
+        ledger = Ledger(tmp_path / "l.jsonl", prices=prices)
+    assert ledger.calls == 0 and ledger.totals()["possibly_billed_calls"] >= 1

@@ -135,6 +135,21 @@ def test_a_missing_key_is_sent_as_no_authorization_and_fails_fast(server, monkey
     assert server.requests == 1
 
 
+def test_a_server_that_ignores_stop_is_cut_at_the_stop_string_by_fcot():
+    import urllib.request
+
+    request = GenerationRequest("Q: What is 1 plus 42 minus 1?\nA: Let's think step by step.", stop=("The answer",))
+    with FakeOpenAIServer(Faults(ignore_stop=True)) as loose:
+        body = json.dumps({"model": "m", "prompt": request.prompt, "max_tokens": 128, "stop": list(request.stop)})
+        raw = urllib.request.urlopen(urllib.request.Request(f"{loose.base_url}/completions", data=body.encode(),
+                                                            headers={"Content-Type": "application/json"}))
+        assert "The answer" in json.loads(raw.read())["choices"][0]["text"]  # the server returns the text past stop
+        loose_text = backend_for(loose).complete([request])[0].text
+    with FakeOpenAIServer() as strict:
+        strict_text = backend_for(strict).complete([request])[0].text
+    assert "The answer" not in loose_text and loose_text == strict_text
+
+
 def test_a_bad_request_fails_at_once_naming_the_endpoint_and_problem(server):
     backend = backend_for(server, extra_body={"n": 0})
     with pytest.raises(BadRequestError, match=r"HTTP 400 \(bad request\) for model 'fake-teacher': n and max_tokens"):

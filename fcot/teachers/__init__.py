@@ -225,8 +225,12 @@ def run_calls(
         def call(chunk):
             return backend.complete([r for _, r in chunk])
 
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        from fcot import progress
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool, \
+                progress.bar(total=len(pending), desc=f"teacher {stage}".strip(), unit="call") as calls_bar:
             futures_chunks: dict[Future, list] = {}
+            attempts: dict[Future, str] = {}
             position = 0
             while position < len(todo) or in_flight:
                 while position < len(todo) and len(in_flight) < concurrency and not errors and not budget_stop:
@@ -237,9 +241,11 @@ def run_calls(
                     if not ledger.reserve(reserve):
                         budget_stop = True
                         break
+                    attempt = ledger.sent(backend.name, backend.model, stage, len(chunk), reserve)  # write-ahead
                     future = pool.submit(call, chunk)
                     in_flight[future] = reserve
                     futures_chunks[future] = chunk
+                    attempts[future] = attempt
                     position += 1
                 if not in_flight:
                     break
@@ -258,8 +264,13 @@ def run_calls(
                         )
                         for res in results:
                             ledger.record(backend.name, backend.model, stage, res.prompt_tokens, res.completion_tokens)
+                        ledger.settle(attempts.pop(future))
                         done_calls += len(chunk)
+                        calls_bar.update(len(chunk))
                     except BaseException as error:  # noqa: BLE001 - re-raised below after saving the rest
+                        if _refused(error):  # the endpoint said no (4xx): nothing was billed
+                            ledger.settle(attempts.pop(future), "failed")
+                        # else (timeouts, dropped connections, retries run out): left possibly billed
                         errors.append(error)
                     finally:
                         ledger.release(reserve)
@@ -274,6 +285,13 @@ def run_calls(
                 f"is saved{' in ' + str(cache.path) if cache.path else ''} -- rerun with a larger budget to continue."
             )
     return [cache.get(key) for key in keys]  # type: ignore[misc]
+
+
+def _refused(error: BaseException) -> bool:
+    """An error for which the endpoint refused the call (auth, bad request): not billed."""
+    from fcot.teachers.openai_backend import AuthError, BadRequestError
+
+    return isinstance(error, (AuthError, BadRequestError, ValueError))
 
 
 # -- the driver -----------------------------------------------------------------------------------

@@ -14,18 +14,26 @@ made and :class:`BudgetExceeded` is raised once the calls in flight are saved. S
 
 A ledger with a ``path`` appends its entries to a JSONL file (fsync'd), so the money spent on a
 study is on disk across runs. Entries never contain prompts, texts or keys.
+
+**Write-ahead.** Before a chunk of calls goes out the driver writes a ``sent`` row (:meth:`Ledger.sent`: how many
+calls, their worst-case cost); when their results are stored it writes ``done`` (:meth:`Ledger.settle`), and
+``failed`` where the endpoint refused them outright (4xx: not billed). A ``sent`` row without either -- calls in
+flight when the process was killed, or abandoned after timeouts -- may have been billed by the server: it counts as
+**possibly billed** (worst-case cost) in :meth:`Ledger.totals` and against the budget, and a later run reports how
+many it found (:attr:`Ledger.unsettled_at_start`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Mapping
 
-from fcot.records import append_jsonl, read_jsonl
+from fcot.records import RecordError, append_jsonl, from_dict, read_jsonl
 
 #: USD per 1M tokens (input, output). Published list prices; edit or pass your own table.
 #: text-davinci-002 (the paper's teacher) was $0.02 / 1K tokens for input and output alike.
@@ -133,9 +141,30 @@ class Ledger:
         self._reserved = 0.0
         self._warned: set[str] = set()
         self._lock = threading.Lock()
+        self._open: dict[str, dict] = {}  # sent, neither done nor failed: possibly billed
         if self.path is not None and self.path.is_file():
-            for row in read_jsonl(self.path):
-                self.entries.append(LedgerEntry(**row))
+            for number, row in enumerate(read_jsonl(self.path), start=1):
+                self._load_row(row, f"{self.path}:{number}")
+        self.unsettled_at_start = sum(a["calls"] for a in self._open.values())
+        if self.unsettled_at_start:
+            warnings.warn(f"{self.path}: {self.unsettled_at_start} teacher call(s) were sent by an earlier run and "
+                          "never settled (killed or abandoned in flight): counted as possibly billed, at their "
+                          "worst-case cost, in the totals and against the budget", stacklevel=2)
+
+    def _load_row(self, row: dict, where: str) -> None:
+        event = row.get("event") if isinstance(row, dict) else None
+        if event is None:  # a finished call's entry (also every row of ledgers written before write-ahead)
+            self.entries.append(from_dict(LedgerEntry, row, where))
+            return
+        if event == "sent":
+            try:
+                self._open[str(row["id"])] = {"calls": int(row["calls"]), "worst_case_usd": float(row["worst_case_usd"])}
+            except (KeyError, TypeError, ValueError) as error:
+                raise RecordError(f"{where}: a 'sent' ledger row needs id, calls and worst_case_usd ({error!r})") from None
+        elif event in ("done", "failed"):
+            self._open.pop(str(row.get("id")), None)
+        else:
+            raise RecordError(f"{where}: unknown ledger event {event!r}; accepted: sent, done, failed")
 
     # -- totals ---------------------------------------------------------------------------------
     @property
@@ -156,8 +185,17 @@ class Ledger:
         known = [e.cost_usd for e in self.entries if e.cost_usd is not None]
         return sum(known) if known else (0.0 if not self.entries else None)
 
+    @property
+    def possibly_billed(self) -> tuple[int, float]:
+        """(calls, worst-case USD) sent and never settled: in flight at a kill, or abandoned after timeouts."""
+        with self._lock:
+            return (sum(a["calls"] for a in self._open.values()), sum(a["worst_case_usd"] for a in self._open.values()))
+
     def totals(self) -> dict:
+        calls, usd = self.possibly_billed
         return {
+            "possibly_billed_calls": calls,
+            "possibly_billed_usd": usd,
             "calls": self.calls,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -191,7 +229,7 @@ class Ledger:
             if self.budget_usd is None:
                 self._reserved += amount
                 return True
-            spent = sum(e.cost_usd or 0.0 for e in self.entries)
+            spent = sum(e.cost_usd or 0.0 for e in self.entries) + sum(a["worst_case_usd"] for a in self._open.values())
             if spent + self._reserved + amount > self.budget_usd + 1e-12:
                 return False
             self._reserved += amount
@@ -200,6 +238,29 @@ class Ledger:
     def release(self, amount: float) -> None:
         with self._lock:
             self._reserved = max(0.0, self._reserved - amount)
+
+    # -- write-ahead ------------------------------------------------------------------------------
+    def sent(self, backend: str, model: str, stage: str, calls: int, worst_case_usd: float) -> str:
+        """Write that ``calls`` calls are about to go out (before they do); returns the id to settle them with."""
+        attempt = uuid.uuid4().hex
+        row = {"event": "sent", "id": attempt, "time": time.time(), "backend": backend, "model": model,
+               "stage": stage, "calls": int(calls), "worst_case_usd": float(worst_case_usd)}
+        with self._lock:
+            self._open[attempt] = {"calls": int(calls), "worst_case_usd": float(worst_case_usd)}
+            if self.path is not None:
+                append_jsonl(self.path, [row])
+        return attempt
+
+    def settle(self, attempt: str, outcome: str = "done") -> None:
+        """Close a :meth:`sent` row: ``done`` (results stored, their entries recorded) or ``failed`` (refused, not
+        billed). Calls never settled stay possibly billed."""
+        if outcome not in ("done", "failed"):
+            raise ValueError(f"outcome must be 'done' or 'failed', got {outcome!r}")
+        with self._lock:
+            if self._open.pop(attempt, None) is None:
+                return
+            if self.path is not None:
+                append_jsonl(self.path, [{"event": outcome, "id": attempt, "time": time.time()}])
 
     # -- entries --------------------------------------------------------------------------------
     def record(

@@ -3,8 +3,9 @@ Ollama, TGI's messages API, ...).
 
 It speaks ``POST {base_url}/completions`` (``style="completions"``, the paper's text-davinci-002
 way) or ``POST {base_url}/chat/completions`` (``style="chat"``: the prompt is sent as one user
-message) with the standard library's HTTP client, so the retry policy is entirely ours and
-testable:
+message) through the ``openai`` package's client (``openai.OpenAI`` with ``base_url``, ``timeout`` and
+``max_retries=0``: the client does the HTTP, fcot keeps the retry policy, so it stays the same for every server and
+testable without waiting):
 
 * **retried** with exponential backoff and jitter (``backoff_s * 2**attempt``, capped at
   ``max_backoff_s``, half of it random; a server's ``Retry-After`` is honoured): HTTP 408, 409,
@@ -26,7 +27,6 @@ sums stay exact. Default ``use_n=False``: one call per sample, each with its own
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import random
@@ -34,9 +34,7 @@ import re
 import socket
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence
 
@@ -122,6 +120,7 @@ class OpenAIBackend:
         self.calls = 0  # HTTP attempts made (including retried ones)
         self.retries = 0
         self._count_lock = threading.Lock()
+        self._client = None  # the openai client, made at the first call; it never holds the key (sent per request)
 
     # -- identity for caches and records ----------------------------------------------------
     @property
@@ -175,7 +174,7 @@ class OpenAIBackend:
             for i, choice in enumerate(choices):
                 results.append(
                     GenerationResult(
-                        text=self._text(choice),
+                        text=_cut_at_stop(self._text(choice), remaining[0].stop),
                         finish_reason=choice.get("finish_reason"),
                         prompt_tokens=(prompt_tokens if i == 0 else 0) if prompt_tokens is not None else None,
                         completion_tokens=shares[i],
@@ -226,16 +225,12 @@ class OpenAIBackend:
                 f"{self.url}: no API key: set the environment variable {self.api_key_env or 'OPENAI_API_KEY'} "
                 "(and pass its name as api_key_env)"
             )
-        payload = json.dumps(body).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
         attempt = 0
         while True:
             with self._count_lock:
                 self.calls += 1
             try:
-                return self._attempt(payload, headers)
+                return self._attempt(body, key)
             except _Retryable as problem:
                 if attempt >= self.max_retries:
                     raise EndpointError(
@@ -250,40 +245,61 @@ class OpenAIBackend:
                     self.retries += 1
                 self._sleep(delay)
 
-    def _attempt(self, payload: bytes, headers: dict) -> dict:
-        request = urllib.request.Request(self.url, data=payload, headers=headers, method="POST")
+    def _openai(self):
+        """The ``openai.OpenAI`` client of this endpoint (one per backend, shared by the threads; no retries of its
+        own). Its ``api_key`` is a placeholder: the real key is read from the environment at each call and sent as
+        that request's header, so it is never held by an object fcot keeps."""
+        with self._count_lock:
+            if self._client is None:
+                import openai
+
+                self._client = openai.OpenAI(api_key="fcot-sends-the-key-per-request", base_url=self.base_url,
+                                             max_retries=0, timeout=self.timeout_s)
+            return self._client
+
+    def _attempt(self, body: dict, key: str | None) -> dict:
+        import openai
+
+        client = self._openai()
+        fields = dict(body)
+        standard = {name: fields.pop(name) for name in ("model", "max_tokens", "temperature", "n", "seed", "stop",
+                                                        "messages", "prompt") if name in fields}
+        resource = client.chat.completions if self.style == "chat" else client.completions
+        headers = {"Authorization": f"Bearer {key}" if key else openai.Omit()}
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as error:
-            status = error.code
+            response = resource.with_raw_response.create(**standard, extra_body=fields or None, extra_headers=headers)
+            raw = response.http_response.content
+        except openai.APIStatusError as error:
+            status = error.status_code
             try:
-                detail = error.read().decode("utf-8", "replace")[:500]
+                detail = error.response.text[:500]
             except Exception:  # the body itself may be cut
                 detail = ""
             detail = self._scrub(_server_message(detail))
+            reason = error.response.reason_phrase if getattr(error, "response", None) is not None else ""
             if status in AUTH_STATUS:
                 raise AuthError(
-                    f"{self.url}: HTTP {status} (authentication/permission): {detail or error.reason}. "
+                    f"{self.url}: HTTP {status} (authentication/permission): {detail or reason}. "
                     f"Check the key in ${self.api_key_env} and that it may use model {self.model!r}."
                 ) from None
             if status in RETRY_STATUS:
-                retry_after = _retry_after(error.headers.get("Retry-After") if error.headers else None)
-                raise _Retryable(f"HTTP {status}: {detail or error.reason}", retry_after) from None
+                raise _Retryable(f"HTTP {status}: {detail or reason}",
+                                 _retry_after(error.response.headers.get("Retry-After"))) from None
             if status in BAD_REQUEST_STATUS or 400 <= status < 500:
                 raise BadRequestError(
-                    f"{self.url}: HTTP {status} (bad request) for model {self.model!r}: {detail or error.reason}"
+                    f"{self.url}: HTTP {status} (bad request) for model {self.model!r}: {detail or reason}"
                 ) from None
-            raise _Retryable(f"HTTP {status}: {detail or error.reason}") from None
-        except urllib.error.URLError as error:
-            reason = error.reason
-            if isinstance(reason, socket.gaierror):
-                raise EndpointError(f"{self.url}: cannot resolve the host ({reason})") from None
-            raise _Retryable(f"connection problem: {reason}") from None
-        except (TimeoutError, socket.timeout) as error:
+            raise _Retryable(f"HTTP {status}: {detail or reason}") from None
+        except openai.APITimeoutError as error:
             raise _Retryable(f"timed out after {self.timeout_s}s ({error})") from None
-        except (ConnectionError, http.client.HTTPException, OSError) as error:
-            raise _Retryable(f"connection dropped: {type(error).__name__}: {error}") from None
+        except openai.APIConnectionError as error:
+            cause = error.__cause__
+            while cause is not None and not isinstance(cause, socket.gaierror):
+                cause = cause.__cause__ or cause.__context__
+            if isinstance(cause, socket.gaierror):
+                raise EndpointError(f"{self.url}: cannot resolve the host ({cause})") from None
+            reason = error.__cause__ or error
+            raise _Retryable(f"connection dropped: {type(reason).__name__}: {reason}") from None
         try:
             data = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -299,6 +315,13 @@ def _same_but_seed(requests: list[GenerationRequest]) -> bool:
         (r.prompt, r.temperature, r.max_tokens, r.stop) == (first.prompt, first.temperature, first.max_tokens, first.stop)
         for r in requests
     )
+
+
+def _cut_at_stop(text: str, stop) -> str:
+    """``text`` up to its first stop string: some servers accept ``stop`` but return the text past it
+    (measured: ``transformers serve``), and what follows a stop string is never part of the completion."""
+    cuts = [text.find(s) for s in (stop or ()) if s and s in text]
+    return text[: min(cuts)] if cuts else text
 
 
 def _split(total: int | None, parts: int) -> list[int | None]:

@@ -65,6 +65,7 @@ class Faults:
     delay_s: float = 0.0
     random_delay_s: float = 0.0
     ignore_n: bool = False
+    ignore_stop: bool = False  # like `transformers serve`: `stop` is accepted but not applied to the returned text
     api_key: str | None = None
     retry_after_s: float | None = None
 
@@ -214,7 +215,7 @@ class FakeOpenAIServer:
         completion_tokens = 0
         for i, text in enumerate(texts):
             finish = "stop"
-            for s in stop:
+            for s in ([] if faults.ignore_stop else stop):
                 cut = text.find(s)
                 if cut != -1:
                     text = text[:cut]
