@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import torch
 
-from fcot import prompts
+from fcot import progress, prompts
 from fcot.records import Completion, Example
 from fcot.students import quiet_transformers
 from fcot.stats import INTERVAL_METHODS, accuracy_interval, bootstrap_interval, wilson_interval  # noqa: F401 (re-exported)
@@ -204,7 +204,8 @@ def generate_outputs(
     was_training = model.training
     model.eval()
     try:
-        for number, start in enumerate(range(0, len(order), batch_size)):
+        starts = range(0, len(order), batch_size)
+        for number, start in enumerate(progress.bar(starts, desc="evaluate", unit="batch") if len(starts) > 1 else starts):
             batch = order[start : start + batch_size]
             ids, mask = _pad_batch([encoded[i] for i in batch], pad_id, left=not encoder_decoder)
             if do_sample:

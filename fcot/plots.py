@@ -4,34 +4,29 @@ from __future__ import annotations
 
 
 def accuracy_bars(table, title: str | None = None):
-    """Accuracy per method (bars, percent) with its interval (error bars), one group per task.
+    """Accuracy per method (bars, percent) with its interval (error bars), one group per task (seaborn).
 
     ``table``: the long form of ``fcot.evaluate.results_table`` (columns ``method``, ``task``,
-    ``accuracy``, ``low``, ``high``); rows without an interval (e.g. random guessing) get no bar.
+    ``accuracy``, ``low``, ``high``); rows without an interval (e.g. random guessing) get no error bar.
     """
     import matplotlib.pyplot as plt
-    import numpy as np
-    import pandas as pd
+    import seaborn as sns
 
     missing = [c for c in ("method", "task", "accuracy", "low", "high") if c not in table.columns]
     if missing:
         raise ValueError(f"accuracy_bars: table lacks columns {missing} (pass fcot.evaluate.results_table(...))")
+    theme()
     tasks = list(dict.fromkeys(table["task"]))
     methods = list(dict.fromkeys(table["method"]))
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 + 1.3 * len(tasks) * max(1, len(methods)) / 2), 3.2))
-    width = 0.8 / max(1, len(methods))
-    x = np.arange(len(tasks))
-    for i, method in enumerate(methods):
-        rows = table[table["method"] == method].set_index("task").reindex(tasks)
-        acc = 100 * rows["accuracy"].astype(float).to_numpy()
-        low = 100 * pd.to_numeric(rows["low"], errors="coerce").to_numpy()
-        high = 100 * pd.to_numeric(rows["high"], errors="coerce").to_numpy()
-        err = np.vstack([np.where(np.isnan(low), 0, acc - low), np.where(np.isnan(high), 0, high - acc)])
-        ax.bar(x + (i - (len(methods) - 1) / 2) * width, acc, width, yerr=err, capsize=3, label=method)
-    ax.set_xticks(x, tasks)
+    summary = table.rename(columns={"accuracy": "mean"})
+    data = _percent_column(_runs_from_summary(summary, "method", "task", ()), "accuracy", "accuracy (%)")
+    fig, ax = plt.subplots(figsize=(min(10.0, max(6.0, 1.4 + 0.45 * len(tasks) * len(methods))), 3.6))
+    sns.barplot(data=data, x="task", y="accuracy (%)", hue="method", order=tasks, hue_order=methods,
+                errorbar=_stored_interval(summary, "method", "task"), capsize=0.08, ax=ax)
+    ax.set_xlabel("")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
-    ax.legend(fontsize="small", frameon=False)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -44,6 +39,8 @@ def rationale_lengths(completions, title: str | None = None):
     ``completions``: ``fcot.records.Completion`` records (e.g. from ``fcot.teachers.generate``).
     """
     import matplotlib.pyplot as plt
+
+    theme()
     import numpy as np
 
     completions = list(completions)
@@ -73,6 +70,8 @@ def learning_curves(curves, title: str | None = None):
     validation loss is marked.
     """
     import matplotlib.pyplot as plt
+
+    theme()
 
     missing = [c for c in ("epoch", "train_loss", "eval_loss") if c not in curves.columns]
     if missing:
@@ -107,6 +106,8 @@ def sample_lengths(lengths, limit: int | None = None, unit: str = "tokens", titl
     """Histogram of sample lengths (``fcot.curate.sample_lengths``), with the length limit marked."""
     import matplotlib.pyplot as plt
 
+    theme()
+
     lengths = list(lengths)
     fig, ax = plt.subplots(figsize=(5.0, 3.0))
     if lengths:
@@ -137,23 +138,42 @@ def _tick_text(value: float) -> str:
     return f"{value:g}"
 
 
-def ablation(summary, x: str, group: str | None = None, references=(), log_x: bool = False, title: str | None = None,
-             ylabel: str = "student accuracy (%)", tick_label: str | None = None, xlabel: str | None = None):
-    """Mean accuracy over seeds (percent) against ``x``, with its interval, one series per ``group``.
+def theme() -> None:
+    """One look for every fcot figure (seaborn's ``paper`` context, white grid, colour-blind palette), readable on a
+    page in JupyterLab and on GitHub; every plot builder applies it."""
+    import seaborn as sns
 
-    ``summary``: ``fcot.experiments.summarize(...)`` (columns ``mean``, ``low``, ``high`` and ``x``).
-    A numeric ``x`` (degree, training questions, parameters, teacher accuracy) gives lines with
-    error bars (log scale with ``log_x``); otherwise (method arms, filter modes, or values with a
-    blank such as "no cap") bars. ``references`` are summary columns of accuracies drawn dashed
-    next to the student's, e.g. ``teacher_accuracy_test``. Ticks sit at the measured values
-    (labelled by the ``tick_label`` column when given, e.g. the student's name under its parameter
-    count). An empty summary gives an empty figure that says so.
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
+    sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.1,
+                  rc={"figure.dpi": 110, "savefig.dpi": 150, "legend.frameon": False})
+
+
+def _percent_column(frame, column: str, name: str):
     import pandas as pd
 
-    fig, ax = plt.subplots(figsize=(5.6, 3.4))
+    return frame.assign(**{name: 100 * pd.to_numeric(frame[column], errors="coerce")})
+
+
+def ablation(summary, x: str, group: str | None = None, references=(), log_x: bool = False, title: str | None = None,
+             ylabel: str = "student accuracy (%)", tick_label: str | None = None, xlabel: str | None = None, runs=None):
+    """Mean accuracy over seeds (percent) against ``x``, with its interval, one series (hue) per ``group``.
+
+    ``summary``: ``fcot.experiments.summarize(...)`` (columns ``mean``, ``low``, ``high`` and ``x``). With ``runs``,
+    the per-run frame it summarises (:func:`fcot.ablations.ablation_summary` returns both), seaborn aggregates the
+    seeds itself with the tables' t interval (:func:`fcot.stats.t_errorbar`); without, the summary's stored means
+    and intervals are drawn (e.g. a summary read from its CSV). A numeric ``x`` (degree, training questions, parameters, teacher accuracy) gives
+    lines with error bars (log scale with ``log_x``); otherwise (method arms, filter modes, or values with a blank
+    such as "no cap") bars. ``references`` are accuracy columns drawn dashed next to the student's, e.g. the teacher
+    on the same test questions. Ticks sit at the measured values (labelled by the ``tick_label`` column, e.g. the
+    student's name above its parameter count). An empty summary gives an empty figure that says so.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+
+    from fcot.stats import t_errorbar
+
+    theme()
+    fig, ax = plt.subplots(figsize=(6.0, 3.6))
     if summary is None or len(summary) == 0:
         ax.text(0.5, 0.5, "no finished runs yet", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
@@ -163,61 +183,92 @@ def ablation(summary, x: str, group: str | None = None, references=(), log_x: bo
     missing = [c for c in ("mean", "low", "high", x) if c not in summary.columns]
     if missing:
         raise ValueError(f"ablation: summary lacks columns {missing} (pass fcot.experiments.summarize(...))")
-    references = [r for r in references if r in summary.columns and pd.to_numeric(summary[r], errors="coerce").notna().any()]
-    groups = list(dict.fromkeys(summary[group])) if group and group in summary.columns else [None]
-    values = pd.to_numeric(summary[x], errors="coerce")
-    numeric = bool(values.notna().all())
-
-    def errors(rows):
-        mean = 100 * rows["mean"].astype(float).to_numpy()
-        low = 100 * pd.to_numeric(rows["low"], errors="coerce").to_numpy()
-        high = 100 * pd.to_numeric(rows["high"], errors="coerce").to_numpy()
-        return mean, np.vstack([np.where(np.isnan(low), 0, mean - low), np.where(np.isnan(high), 0, high - mean)])
-
-    if numeric:
-        for g in groups:
-            rows = summary if g is None else summary[summary[group] == g]
-            rows = rows.assign(_x=pd.to_numeric(rows[x])).sort_values("_x")
-            mean, err = errors(rows)
-            label = "student" if g is None else f"{g}"
-            ax.errorbar(rows["_x"], mean, yerr=err, marker="o", capsize=3, label=label)
-            for ref in references:
-                ax.plot(rows["_x"], 100 * pd.to_numeric(rows[ref], errors="coerce"), linestyle="--", marker="x",
-                        label=_REFERENCE_LABELS.get(ref, ref) + ("" if g is None else f" ({g})"))
+    if runs is None or len(runs) == 0 or x not in runs.columns or "accuracy" not in runs.columns:
+        runs = _runs_from_summary(summary, x, group, references)  # a CSV summary: its stored means and intervals
+        errorbar = _stored_interval(summary, x, group)
+    else:
+        errorbar = t_errorbar
+    references = [r for r in references if r in runs.columns and pd.to_numeric(runs[r], errors="coerce").notna().any()]
+    hue = group if group and group in runs.columns else None
+    data = _percent_column(runs, "accuracy", "accuracy (%)")
+    values = pd.to_numeric(data[x], errors="coerce")
+    if bool(values.notna().all()):
+        data = data.assign(**{x: values})
+        sns.lineplot(data=data, x=x, y="accuracy (%)", hue=hue, errorbar=errorbar, err_style="bars", marker="o",
+                     err_kws={"capsize": 3}, ax=ax, label=None if hue else "student")
+        for ref in references:
+            sns.lineplot(data=_percent_column(data, ref, "_ref"), x=x, y="_ref", hue=hue, errorbar=None, ax=ax,
+                         linestyle="--", marker="x", legend=False, color=None if hue else "grey",
+                         label=None if hue else _REFERENCE_LABELS.get(ref, ref))
         if log_x:
             ax.set_xscale("log", base=2)
-        ticks = summary.assign(_x=values).drop_duplicates("_x").sort_values("_x")
-        names = ticks[tick_label].astype(str) + "\n" if tick_label and tick_label in summary.columns else ""
-        ax.set_xticks(ticks["_x"], list(names + ticks["_x"].map(_tick_text)) if len(names) else
-                      list(ticks["_x"].map(_tick_text)))
+        ticks = summary.assign(_x=pd.to_numeric(summary[x], errors="coerce")).drop_duplicates("_x").sort_values("_x")
+        names = list(ticks[tick_label].astype(str) + "\n") if tick_label and tick_label in ticks.columns else [""] * len(ticks)
+        ax.set_xticks(ticks["_x"], [n + _tick_text(v) for n, v in zip(names, ticks["_x"])])
         ax.minorticks_off()
         ax.set_xlabel(xlabel or x)
     else:
-        labels = [("none" if pd.isna(v) else str(v)) for v in summary[x]]
-        categories = list(dict.fromkeys(labels))
-        width = 0.8 / max(1, len(categories))
-        positions = np.arange(len(groups))
-        for i, category in enumerate(categories):
-            rows = summary[[label == category for label in labels]]
-            if group and group in summary.columns:
-                rows = rows.set_index(group).reindex(groups)
-            mean, err = errors(rows)
-            offset = positions + (i - (len(categories) - 1) / 2) * width
-            ax.bar(offset, mean, width, yerr=err, capsize=3, label=category)
-            for ref in references:
-                ax.scatter(offset, 100 * pd.to_numeric(rows[ref], errors="coerce"), marker="_", s=300, color="black",
-                           zorder=3, label=_REFERENCE_LABELS.get(ref, ref) if i == 0 else None)
-        ax.set_xticks(positions, [("" if g is None else str(g)) for g in groups])
-        if groups == [None]:
-            ax.set_xticks(positions, [""])
-            ax.set_xlabel(x)
+        data = data.assign(**{x: ["none" if pd.isna(v) else str(v) for v in data[x]]})
+        order = list(dict.fromkeys("none" if pd.isna(v) else str(v) for v in summary[x]))
+        if x == "arm":
+            order = sorted(order, key=_arm_order)
+        if hue:  # one bar group per column (e.g. task), one bar per arm
+            sns.barplot(data=data, x=hue, y="accuracy (%)", hue=x, hue_order=order, errorbar=errorbar, capsize=0.1, ax=ax)
+            ax.set_xlabel("")
+        else:
+            sns.barplot(data=data, x=x, y="accuracy (%)", order=order, errorbar=errorbar, capsize=0.1, ax=ax)
+            ax.set_xlabel(xlabel or x)
+        for ref in references:  # the teacher on the same test questions, as the paper draws it: a horizontal line
+            level = 100 * pd.to_numeric(data[ref], errors="coerce").mean()
+            ax.axhline(level, color="grey", linestyle="--", linewidth=1, label=f"{_REFERENCE_LABELS.get(ref, ref)}: {level:.1f}%")
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 100)
-    ax.legend(fontsize="small", frameon=False)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small", loc="best")
+    elif ax.get_legend() is not None:
+        ax.get_legend().remove()
     if title:
-        ax.set_title(title, fontsize="medium")
+        import textwrap
+
+        ax.set_title("\n".join(textwrap.wrap(title, 64)), fontsize="medium")
     fig.tight_layout()
     return fig
+
+
+def _arm_order(label: str) -> tuple:
+    """vanilla, ft_cot, ft_cot D=2, D=4, ..., multitask: the paper's Table 1 order."""
+    method, _, degree = str(label).partition(" D=")
+    return ({"vanilla": 0, "ft_cot": 1, "multitask": 2}.get(method, 3), int(degree) if degree.isdigit() else 1, label)
+
+
+def _runs_from_summary(summary, x: str, group: str | None, references):
+    """Three pseudo-runs per summary row whose mean is the row's mean (seaborn draws no interval from one value);
+    :func:`_stored_interval` then answers the row's stored interval for that mean."""
+    import pandas as pd
+
+    keep = [c for c in dict.fromkeys([x, group, *references]) if c and c in summary.columns]
+    rows = []
+    for record in summary.to_dict("records"):
+        mean, low, high = (pd.to_numeric(pd.Series([record.get(k)]), errors="coerce").iloc[0] for k in ("mean", "low", "high"))
+        values = [mean] if pd.isna(low) or pd.isna(high) else [low, high, 3 * mean - low - high]
+        rows += [{**{k: record[k] for k in keep}, "accuracy": v} for v in values]
+    return pd.DataFrame(rows)
+
+
+def _stored_interval(summary, x: str, group: str | None):
+    """An ``errorbar=`` callable that returns the stored interval of the one summary row a point is drawn from."""
+    import pandas as pd
+
+    bounds = [(100 * float(m), 100 * float(lo), 100 * float(hi))
+              for m, lo, hi in zip(summary["mean"], pd.to_numeric(summary["low"], errors="coerce"),
+                                   pd.to_numeric(summary["high"], errors="coerce"))]
+
+    def interval(values):
+        mean = float(pd.Series(values).mean())
+        low, high = next(((lo, hi) for m, lo, hi in bounds if abs(m - mean) < 1e-6), (float("nan"), float("nan")))
+        return (mean, mean) if pd.isna(low) or pd.isna(high) else (low, high)
+
+    return interval
 
 
 def error_categories(counts, title: str | None = None):
@@ -227,6 +278,8 @@ def error_categories(counts, title: str | None = None):
     ``<source> %``); the count is written on each bar.
     """
     import matplotlib.pyplot as plt
+
+    theme()
     import numpy as np
 
     sources = [c for c in counts.columns if not str(c).endswith(" %")]
@@ -248,5 +301,56 @@ def error_categories(counts, title: str | None = None):
     ax.legend(fontsize="small", frameon=False)
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def _box_text(text: str, width: int = 44, lines: int = 7) -> str:
+    import textwrap
+
+    out: list[str] = []
+    for paragraph in str(text).splitlines() or [""]:
+        out += textwrap.wrap(paragraph, width) or [""]
+    return "\n".join(out[:lines] + (["…"] if len(out) > lines else []))
+
+
+def pipeline(boxes, title: str | None = None):
+    """The Fine-tune-CoT pipeline as a flow diagram drawn from real strings (the tour's question).
+
+    ``boxes``: ``[(heading, text), ...]`` in order -- e.g. teacher stage 1 (prompt and rationale), teacher stage 2,
+    the answer filter, the fine-tuning sample, the student, its answer; laid out left to right in rows of three with
+    arrows between them, each text wrapped and cut to a few lines.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    theme()
+    boxes = list(boxes)
+    if not boxes:
+        raise ValueError("pipeline: give at least one (heading, text) box")
+    per_row = 3
+    rows = (len(boxes) + per_row - 1) // per_row
+    fig, ax = plt.subplots(figsize=(11.0, 2.8 * rows))
+    ax.set_xlim(0, per_row)
+    ax.set_ylim(0, rows)
+    ax.set_axis_off()
+    centers = []
+    for i, (heading, text) in enumerate(boxes):
+        row, col = divmod(i, per_row)
+        col = col if row % 2 == 0 else per_row - 1 - col  # snake: the flow turns at the end of a row
+        x, y = col + 0.05, rows - row - 0.92
+        ax.add_patch(FancyBboxPatch((x, y), 0.9, 0.84, boxstyle="round,pad=0.01", facecolor=f"C{i % 10}", alpha=0.12,
+                                    edgecolor=f"C{i % 10}", linewidth=1.5))
+        ax.text(x + 0.03, y + 0.8, f"{i + 1}. {heading}", fontsize=10, fontweight="bold", va="top")
+        ax.text(x + 0.03, y + 0.68, _box_text(text), fontsize=7.5, va="top", family="monospace")
+        centers.append((x + 0.45, y + 0.42, row))
+    for (x0, y0, r0), (x1, y1, r1) in zip(centers, centers[1:]):
+        if r0 == r1:  # along the row: edge to edge
+            start, end = (x0 + 0.45 * (1 if x1 > x0 else -1), y0), (x1 - 0.45 * (1 if x1 > x0 else -1), y1)
+        else:  # down to the next row
+            start, end = (x0, y0 - 0.42), (x1, y1 + 0.42)
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color="0.3", linewidth=1.2))
+    if title:
+        ax.set_title(title, fontsize="medium")
     fig.tight_layout()
     return fig

@@ -70,3 +70,17 @@ def t_quantile(p: float, df: int) -> float:
     if not isinstance(df, int) or isinstance(df, bool) or df < 1:
         raise ValueError(f"df must be an integer >= 1, got {df!r}")
     return float(t.ppf(p, df))
+
+
+def t_errorbar(values, confidence: float = 0.95) -> tuple[float, float]:
+    """The ``confidence`` t interval of the mean of ``values`` (seeds) as ``(low, high)``: seaborn's ``errorbar=``
+    callable, so a plot aggregates seeds with the same interval as the tables. One value: ``(value, value)``."""
+    values = np.asarray(list(values), dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return float("nan"), float("nan")
+    mean = float(values.mean())
+    if values.size == 1:
+        return mean, mean
+    half = t_quantile((1 + check_confidence(confidence)) / 2, int(values.size - 1)) * float(values.std(ddof=1)) / np.sqrt(values.size)
+    return mean - half, mean + half

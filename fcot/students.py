@@ -37,7 +37,7 @@ from typing import Any, Iterable, Literal, Sequence
 import numpy as np
 import torch
 
-from fcot import paths
+from fcot import paths, progress
 
 StudentKind = Literal["decoder", "encoder_decoder"]
 STUDENT_KINDS: tuple[str, ...] = ("decoder", "encoder_decoder")
@@ -402,15 +402,17 @@ class SampleCollator:
         return {"input_ids": input_ids, "attention_mask": attention, "labels": labels}
 
 
-class _ListDataset(torch.utils.data.Dataset):
-    def __init__(self, rows: list[dict]):
-        self.rows = rows
+def encode_samples(tokenizer, samples, kind: StudentKind, max_length: int | None = None):
+    """Samples as a ``datasets.Dataset`` (:func:`fcot.hfdata.from_records`), tokenised by ``Dataset.map`` (batched)
+    with :func:`encode_sample`: columns ``input_ids``, ``labels``, ``length``, ``truncated``, in the samples' order."""
+    from fcot import hfdata
 
-    def __len__(self) -> int:
-        return len(self.rows)
+    def encode(batch: dict) -> dict:
+        rows = [encode_sample(tokenizer, p, c, kind, max_length) for p, c in zip(batch["prompt"], batch["completion"])]
+        return {name: [row[name] for row in rows] for name in ("input_ids", "labels", "length", "truncated")}
 
-    def __getitem__(self, index: int) -> dict:
-        return self.rows[index]
+    dataset = hfdata.from_records(samples, "sample")
+    return dataset.map(encode, batched=True, remove_columns=dataset.column_names, desc="tokenise samples")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -791,10 +793,10 @@ def train_student(
         model = _apply_lora(model, config)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-    train_rows = [encode_sample(tokenizer, s.prompt, s.completion, kind, config.max_length) for s in samples_train]
-    val_rows = [encode_sample(tokenizer, s.prompt, s.completion, kind, config.max_length) for s in samples_val]
-    truncated = sum(r["truncated"] for r in train_rows + val_rows)
-    tokens_per_epoch = sum(len(r["input_ids"]) + (len(r["labels"]) if kind == "encoder_decoder" else 0) for r in train_rows)
+    train_rows = encode_samples(tokenizer, samples_train, kind, config.max_length)
+    val_rows = encode_samples(tokenizer, samples_val, kind, config.max_length)
+    truncated = sum(train_rows["truncated"]) + sum(val_rows["truncated"])
+    tokens_per_epoch = sum(train_rows["length"])  # decoder: the sequence; encoder-decoder: input + labels
 
     steps_per_epoch = math.ceil(len(train_rows) / (config.batch_size * config.grad_accum))
     total_steps = config.max_steps if config.max_steps > 0 else steps_per_epoch * config.epochs
@@ -827,7 +829,7 @@ def train_student(
         train_sampling_strategy="group_by_length" if config.group_by_length else "random",
         remove_unused_columns=False,
         report_to="none",
-        disable_tqdm=True,
+        disable_tqdm=progress.disabled(),  # the Trainer's own bars: in a terminal and JupyterLab, not in stored notebooks
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
         ddp_find_unused_parameters=False,
@@ -853,8 +855,8 @@ def train_student(
     trainer = _StudentTrainer(
         model=model,
         args=args,
-        train_dataset=_ListDataset(train_rows),
-        eval_dataset=_ListDataset(val_rows),
+        train_dataset=train_rows,
+        eval_dataset=val_rows,
         data_collator=SampleCollator(tokenizer.pad_token_id, kind),
         processing_class=tokenizer,
         callbacks=list(callbacks or []),
