@@ -162,6 +162,11 @@ def measure_study(smoke: bool, timings: Path | None = None) -> Result:
             f"whole `{profile}` study: wall time of the last `make reproduce` call that executed notebooks "
             f"(--jobs {call.get('jobs')}, {call.get('executed')} executed, {call.get('skipped')} skipped)",
             "s", None, float(call["wall_seconds"]), "lower", fcot_label="wall time", ratio_meaningful=False))
+        if call.get("cpu_seconds") is not None:
+            rows.append(Measurement(
+                f"whole `{profile}` study: CPU seconds of that call (kernels, sweep workers and jobs; "
+                f"{call.get('cores') or '?'} cores)", "s", None, float(call["cpu_seconds"]), "lower",
+                fcot_label="user + system CPU", ratio_meaningful=False))
     modified = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc).isoformat(timespec="seconds")
     note = (f"Read from {paths.portable(path)} (updated {data.get('updated_at') or modified}); no baseline: the time to reproduce the "
             "study from scratch. 'skipped' notebooks show the time of the execution that produced them.")

@@ -259,7 +259,7 @@ def measure_size(size: str, *, steps: int, warmup: int, batch_size: int, eval_pr
         "padding_share": round(1 - tokens / padded, 4) if padded else None,
         "mean_sequence_length": round(tokens / max(len(lengths), 1), 1),
         "train_tokens_per_second": round(tokens / seconds, 1),
-        "model_tflops_per_second": round(flops / seconds / 1e12, 3),
+        "model_tflops_per_second": float(f"{flops / seconds / 1e12:.4g}"),  # 4 significant digits (CPU dry runs are tiny)
         "peak_bf16_tflops": None if peak is None else peak / 1e12,
         "mfu": None if utilisation is None else round(utilisation, 4),
         "mfu_note": "" if peak is not None else (
@@ -336,7 +336,7 @@ def run(sizes: Sequence[str], *, steps: int, warmup: int, batch_size: int, eval_
     target = torch.device(device)
     report: dict = {"environment": environment(target), "formula": "sum over sequences (6*N*T + 12*n_layer*d_model*T^2)",
                     "sizes": []}
-    report["measured_peak_tflops"] = round(measured_peak_flops(target, 1024 if device == "cpu" else 8192) / 1e12, 3)
+    report["measured_peak_tflops"] = float(f"{measured_peak_flops(target, 1024 if device == 'cpu' else 8192) / 1e12:.4g}")
     with tempfile.TemporaryDirectory(prefix="fcot-bench-gpu-") as tmp:
         for size in sizes:
             report["sizes"].append(measure_size(size, steps=steps, warmup=warmup, batch_size=batch_size,

@@ -48,29 +48,51 @@ ABLATIONS: dict[str, Ablation] = {
     a.name: a
     for a in (
         Ablation("methods", "30_compare_methods", "Methods: vanilla vs Fine-tune-CoT (D=1, diverse) vs step-by-step",
-                 vary=("method", "degree", "task", "difficulty"), by=("task", "arm"), x="arm", group="task"),
+                 vary=("method", "degree", "task", "difficulty"), by=("task", "test_split", "arm"), x="arm",
+                 group="task"),
         Ablation("degree", "31_ablate_degree", "Diverse reasoning: accuracy vs degree D",
                  vary=("degree",), by=("degree",), x="degree", log_x=True, xlabel="degree D (rationales per question)"),
         Ablation("data_size", "32_ablate_data_size", "Accuracy vs training questions",
                  vary=("n_train",), by=("n_train",), x="n_train", log_x=True, xlabel="training questions (log scale)"),
         Ablation("teacher_quality", "33_ablate_teacher_quality", "Student vs teacher accuracy (simulated teacher)",
                  vary=("teacher_accuracy",), by=("teacher_accuracy",), x="teacher_accuracy",
-                 references=("teacher_accuracy_test",)),
+                 references=("teacher_accuracy_test",), xlabel="the simulated teacher's accuracy (setting)"),
         Ablation("student_size", "34_ablate_student_size", "Accuracy vs student size",
                  vary=("student",), by=("student",), x="parameters", log_x=True, tick_label="student",
                  xlabel="student (parameters, log scale)"),
         Ablation("filtering", "35_ablate_filtering", "Filtering wrong rationales: correct_only vs keep_all (and its size-matched control)",
-                 vary=("filter_mode",), by=("filter_mode",), x="filter_mode", references=("teacher_accuracy_test",)),
+                 vary=("filter_mode",), by=("filter_mode",), x="filter_mode", references=("teacher_accuracy_test",),
+                 xlabel="which rationales become samples"),
         Ablation("rationale_length", "36_ablate_rationale_length", "Accuracy vs rationale length cap (tokens)",
-                 vary=("max_rationale_tokens",), by=("max_rationale_tokens",), x="max_rationale_tokens"),
+                 vary=("max_rationale_tokens",), by=("max_rationale_tokens",), x="max_rationale_tokens",
+                 xlabel="rationale cap (student tokens; none = no cut)"),
     )
 }
 
 
 def _ablation(name: str) -> Ablation:
-    if name not in ABLATIONS:
-        raise ValueError(f"unknown ablation {name!r}; accepted: {', '.join(ABLATIONS)}")
-    return ABLATIONS[name]
+    """The :class:`Ablation` of a recorded sweep name: an :data:`ABLATIONS` key, or ``<key>-<column>`` for another
+    sweep of the same kind (e.g. ``methods-coin_flip``: the methods comparison of another main-table column)."""
+    kind = name if name in ABLATIONS else str(name).split("-", 1)[0]
+    if kind not in ABLATIONS or (kind != name and not str(name)[len(kind) + 1:]):
+        raise ValueError(f"unknown ablation {name!r}; accepted: {', '.join(ABLATIONS)}, or <name>-<column> "
+                         f"(e.g. methods-coin_flip)")
+    return ABLATIONS[kind]
+
+
+def ablation_kind(name: str) -> str:
+    """``methods-coin_flip`` -> ``methods``; an :data:`ABLATIONS` key -> itself."""
+    return _ablation(name).name
+
+
+def recorded_ablations(study: str, root: str | os.PathLike | None = None) -> list[str]:
+    """The sweep names recorded for ``study`` (folders of ``results/<study>/ablations`` holding an ablation.json),
+    in :data:`ABLATIONS` order, each kind's extra columns after it."""
+    folder = paths.results_dir(root) / study / "ablations"
+    found = sorted(p.parent.name for p in folder.glob("*/ablation.json")) if folder.is_dir() else []
+    order = {name: i for i, name in enumerate(ABLATIONS)}
+    known = [n for n in found if n.split("-", 1)[0] in order or n in order]
+    return sorted(known, key=lambda n: (order.get(n, order.get(n.split("-", 1)[0])), n != ablation_kind(n), n))
 
 
 def ablation_dir(name: str, study: str, root: str | os.PathLike | None = None) -> Path:
@@ -135,11 +157,12 @@ def load_ablation(name: str, study: str, root: str | os.PathLike | None = None) 
     return {"config": ExperimentConfig(**meta["config"]), "summary": summary, "path": folder}
 
 
-def ablation_figure(name: str, summary, title: str | None = None):
-    """The ablation's standard figure (``fcot.plots.ablation``) from its summary."""
+def ablation_figure(name: str, summary, title: str | None = None, runs=None):
+    """The ablation's standard figure (``fcot.plots.ablation``) from its summary, and from the runs it summarises
+    when given (seaborn then aggregates the seeds with the same t interval)."""
     from fcot import plots
 
     ablation = _ablation(name)
     return plots.ablation(summary, x=ablation.x, group=ablation.group, references=ablation.references,
                           log_x=ablation.log_x, title=title or ablation.title, tick_label=ablation.tick_label,
-                          xlabel=ablation.xlabel)
+                          xlabel=ablation.xlabel, runs=runs)

@@ -49,7 +49,7 @@ import operator
 import re
 import string
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping
 
 from fcot import answers
 from fcot.records import Completion, Example
@@ -638,9 +638,9 @@ def agreement_table(comparison):
     )
 
 
-def side_by_side(comparison, n: int = 3, category: str | None = None, width: int = 400):
+def side_by_side(comparison, n: int = 3, category: str | None = None, width: int | None = None):
     """Up to ``n`` questions per student error category (or only ``category``), student and teacher
-    rationales next to each other (texts cut to ``width`` characters), for display."""
+    rationales next to each other (whole, or cut to ``width`` characters), for display."""
     if category is not None and category not in CATEGORIES:
         raise ValueError(f"unknown category {category!r}; accepted: {CATEGORIES}")
     wanted = [category] if category else list(ERROR_CATEGORIES)
@@ -649,9 +649,49 @@ def side_by_side(comparison, n: int = 3, category: str | None = None, width: int
 
     frame = pd.concat(picked) if picked else comparison.head(0)
     frame = frame.copy()
-    for column in ("question", "student_rationale", "teacher_rationale"):
-        frame[column] = frame[column].astype(str).str.slice(0, width)
+    if width is not None:
+        for column in ("question", "student_rationale", "teacher_rationale"):
+            frame[column] = frame[column].astype(str).str.slice(0, width)
     return frame.reset_index(drop=True)
+
+
+def teacher_mistakes(comparison, n: int = 3):
+    """Up to ``n`` questions per teacher error category: the rationales answer filtering would remove had they been
+    training questions (the paper's point that filtering by the final answer alone keeps some wrong reasoning and
+    drops some right reasoning), whole, with the student's answer beside them."""
+    import pandas as pd
+
+    picked = [comparison[comparison["teacher_category"] == c].head(n) for c in ERROR_CATEGORIES]
+    columns = ["example_id", "question", "gold", "teacher_category", "teacher_rationale", "teacher_prediction",
+               "student_prediction", "student_category"]
+    return (pd.concat(picked) if picked else comparison.head(0))[columns].reset_index(drop=True)
+
+
+def what_we_saw(counts, comparison):
+    """Notebook 40's closing "What we saw" (Markdown), computed from :func:`category_counts` and :func:`compare`."""
+    from IPython.display import Markdown
+
+    lines = []
+    for source in [c for c in counts.columns if not str(c).endswith("%")]:
+        column = counts[source]
+        total = int(column.sum())
+        errors = column.drop("correct")
+        if total == 0:
+            continue
+        text = f"The {source} answered {100 * column['correct'] / total:.1f}% of {total} questions correctly"
+        if errors.sum():
+            top = errors.idxmax()
+            text += (f"; its most common error is **{top}** ({int(errors[top])} questions, "
+                     f"{100 * errors[top] / errors.sum():.0f}% of its errors: {CATEGORY_HELP[top]})")
+        lines.append(text + ".")
+    if not comparison.empty:
+        student_right = comparison["student_category"] == "correct"
+        teacher_right = comparison["teacher_category"] == "correct"
+        lines.append(f"On the {len(comparison)} questions both answered, the student is right where the teacher is wrong "
+                     f"on {int((student_right & ~teacher_right).sum())} and wrong where the teacher is right on "
+                     f"{int((~student_right & teacher_right).sum())}; both are wrong on "
+                     f"{int((~student_right & ~teacher_right).sum())}.")
+    return Markdown("\n".join(f"- {line}" for line in lines))
 
 
 def record_sample_study(counts, comparison, config: Mapping[str, Any], *, name: str, seed: int = 0, figure=None):

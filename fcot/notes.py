@@ -73,12 +73,16 @@ def _continuation(lines: list[str], start: int, is_comment: bool) -> list[str]:
     return parts
 
 
-def collect_notes(root: Path | None = None, packages: tuple[str, ...] = ("fcot", "bench")) -> list[Note]:
-    """Every ``REPRODUCTION NOTE:`` in the Python files of ``packages`` under the repository ``root``."""
+def collect_notes(root: Path | None = None, packages: tuple[str, ...] = ("fcot", "bench"),
+                  profiles: str = "notebooks/profiles/*.yaml") -> list[Note]:
+    """Every ``REPRODUCTION NOTE:`` in the Python files of ``packages`` under the repository ``root``, and in the
+    comments of the profiles (``profiles``: a glob under ``root``; the study's design choices live there)."""
     root = root or paths.REPO_ROOT
     notes: list[Note] = []
-    for package in packages:
-        for file in sorted((root / package).rglob("*.py")):
+    files = [file for package in packages for file in sorted((root / package).rglob("*.py"))]
+    files += sorted(root.glob(profiles)) if profiles else []
+    for file in files:
+        if True:
             if file.resolve() == Path(__file__).resolve():
                 continue
             lines = file.read_text(encoding="utf-8").splitlines()

@@ -54,6 +54,7 @@ from fcot.runs import publish
 METHOD_ROWS: dict[str, str] = {
     "random": "Random",
     "teacher": "Teacher (Zero-shot-CoT)",
+    "teacher_simulated": "Teacher (rule-based simulator)",
     "vanilla": "Vanilla fine-tuning",
     "ft_cot": "Fine-tune-CoT",
     "ft_cot_diverse": "Fine-tune-CoT + diverse reasoning",
@@ -123,6 +124,7 @@ def base_runs(runs):
 
     if runs.empty:
         return runs
+    runs = with_columns(runs) if "trained_on" not in runs.columns else runs
     kept = []
     for _, group in runs.groupby("task", sort=False):
         fields = [f for f in _BASE_FIELDS if f in group.columns]
@@ -142,6 +144,29 @@ def base_runs(runs):
 
         kept.append(group[group.apply(matches, axis=1)])
     return pd.concat(kept).reset_index(drop=True) if kept else runs.head(0)
+
+
+def column_task(task: str, test_split: Any = None) -> str:
+    """The main-table column of a run: its task, or for a ``synth_*`` student tested on a real test split
+    (``test_split="real"``) the real task whose test questions it answered (``synth_coin_flip`` -> ``coin_flip``)."""
+    from fcot.data import REAL_TASK
+
+    return REAL_TASK.get(task, task) if not _is_blank(test_split) and test_split == "real" else task
+
+
+def column_label(task: str, test_split: Any = None) -> str:
+    """How the findings name a column: the task, or ``coin_flip (real test split, generated training questions)``."""
+    column = column_task(task, test_split)
+    return f"{column}: real test split, generated training questions" if column != task else task
+
+
+def with_columns(runs):
+    """``runs`` with ``task`` replaced by its main-table column (:func:`column_task`) and the run's own task kept
+    as ``trained_on``."""
+    if runs.empty or "test_split" not in runs.columns:
+        return runs.assign(trained_on=runs["task"]) if "task" in runs.columns else runs
+    columns = [column_task(t, split) for t, split in zip(runs["task"], runs["test_split"])]
+    return runs.assign(trained_on=runs["task"], task=columns)
 
 
 def method_key(method: str, degree: Any) -> str | None:
@@ -223,6 +248,7 @@ def main_table(runs, *, teacher=None, random: bool = True, confidence: float = 0
 
     from fcot import experiments
 
+    runs = with_columns(runs) if "trained_on" not in runs.columns else runs
     rows: list[dict] = []
     tasks: list[str] = list(dict.fromkeys(runs["task"])) if not runs.empty else []
     if not runs.empty:
@@ -235,13 +261,13 @@ def main_table(runs, *, teacher=None, random: bool = True, confidence: float = 0
             rows.append({"method": key, "task": task, "mean": best["mean"], "low": best["low"], "high": best["high"],
                          "runs": int(best["runs"]), "interval": best["interval"], "detail": detail})
         if "teacher_accuracy_test" in frame.columns:
-            for task, group in frame[frame["method"] != "vanilla"].groupby("task", sort=False):
+            for (task, kind), group in frame[frame["method"] != "vanilla"].groupby(["task", "teacher"], sort=False):
                 values = pd.to_numeric(group["teacher_accuracy_test"], errors="coerce").dropna()
                 if len(values):
-                    teachers = sorted({str(t) for t in group["teacher"].dropna()})
-                    rows.append({"method": "teacher", "task": task, "mean": float(values.mean()), "low": None,
+                    key = "teacher_simulated" if kind == "simulated" else "teacher"
+                    rows.append({"method": key, "task": task, "mean": float(values.mean()), "low": None,
                                  "high": None, "runs": len(values), "interval": "none (teacher on the test questions)",
-                                 "detail": ", ".join(teachers)})
+                                 "detail": str(kind)})
     if teacher is not None and not teacher.empty:
         rows = [r for r in rows if not (r["method"] == "teacher" and r["task"] in set(teacher["task"]))]
         for r in teacher.itertuples():
@@ -254,7 +280,7 @@ def main_table(runs, *, teacher=None, random: bool = True, confidence: float = 0
         if not runs.empty and "difficulty" in runs.columns:
             difficulty = {t: g["difficulty"].dropna().iloc[0] if g["difficulty"].notna().any() else None
                           for t, g in runs.groupby("task")}
-        for task in tasks:
+        for task in tasks:  # a real-test column's random row is computed on the real test split
             rows.append({"method": "random", "task": task, "mean": random_accuracy(task, difficulty.get(task)),
                          "low": None, "high": None, "runs": 0, "interval": "exact (expected value)", "detail": ""})
     table = pd.DataFrame(rows, columns=[c for c in MAIN_COLUMNS if c != "label"])
@@ -342,12 +368,15 @@ def load_published(path: str | os.PathLike | None):
 
 
 def main_figure(table, title: str | None = None):
-    """Accuracy bars per task and method row with intervals (:func:`fcot.plots.accuracy_bars`);
-    None for an empty table."""
+    """Accuracy bars per task and method row with intervals (:func:`fcot.plots.accuracy_bars`), for the columns
+    that have a student row (all columns when none has); None for an empty table."""
     from fcot import plots
 
     if table.empty:
         return None
+    students = set(table.loc[~table["method"].isin(["random", "teacher", "teacher_simulated"]), "task"])
+    if students:  # the columns with a student row (the table keeps the teacher-only columns)
+        table = table[table["task"].isin(students)]
     frame = table.assign(method=table["label"], accuracy=table["mean"])
     return plots.accuracy_bars(frame[["method", "task", "accuracy", "low", "high"]], title=title)
 
@@ -366,11 +395,15 @@ def ablation_names() -> list[str]:
 
 def ablation_summaries(study: str, names: Iterable[str] | None = None, root=None) -> dict[str, Any]:
     """``{name: summary}`` of each recorded ablation of ``study`` (recomputed from the runs that
-    exist now); an ablation that was never recorded maps to a message saying so."""
+    exist now), followed by the recorded sweeps of the same kinds on other columns (``methods-coin_flip``);
+    an ablation that was never recorded maps to a message saying so."""
     from fcot import ablations
 
+    wanted = list(names if names is not None else ablation_names())
+    # other columns of a wanted kind (methods-coin_flip: the methods comparison on another main-table column)
+    wanted += [n for n in ablations.recorded_ablations(study, root) if n not in wanted and ablations.ablation_kind(n) in wanted]
     found: dict[str, Any] = {}
-    for name in names if names is not None else ablation_names():
+    for name in wanted:
         try:
             _, summary = ablations.ablation_summary(name, study=study, root=root)
         except FileNotFoundError as error:
@@ -380,12 +413,18 @@ def ablation_summaries(study: str, names: Iterable[str] | None = None, root=None
     return found
 
 
-def ablation_figures(summaries: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"ablation_<name>": Figure}`` for every recorded ablation (:func:`fcot.ablations.ablation_figure`)."""
+def ablation_figures(summaries: Mapping[str, Any], study: str | None = None, root=None) -> dict[str, Any]:
+    """``{"ablation_<name>": Figure}`` for every recorded ablation (:func:`fcot.ablations.ablation_figure`); with
+    ``study``, drawn from the runs each summary aggregates (seaborn computes the seeds' intervals)."""
     from fcot import ablations
 
-    return {f"ablation_{name}": ablations.ablation_figure(name, summary)
-            for name, summary in summaries.items() if not isinstance(summary, str)}
+    figures = {}
+    for name, summary in summaries.items():
+        if isinstance(summary, str):
+            continue
+        runs = ablations.ablation_summary(name, study=study, root=root)[0] if study else None
+        figures[f"ablation_{name}"] = ablations.ablation_figure(name, summary, runs=runs)
+    return figures
 
 
 def ablation_status(summaries: Mapping[str, Any]):
@@ -786,16 +825,20 @@ def _ablation_rows(name: str, summary) -> list[dict[str, str]]:
 def _methods_rows(arms_by_task: Mapping[str, Mapping[str, _Point]], absent: str) -> list[dict[str, str]]:
     """Fine-tune-CoT vs vanilla, diverse reasoning vs D=1, multitask vs Fine-tune-CoT, per task."""
     rows = []
+    several = len(arms_by_task) > 1
     for task, arms in (arms_by_task or {"": {}}).items():
         where = f" ({task})" if task else ""
         rows.append(_compare(f"Fine-tune-CoT beats vanilla fine-tuning{where}", arms.get("ft_cot"),
                              arms.get("vanilla"), "ft_cot", "vanilla", absent=absent))
-        rows.append(_compare(f"diverse reasoning (D > 1) beats Fine-tune-CoT with D=1{where}",
-                             arms.get("ft_cot_diverse"), arms.get("ft_cot"), "ft_cot D>1", "ft_cot", absent=absent,
-                             rule=_COMPARE_RULE.format(a="the largest D > 1 run", b="ft_cot (D=1)")))
+        # with several columns, a column that did not run an arm gets no row for it (not a "not measured" each)
+        if not several or "ft_cot_diverse" in arms:
+            rows.append(_compare(f"diverse reasoning (D > 1) beats Fine-tune-CoT with D=1{where}",
+                                 arms.get("ft_cot_diverse"), arms.get("ft_cot"), "ft_cot D>1", "ft_cot", absent=absent,
+                                 rule=_COMPARE_RULE.format(a="the largest D > 1 run", b="ft_cot (D=1)")))
         note = f"{task}; " if task else ""
-        rows.append(_compare(f"step-by-step multitask beats Fine-tune-CoT ({note}no claim in the paper: described only)",
-                             arms.get("multitask"), arms.get("ft_cot"), "multitask", "ft_cot", absent=absent))
+        if not several or "multitask" in arms:
+            rows.append(_compare(f"step-by-step multitask beats Fine-tune-CoT ({note}no claim in the paper: described only)",
+                                 arms.get("multitask"), arms.get("ft_cot"), "multitask", "ft_cot", absent=absent))
     return rows
 
 
@@ -808,7 +851,8 @@ def _summary_arms(summary) -> dict[str, dict[str, _Point]]:
         return found
     degrees: dict[str, int] = {}
     for row in summary.to_dict("records"):
-        task, arm = _value_text(row.get("task"), ""), _value_text(row.get("arm"), "")
+        task = column_label(_value_text(row.get("task"), ""), row.get("test_split"))
+        arm = _value_text(row.get("arm"), "")
         point = _point(row, arm)
         if point is None:
             continue
@@ -864,8 +908,10 @@ def ablation_finding(name: str, summary) -> Findings:
 
     from fcot import ablations
 
-    if name not in ablations.ABLATIONS:
-        raise ValueError(f"ablation_finding: unknown ablation {name!r}; accepted: {', '.join(ablations.ABLATIONS)}")
+    try:
+        name = ablations.ablation_kind(name)  # methods-coin_flip is judged as methods
+    except ValueError as error:
+        raise ValueError(f"ablation_finding: {error}") from None
     if name == "methods":
         absent = summary if isinstance(summary, str) else "no finished runs yet"
         rows = _methods_rows(_summary_arms(summary), absent)
@@ -886,8 +932,15 @@ def findings(table, summaries: Mapping[str, Any]) -> Findings:
     """
     import pandas as pd
 
-    if isinstance(summaries.get("methods"), pd.DataFrame) and not summaries["methods"].empty:
-        rows = _methods_rows(_summary_arms(summaries["methods"]), "no finished runs yet")
+    from fcot import ablations
+
+    methods = [s for n, s in summaries.items() if ablations.ablation_kind(n) == "methods"
+               and isinstance(s, pd.DataFrame) and not s.empty]
+    if methods:
+        arms: dict[str, dict[str, _Point]] = {}
+        for summary in methods:
+            arms.update(_summary_arms(summary))
+        rows = _methods_rows(arms, "no finished runs yet")
     else:
         rows = _methods_rows(_table_arms(table), "no finished runs in the main table")
     for name in FINDING_ORDER:
@@ -951,7 +1004,10 @@ def _notebook_of(phenomenon: str) -> str:
     from fcot import ablations
 
     if phenomenon.startswith(("Fine-tune-CoT beats", "diverse reasoning (D > 1)", "step-by-step")):
-        return "30_compare_methods"
+        import re
+
+        column = re.search(r"\((\w+): real test split", phenomenon)  # another column's sweep: methods-<column>
+        return f"30_compare_methods-{column.group(1)}" if column else "30_compare_methods"
     keys = {"diversity degree": "degree", "training questions": "data_size", "student's size": "student_size",
             "teacher's accuracy": "teacher_quality", "teacher-quality": "teacher_quality", "filtering": "filtering",
             "rationale cap": "rationale_length"}
@@ -961,24 +1017,84 @@ def _notebook_of(phenomenon: str) -> str:
     return "90_figures_and_tables"
 
 
+_DIFFICULTY_UNITS = {"synth_last_letter": "words", "synth_coin_flip": "people", "synth_shuffled_objects": "objects",
+                     "synth_arithmetic": "operations"}
+
+
+def _percent(value: Any) -> str:
+    return f"{100 * float(value):.1f}%"
+
+
+def describe_design(config) -> str:
+    """One phrase for an experiment configuration's data and teacher, e.g. ``600 generated questions (4 people) in
+    coin_flip's format, the rule-based teacher simulator at 91.4%, tested on the real coin_flip test split``."""
+    from fcot.data import REAL_TASK
+
+    task = config.task
+    if config.is_synthetic:
+        unit = _DIFFICULTY_UNITS.get(task, "difficulty")
+        what = f"{config.n_train} generated questions ({config.resolved_difficulty} {unit})"
+        what += f" in {REAL_TASK[task]}'s format" if task in REAL_TASK else ""
+    else:
+        what = f"{config.n_train or 'all'} {task} training questions"
+    if config.teacher == "simulated":
+        teacher = f"the rule-based teacher simulator at {_percent(config.resolved_teacher_accuracy)}"
+    else:
+        teacher = {"replay": "the recorded text-davinci-002 rationales"}.get(config.teacher, f"teacher {config.teacher}")
+    if config.test_split == "real":
+        test = f"tested on the real {REAL_TASK[task]} test split"
+    elif config.is_synthetic:
+        test = f"tested on {config.n_test} generated questions"
+    else:
+        test = "tested on its official test split"
+    return f"{what}, {teacher}, {config.student}, {test}"
+
+
 def _walkthrough_sentence(study: str, root=None) -> str:
-    """What the real-task walk-through's students (notebooks 20-21: evaluation runs of real tasks) scored."""
+    """What the stage walk-through's students scored (notebooks 20-21: the evaluation runs named ``walkthrough-<method>``
+    by the default profile)."""
+    from fcot import stages
     from fcot.runs import Run
 
-    scores = []
+    scores, design = [], ""
     for manifest in sorted((paths.results_dir(root) / study / "runs" / "evaluation").glob("*/manifest.json")):
         run = Run.load(manifest.parent)
-        if not run.finished or not run.name.startswith(f"{study}-") or run.name.split("-")[1].startswith("synth_"):
+        if not run.finished or not run.name.startswith("walkthrough-"):
             continue
-        task, method = run.name[len(study) + 1:].rsplit("-", 1)
+        method = run.name.rsplit("-", 1)[1]
         metrics = run.metrics
-        scores.append(f"{method} {100 * metrics['accuracy']:.1f}% of {metrics.get('test_questions', '?')} {task} test "
-                      "questions")
+        scores.append(f"{method} {_percent(metrics['accuracy'])} [{_percent(metrics['low'])}, {_percent(metrics['high'])}]"
+                      f" of {metrics.get('test_questions', '?')}")
+        data = stages.data_of(run)
+        if data.test_split == "real":
+            design = f"{data.n_train} generated questions in the real task's format, tested on the real test split"
+        else:
+            design = f"{data.task}, {data.n_train or 'all'} training questions"
     if not scores:
         return ""
-    return ("The real-task walk-through (notebooks 10-21: the recorded text-davinci-002 rationales of the real "
-            f"train split, a from-scratch student) scores {'; '.join(scores)}: a few hundred questions cannot teach "
-            "a student that starts without any language what the paper's pretrained GPT-3 students already know.")
+    return (f"The stage walk-through (notebooks 10-21, one seed; {design}) scores {'; '.join(scores)} test questions, "
+            "and notebook 40 reads its student's errors beside the recorded text-davinci-002 on the same questions.")
+
+
+def _design_sentences(study: str, root=None) -> str:
+    """Where the main table's student rows and the ablations come from, from the recorded sweep configurations."""
+    from fcot import ablations
+
+    parts = []
+    for name in ablations.recorded_ablations(study, root):
+        kind = ablations.ablation_kind(name)
+        if kind != "methods" and name != "degree":
+            continue
+        config = ablations.load_ablation(name, study, root)["config"]
+        if kind == "methods":
+            parts.append(f"main-table column `{column_task(config.task, config.test_split)}`: {describe_design(config)}")
+        else:
+            parts.append(f"the ablations (notebooks 31-36) vary one thing around {describe_design(config)}")
+    if not parts:
+        return ""
+    return ("Students are tiny GPT-2 models (0.2-2M parameters) trained from scratch, 3 seeds per point, 95% intervals. "
+            "Where they come from: " + "; ".join(parts) + ". The paper's students are GPT-3 models of 0.3-6.7B "
+            "fine-tuned on text-davinci-002's rationales, so compare directions, not levels.")
 
 
 def results_block(study: str = "default", root=None) -> str:
@@ -999,19 +1115,16 @@ def results_block(study: str = "default", root=None) -> str:
     lines = [
         f"Generated from the `{study}` profile's runs by `python -m fcot results --write README.md` (`make notes`).",
         "",
-        f"Every student number below comes from tiny GPT-2 students (0.2-2M parameters) trained from scratch on "
-        f"**synthetic last-letter questions** (2 words) with a **rule-based teacher simulator** (70% correct), "
-        f"3 seeds per point, 95% intervals; the paper's students are GPT-3 models of 0.3-6.7B on the real tasks, so "
-        f"compare directions, not levels. Of the {len(claimed)} phenomena the paper reports, {shown['yes']} show "
+        f"{_design_sentences(study, root)} Of the {len(claimed)} phenomena the paper reports, {shown['yes']} show "
         f"here ({shown['clear']} clearly: the intervals separate), {shown['no']} "
         f"{'does' if shown['no'] == 1 else 'do'} not and {shown['other']} {'is' if shown['other'] == 1 else 'are'} "
         f"partial or undecided; the other {len(table) - len(claimed)} rows are fcot's own checks. {_walkthrough_sentence(study, root)} The executed notebooks are in "
         f"[`{folder}/notebooks`]({folder}/notebooks).",
         "",
-        f"![Fine-tune-CoT vs vanilla fine-tuning and diverse reasoning, synthetic last letter, 3 seeds]"
-        f"({folder}/figures/ablation_methods.png)",
+        f"![The main table: test accuracy of each method per column, with the teacher and random guessing]"
+        f"({folder}/figures/main_table.png)",
         "",
-        "| phenomenon | paper (GPT-3 students) | fcot (tiny students, synthetic task) | verdict | notebook |",
+        "| phenomenon | paper (GPT-3 students) | fcot (tiny students) | verdict | notebook |",
         "| --- | --- | --- | --- | --- |",
     ]
     for row in table.itertuples():

@@ -649,3 +649,74 @@ def describe(run: Run):
     else:
         raise ValueError(f"describe: {run.kind} runs are not stage runs")
     return Markdown(text)
+
+
+def _teacher_of(run: Run) -> Run | None:
+    """The teacher run at the top of ``run``'s chain (None for a vanilla chain, which asks no teacher)."""
+    while run is not None and run.kind != "teacher":
+        run = upstream_of(run)
+    return run
+
+
+def what_we_saw(run: Run):
+    """The closing "What we saw" of notebooks 10, 11, 20 and 21 (Markdown), computed from a stage run's numbers and
+    read against what the paper leads one to expect, so it stays true when the parameters change."""
+    from IPython.display import Markdown
+
+    from fcot import data as data_module, evaluate as evaluate_module
+
+    m, c = run.metrics, run.config
+    task = c.get("data", {}).get("task")
+    lines = []
+    if run.kind == "teacher":
+        accuracy, coverage = m.get("teacher_accuracy_train"), m.get("teacher_coverage_train")
+        lines.append(f"The teacher was right on {_percent(accuracy)} of its train completions, so the answer filter "
+                     f"(notebook 11) will drop {_percent(None if accuracy is None else 1 - accuracy)} of them and leave "
+                     f"{_percent(coverage)} of the train questions with at least one rationale: a weaker teacher means "
+                     "fewer samples, which is why the paper's students stay below their teacher on hard tasks.")
+        if (m.get("degree") or 1) > 1:
+            lines.append(f"With D={m.get('degree')} samples per question, {_percent(m.get('share_questions_all_distinct'))} "
+                         "of the questions got all-distinct rationales: only distinct ones add information "
+                         "(diverse reasoning).")
+        if m.get("truncation_rate"):
+            lines.append(f"{_percent(m['truncation_rate'])} of the rationales hit the length limit: truncated "
+                         "rationales rarely reach an answer.")
+    elif run.kind == "curation":
+        method = c["curate"]["method"]
+        lines.append(f"{m.get('samples_train')} {method} training samples from {m.get('questions_train')} questions "
+                     f"({_percent(m.get('share_filtered_train'))} of the teacher's completions filtered out"
+                     + (", none needed for vanilla samples, which carry the gold answer only" if method == "vanilla"
+                        else "") + ").")
+        if m.get("samples_dropped_too_long_train") or m.get("rationales_truncated_train"):
+            lines.append(f"{m.get('samples_dropped_too_long_train') or 0} samples were too long for the student and "
+                         f"{m.get('rationales_truncated_train') or 0} rationales were cut.")
+    elif run.kind == "student":
+        best, ran = m.get("best_epoch"), m.get("epochs_run")
+        if best is not None and ran is not None and best >= ran:
+            lines.append(f"The best epoch on validation was the last one ({best:g} of {ran:g}): the student was still "
+                         "improving, so more epochs (or more data) would likely help.")
+        elif best is not None:
+            lines.append(f"The best epoch on validation was {best:g} of {ran:g}: after it the student overfits its "
+                         f"{m.get('train_samples')} samples, and the weights of epoch {best:g} are the ones kept.")
+        lines.append(f"{m.get('parameters', 0):,} parameters trained at {m.get('tokens_per_second', 0):,.0f} tokens/s "
+                     f"for {m.get('train_runtime_s', 0):.0f} s.")
+    elif run.kind == "evaluation":
+        test = data_module.examples(data_of(run)).test
+        chance = evaluate_module.random_baseline(test)
+        low, high = m.get("low"), m.get("high")
+        where = ("above" if low is not None and low > chance else
+                 "below" if high is not None and high < chance else "not distinguishable from")
+        lines.append(f"The student scored {_percent(m.get('accuracy'))} [{_percent(low)}, {_percent(high)}] on "
+                     f"{m.get('test_questions')} {test[0].task if test else task} test questions: its interval is "
+                     f"**{where}** random guessing ({_percent(chance)}).")
+        teacher = _teacher_of(run)
+        if teacher is not None and teacher.metrics.get("teacher_accuracy_test") is not None:
+            gap = m.get("accuracy", 0) - teacher.metrics["teacher_accuracy_test"]
+            lines.append(f"Its teacher scored {_percent(teacher.metrics['teacher_accuracy_test'])} on the same questions: "
+                         f"the student is {abs(100 * gap):.1f} points {'above' if gap > 0 else 'below'} it.")
+        if (m.get("stop_rate") or 0) < 0.9:
+            lines.append(f"It stopped by itself on only {_percent(m.get('stop_rate'))} of the questions: an unfinished "
+                         "completion has no answer after ` --> `.")
+    else:
+        raise ValueError(f"what_we_saw: {run.kind} runs are not stage runs")
+    return Markdown("\n".join(f"- {line}" for line in lines))

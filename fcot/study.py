@@ -610,6 +610,7 @@ def plan(
                     checked[name] = coerce_value(value, accepted[name].annotation)
                 except TypeError as error:
                     raise ProfileError(f"{origin[name]}: parameter {name!r} of {step.notebook}.ipynb: {error}") from None
+            _check_values(step, {**{n: p.default for n, p in accepted.items()}, **checked}, origin)
             suffix = f"__{_grid_suffix(point)}" if point else ""
             runs.append(
                 PlannedRun(
@@ -623,6 +624,40 @@ def plan(
                 )
             )
     return runs
+
+
+def _stage_configs(notebook: str) -> tuple:
+    """The config classes a stage notebook builds from its parameters (validated on construction)."""
+    from fcot import stages
+    from fcot.data import DataConfig
+
+    return {"10_generate_teacher_rationales": (DataConfig, stages.TeachConfig),
+            "11_curate_samples": (stages.CurateConfig,), "21_evaluate_student": (stages.EvalConfig,)}.get(notebook, ())
+
+
+def _check_values(step: StepSpec, values: Mapping[str, Any], origin: Mapping[str, str]) -> None:
+    """Validate a step's values as the notebook will (its stage configs; a sweep's points), before anything runs:
+    ``--list`` and ``reproduce`` refuse e.g. ``degree=0`` naming where it was set, instead of failing mid-study."""
+    import dataclasses as _dc
+
+    from fcot import ablations, sweeps
+
+    problems = []
+    for config in _stage_configs(step.notebook):
+        fields = {f.name for f in _dc.fields(config)}
+        try:
+            config(**{k: v for k, v in values.items() if k in fields})
+        except (ValueError, TypeError) as error:
+            problems.append(str(error))
+    kind = next((a.name for a in ablations.ABLATIONS.values() if a.notebook == step.notebook), None)
+    if kind is not None:
+        try:
+            sweeps.sweep_points(kind, values)
+        except (ValueError, TypeError, KeyError) as error:
+            problems.append(str(error))
+    if problems:
+        where = sorted({origin.get(k, step.source) for k in values if k in origin}) or [step.source]
+        raise ProfileError(f"{step.id} ({'; '.join(where)}): {'; '.join(problems)}")
 
 
 def _is_grid_axis(parameter: NotebookParameter) -> bool:
@@ -903,16 +938,28 @@ def _write_timings(path: Path, profile: Profile, outcomes: Sequence[StepOutcome]
     _write_json(path, data)
 
 
-def _record_call(path: Path, seconds: float, jobs: int, outcomes: Sequence[StepOutcome]) -> None:
-    """Keep the wall time of a call that executed notebooks (``last_call`` in timings.json): with
-    ``--jobs`` it is less than the sum of the notebooks' times. Calls that only skipped keep the old one."""
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of every child it has waited for -- the notebook kernels,
+    their sweep workers and the ``--jobs`` processes -- so far."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _record_call(path: Path, seconds: float, jobs: int, outcomes: Sequence[StepOutcome],
+                 cpu: float | None = None) -> None:
+    """Keep the wall time (and CPU seconds, ``cpu``) of a call that executed notebooks (``last_call`` in
+    timings.json): with ``--jobs`` the wall time is less than the sum of the notebooks' times. Calls that only
+    skipped keep the old one."""
     ran = sum(o.status == "ran" for o in outcomes)
     if not ran or not path.is_file():
         return
     with contextlib.suppress(OSError, json.JSONDecodeError):
         data = json.loads(path.read_text(encoding="utf-8"))
         data["last_call"] = {
-            "wall_seconds": round(seconds, 1), "jobs": jobs, "executed": ran,
+            "wall_seconds": round(seconds, 1), "cpu_seconds": None if cpu is None else round(cpu, 1),
+            "cores": os.cpu_count(), "jobs": jobs, "executed": ran,
             "skipped": sum(o.status == "skipped" for o in outcomes),
             "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
@@ -972,11 +1019,25 @@ def run_study(
     runs = plan(profile, parsed, only, notebooks_dir, results_root)
     timings = timings_path(profile.name, results_root)
     committed = headline_numbers(profile.name, results_root)  # what this run will be compared against
-    started = time.monotonic()
-    outcomes: list[StepOutcome] = []
-    upstream_ran = False
+    started, cpu_started = time.monotonic(), cpu_seconds()
     groups = execution_groups(runs)
     total = len(runs)
+    from fcot import progress
+
+    steps_bar = progress.bar(total=total, desc=f"reproduce {profile.name}", unit="notebook")
+    if log is print and not steps_bar.disable:
+        log = steps_bar.write  # the step lines print above the bar
+    try:
+        return _run_groups(profile, groups, options, total, timings, committed, started, cpu_started, results_root,
+                           log, steps_bar)
+    finally:
+        steps_bar.close()
+
+
+def _run_groups(profile, groups, options, total, timings, committed, started, cpu_started, results_root, log,
+                steps_bar) -> "StudyReport":
+    outcomes: list[StepOutcome] = []
+    upstream_ran = False
     done = 0
     for group in groups:
         todo, group_outcomes = [], {}
@@ -988,6 +1049,7 @@ def run_study(
         for run in group:
             if run.name in group_outcomes:
                 done += 1
+                steps_bar.update(1)
                 log(f"[{done}/{total}] {run.name}: up to date, skipped ({run.output_path})")
         failures: list[StepOutcome] = []
         if options.jobs > 1 and len(todo) > 1:
@@ -1001,6 +1063,7 @@ def run_study(
                     run = futures[future]
                     seconds, error = future.result()
                     done += 1
+                    steps_bar.update(1)
                     outcome = StepOutcome(run, "failed" if error else "ran", seconds, error)
                     group_outcomes[run.name] = outcome
                     log(f"[{done}/{total}] {run.name}: " + ("FAILED" if error else f"ran in {seconds:.1f} s"))
@@ -1018,6 +1081,7 @@ def run_study(
                     failures.append(outcome)
                     break
                 group_outcomes[run.name] = StepOutcome(run, "ran", seconds)
+                steps_bar.update(1)
                 log(f"[{done}/{total}] {run.name}: ran in {seconds:.1f} s")
         ordered = [group_outcomes[r.name] for r in group if r.name in group_outcomes]
         outcomes.extend(ordered)
@@ -1030,7 +1094,7 @@ def run_study(
             raise StepFailedError(
                 "\n".join(f.error or "" for f in failures), failed_path(first.run)
             )
-    _record_call(timings, time.monotonic() - started, options.jobs, outcomes)
+    _record_call(timings, time.monotonic() - started, options.jobs, outcomes, cpu_seconds() - cpu_started)
     report = StudyReport(profile, outcomes, timings)
     log(format_summary(report))
     if any(o.status == "ran" for o in outcomes):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fcot import ablations, experiments
+from fcot import ablations, experiments, plots
 from fcot.experiments import ExperimentConfig
 
 # A tiny end-to-end configuration: seconds on a CPU (one epoch of a 0.15M-parameter student).
@@ -228,7 +228,7 @@ def test_related_experiments_match_all_but_the_varied_fields_and_vanilla_joins_a
 
 def test_summarize_gives_mean_over_seeds_a_t_interval_and_the_per_run_wilson_intervals(in_tiny_runs):
     results, summary = ablations.ablation_summary("methods", tiny())
-    assert list(summary.columns[:4]) == ["task", "arm", "runs", "seeds"]
+    assert list(summary.columns[:5]) == ["task", "test_split", "arm", "runs", "seeds"]
     ft_cot = summary.set_index("arm").loc["ft_cot"]
     runs = results[results["arm"] == "ft_cot"]
     accuracies = runs["accuracy"].tolist()
@@ -281,6 +281,19 @@ def test_record_and_load_an_ablation_then_recompute_it_from_the_runs(in_tiny_run
         ablations.ablation_summary("colour", tiny())
 
 
+def test_a_sweep_of_one_kind_is_recorded_under_its_own_name_per_column(in_tiny_runs):
+    _, summary = ablations.ablation_summary("methods-coin_flip", tiny())  # judged and summarised as "methods"
+    assert ablations.ablation_kind("methods-coin_flip") == "methods" and "test_split" in summary.columns
+    ablations.record_ablation("methods", tiny(), summary, study="smoke")
+    ablations.record_ablation("methods-coin_flip", tiny(), summary, study="smoke")
+    recorded = ablations.recorded_ablations("smoke")
+    assert [n for n in recorded if n.startswith("methods")] == ["methods", "methods-coin_flip"]  # each kind first
+    assert ablations.load_ablation("methods-coin_flip", "smoke")["config"] == tiny()
+    for bad in ("methods-", "colour-coin_flip"):
+        with pytest.raises(ValueError, match="methods-coin_flip"):
+            ablations.ablation_dir(bad, "smoke")
+
+
 def test_pivot_summary_puts_tasks_in_columns_with_intervals():
     summary = pd.DataFrame({"task": ["a", "a", "b"], "arm": ["vanilla", "ft_cot", "ft_cot"], "mean": [0.1, 0.5, 0.25],
                             "low": [0.0, 0.4, None], "high": [0.2, 0.6, None]})
@@ -298,3 +311,30 @@ def test_every_ablation_names_an_existing_notebook():
 def test_ablation_figure_of_no_runs_says_so():
     figure = ablations.ablation_figure("teacher_quality", experiments.summarize(experiments.collect_experiments(), by=["teacher_accuracy"]))
     assert "no finished runs yet" in [t.get_text() for t in figure.axes[0].texts]
+
+
+def _degree_runs():
+    rows = [{"degree": d, "seed": s, "accuracy": a, "low": a - 0.05, "high": a + 0.05, "teacher_accuracy_test": 0.7}
+            for d, accs in {1: (0.20, 0.25, 0.30), 2: (0.30, 0.40, 0.35), 4: (0.50, 0.45, 0.60)}.items()
+            for s, a in enumerate(accs)]
+    return pd.DataFrame(rows)
+
+
+def _error_bars(figure) -> list[tuple[float, float]]:
+    from matplotlib.collections import LineCollection
+
+    bars = [c for c in figure.axes[0].collections if isinstance(c, LineCollection)]
+    return sorted((round(min(s[:, 1]), 6), round(max(s[:, 1]), 6)) for c in bars for s in c.get_segments())
+
+
+def test_ablation_figures_draw_the_tables_interval_whether_seaborn_aggregates_the_runs_or_reads_the_summary():
+    runs = _degree_runs()
+    summary = experiments.summarize(runs, by=["degree"])
+    expected = sorted((round(100 * lo, 6), round(100 * hi, 6)) for lo, hi in zip(summary["low"], summary["high"]))
+    from_runs = ablations.ablation_figure("degree", summary, runs=runs)  # seaborn aggregates the seeds
+    from_csv = ablations.ablation_figure("degree", summary)  # the stored intervals (a summary read from its CSV)
+    assert _error_bars(from_runs) == expected == _error_bars(from_csv)
+    ticks = [t.get_text() for t in from_runs.axes[0].get_xticklabels()]
+    assert ticks == ["1", "2", "4"]  # at the measured degrees, not 2^k
+    with_teacher = plots.ablation(summary, x="degree", references=("teacher_accuracy_test",), runs=runs)
+    assert "teacher (test, greedy)" in [t.get_text() for t in with_teacher.axes[0].get_legend().get_texts()]

@@ -51,7 +51,8 @@ def test_a_note_is_placed_by_its_enclosing_function_so_edits_elsewhere_keep_the_
 def test_the_package_has_reproduction_notes_and_each_names_its_place() -> None:
     found = notes.collect_notes()
     assert len(found) >= 10
-    assert all(n.text and n.path.endswith(".py") and n.line > 0 for n in found)
+    assert all(n.text and n.path.endswith((".py", ".yaml")) and n.line > 0 for n in found)
+    assert any(n.path == "notebooks/profiles/default.yaml" for n in found)  # the study design's deviations too
 
 
 def test_writing_the_block_needs_the_markers(tmp_path: Path) -> None:

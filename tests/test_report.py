@@ -11,9 +11,10 @@ from fcot import analysis, experiments, paths, plots, report
 from fcot.runs import Run
 
 
-def _fake_run(task, method, degree, seed, accuracy, *, n_train=200, teacher_test=0.7):
+def _fake_run(task, method, degree, seed, accuracy, *, n_train=200, teacher_test=0.7, test_split="own"):
     """A finished experiment run without training: config and metrics as run_experiment records them."""
-    config = experiments.ExperimentConfig(task=task, method=method, degree=degree, seed=seed, n_train=n_train)
+    config = experiments.ExperimentConfig(task=task, method=method, degree=degree, seed=seed, n_train=n_train,
+                                          test_split=test_split, n_test=0 if test_split == "real" else 200)
     with Run.open("experiment", config.canonical(), name=config.run_name, seed=seed) as run:
         run.save_metrics({"accuracy": accuracy, "low": accuracy - 0.05, "high": accuracy + 0.05,
                           "teacher_accuracy_test": teacher_test, "test_questions": 200})
@@ -42,7 +43,7 @@ def test_a_profiles_report_reads_its_own_runs_and_never_another_profiles(monkeyp
     assert sorted(report.experiment_runs("default")["method"]) == ["ft_cot", "vanilla"]
     assert report.experiment_runs("smoke").empty
     table = report.main_table(report.base_runs(report.experiment_runs("paper")), random=False)
-    assert set(table.loc[table["runs"] > 0, "method"]) == {"ft_cot", "teacher"}  # its teacher row comes from the same run
+    assert set(table.loc[table["runs"] > 0, "method"]) == {"ft_cot", "teacher_simulated"}  # its teacher row: the same run
     assert "vanilla" not in set(table.loc[table["runs"] > 0, "method"])
 
 
@@ -64,22 +65,39 @@ def test_main_table_has_every_method_row_with_mean_and_interval_across_seeds(run
     table = report.main_table(report.base_runs(runs))
     assert list(table.columns) == report.MAIN_COLUMNS
     coin = table[table["task"] == "synth_coin_flip"].set_index("method")
-    assert list(coin.index) == list(report.METHOD_ROWS)  # the paper's order, multitask last
+    assert list(coin.index) == [k for k in report.METHOD_ROWS if k != "teacher"]  # the paper's order, multitask last
     assert coin.loc["ft_cot", "mean"] == pytest.approx(0.61) and coin.loc["ft_cot", "runs"] == 3
     assert coin.loc["ft_cot", "interval"] == "t over 3 runs"
     assert coin.loc["ft_cot", "low"] < 0.61 < coin.loc["ft_cot", "high"]
     assert coin.loc["ft_cot_diverse", "mean"] == pytest.approx(0.71) and coin.loc["ft_cot_diverse", "detail"] == "D=4"
     assert coin.loc["random", "mean"] == 0.5 and math.isnan(coin.loc["random", "low"])
-    assert coin.loc["teacher", "mean"] == pytest.approx(0.7) and coin.loc["teacher", "detail"] == "simulated"
+    assert coin.loc["teacher_simulated", "mean"] == pytest.approx(0.7)  # a simulated teacher is never labelled an LM's
     letters = table[table["task"] == "synth_last_letter"].set_index("method")
     assert letters.loc["ft_cot", "interval"] == "wilson (1 run)" and letters.loc["ft_cot", "low"] == pytest.approx(0.25)
     assert letters.loc["random", "mean"] == 0.0
 
 
+def test_a_student_tested_on_a_real_split_fills_that_real_tasks_column_beside_the_recorded_teacher():
+    for seed in (0, 1, 2):
+        _fake_run("synth_coin_flip", "ft_cot", 1, seed, 0.84, teacher_test=0.87, test_split="real")
+        _fake_run("synth_coin_flip", "vanilla", 1, seed, 0.45, test_split="real")
+    _fake_run("synth_coin_flip", "ft_cot", 1, 0, 0.5)  # its own test split: another column
+    runs = report.experiment_runs()
+    teacher = report.recorded_teacher(["coin_flip"])
+    table = report.main_table(report.base_runs(runs), teacher=teacher)
+    coin = table[table["task"] == "coin_flip"].set_index("method")
+    assert coin.loc["ft_cot", "mean"] == pytest.approx(0.84) and coin.loc["ft_cot", "runs"] == 3
+    assert coin.loc["teacher", "detail"] == "text-davinci-002, recorded"  # the LM teacher on the same test questions
+    assert coin.loc["teacher_simulated", "mean"] == pytest.approx(0.87)  # and the simulator that taught the student
+    assert coin.loc["random", "mean"] == 0.5
+    assert table.loc[table["task"] == "synth_coin_flip", "mean"].tolist()  # the own-test run stays in its column
+    assert report.column_label("synth_coin_flip", "real") == "coin_flip: real test split, generated training questions"
+
+
 def test_wide_table_puts_methods_in_rows_tasks_in_columns_and_paper_columns_alongside(runs, tmp_path):
     table = report.main_table(report.base_runs(runs))
     wide = report.wide_table(table)
-    assert list(wide.index) == list(report.METHOD_ROWS.values())
+    assert list(wide.index) == [v for k, v in report.METHOD_ROWS.items() if k != "teacher"]  # no LM teacher here
     assert list(wide.columns) == ["synth_coin_flip", "synth_last_letter"]
     assert wide.loc["Fine-tune-CoT", "synth_coin_flip"].startswith("61.0 [")
     assert wide.loc["Random", "synth_coin_flip"] == "50.0"
@@ -132,7 +150,8 @@ def test_main_table_takes_the_recorded_teacher_for_the_tasks_it_covers(runs):
     table = report.main_table(report.base_runs(runs), teacher=recorded, random=False)
     teacher = table[table["method"] == "teacher"].set_index("task")
     assert teacher.loc["synth_coin_flip", "mean"] == 0.9 and teacher.loc["synth_coin_flip", "interval"] == "wilson (n=10)"
-    assert teacher.loc["synth_last_letter", "mean"] == pytest.approx(0.4)
+    simulated = table[table["method"] == "teacher_simulated"].set_index("task")
+    assert simulated.loc["synth_last_letter", "mean"] == pytest.approx(0.4)  # the simulator keeps its own row
     assert "random" not in set(table["method"])
 
 
