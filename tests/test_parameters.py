@@ -25,7 +25,7 @@ STAGE_NOTEBOOKS = {
     "20_finetune_student": (fields(students.TrainConfig), {"samples_run", "recipe", "name"}),
     "21_evaluate_student": (fields(stages.EvalConfig), {"student_run", "name"}),
 }
-SWEEP_EXTRAS = {"study", "seeds", "threads", "workers", "cluster", "arms", "sweep_name", "run_exercises"}
+SWEEP_EXTRAS = {"study", "seeds", "threads", "workers", "cluster", "arms", "sweep_name", "run_exercises", "classroom"}
 
 
 @pytest.mark.parametrize("notebook", sorted(STAGE_NOTEBOOKS))

@@ -64,3 +64,11 @@ def test_a_sweep_runs_on_a_dask_cluster_given_its_scheduler_address():
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         frame = sweeps.sweep(sweeps.grid(ExperimentConfig(**TINY), seed=[0]), cluster=cluster.scheduler_address)
     assert len(frame) == 1 and 0.0 <= frame["accuracy"].iloc[0] <= 1.0 and not frame["skipped"].iloc[0]
+
+
+@pytest.mark.parametrize("name", sorted(sweeps.CLASSROOM))
+def test_each_sweep_notebook_has_a_classroom_sweep_of_two_valid_points_of_the_default_study(name):
+    settings = sweeps.classroom(name, {"study": "class", "cluster": ""})
+    points = sweeps.sweep_points(name, settings)
+    assert len(points) == 2 and settings["study"] == "class" and settings["seeds"] == [0]
+    assert all(p.task == "synth_last_letter" and p.recipe == "tiny" and p.n_train in (200, 400, 800) for p in points)
