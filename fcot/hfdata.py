@@ -49,6 +49,9 @@ def from_records(records: Iterable[Any], kind: str):
     or their dicts) with the declared features of ``kind``."""
     from datasets import Dataset
 
+    from fcot import progress
+
+    progress.sync_libraries()
     rows = [dataclasses.asdict(r) if dataclasses.is_dataclass(r) else dict(r) for r in records]
     return Dataset.from_list(rows, features=features(kind))
 
@@ -58,6 +61,9 @@ def load(path: str | os.PathLike, kind: str):
     ``datasets.load_dataset("json")``; an unknown or missing field fails naming the file)."""
     from datasets import load_dataset
 
+    from fcot import progress
+
+    progress.sync_libraries()
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such {kind} file")

@@ -31,6 +31,13 @@ def disabled() -> bool:
     return not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
 
 
+def sync_libraries() -> None:
+    """Give the libraries that draw their own bars (``datasets``' map and load) the same on/off as fcot's."""
+    from datasets.utils import logging as datasets_logging
+
+    (datasets_logging.disable_progress_bar if disabled() else datasets_logging.enable_progress_bar)()
+
+
 def bar(iterable: Iterable | None = None, *, total: int | None = None, desc: str = "", unit: str = "it"):
     """A ``tqdm.auto`` bar over ``iterable`` (or ``total`` steps, advanced with ``.update(n)``); disappears when done."""
     from tqdm.auto import tqdm

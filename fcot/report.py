@@ -1076,6 +1076,34 @@ def _walkthrough_sentence(study: str, root=None) -> str:
             "and notebook 40 reads its student's errors beside the recorded text-davinci-002 on the same questions.")
 
 
+def _headline_sentence(summaries: Mapping[str, Any], published) -> str:
+    """The Results block's first sentence: Fine-tune-CoT vs vanilla on each real test split, beside the paper's."""
+    import pandas as pd
+
+    from fcot import ablations
+
+    parts = []
+    for name, summary in summaries.items():
+        if ablations.ablation_kind(name) != "methods" or not isinstance(summary, pd.DataFrame) or summary.empty:
+            continue
+        for column, arms in _summary_arms(summary).items():
+            task = column.split(":", 1)[0]
+            if task == column or "ft_cot" not in arms or "vanilla" not in arms:
+                continue  # not a real test split
+            paper = ""
+            if published is not None:
+                found = {m: published[(published["method"] == m) & (published["task"] == task)]["accuracy"]
+                         for m in ("ft_cot", "vanilla")}
+                if all(len(v) for v in found.values()):
+                    paper = f" (the paper's 6.7B students: {float(found['ft_cot'].iloc[0]):.1f}% vs {float(found['vanilla'].iloc[0]):.1f}%)"
+            parts.append(f"on the real `{task}` test split, {arms['ft_cot'].text().replace('ft_cot: ', 'Fine-tune-CoT ')} "
+                         f"vs {arms['vanilla'].text().replace('vanilla: ', 'vanilla fine-tuning ')}{paper}")
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return f"**Headline:** {text[0].upper()}{text[1:]}."
+
+
 def _design_sentences(study: str, root=None) -> str:
     """Where the main table's student rows and the ablations come from, from the recorded sweep configurations."""
     from fcot import ablations
@@ -1114,6 +1142,8 @@ def results_block(study: str = "default", root=None) -> str:
         shown["clear"] += row.verdict == "yes" and row.noise == "clear"
     lines = [
         f"Generated from the `{study}` profile's runs by `python -m fcot results --write README.md` (`make notes`).",
+        "",
+        _headline_sentence(summaries, published),
         "",
         f"{_design_sentences(study, root)} Of the {len(claimed)} phenomena the paper reports, {shown['yes']} show "
         f"here ({shown['clear']} clearly: the intervals separate), {shown['no']} "

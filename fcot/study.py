@@ -787,7 +787,7 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
     # Progress bars of libraries (tqdm.auto) have no widget front end in a papermill kernel: they
     # would store bar residue (TQDM_DISABLE) and, on import, "TqdmWarning: IProgress not found"
     # (harmless: it only says the bars fall back to text) in the committed notebook.
-    quiet = {"TQDM_DISABLE": "1", "PYTHONWARNINGS": "ignore:IProgress not found"}
+    quiet = {"TQDM_DISABLE": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "PYTHONWARNINGS": "ignore:IProgress not found"}
     with _absolute_path_env(), _profile_env(run.profile), paths.environment(quiet), _quiet_papermill():
         try:
             papermill.execute_notebook(
@@ -947,8 +947,16 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def computed_runs(profile: str) -> int:
+    """How many runs this machine has computed for ``profile`` (their ``.computed`` markers under ``runs/``)."""
+    from fcot import stages
+
+    folder = paths.runs_dir() / profile
+    return sum(1 for _ in folder.rglob(stages.COMPUTED_HERE)) if folder.is_dir() else 0
+
+
 def _record_call(path: Path, seconds: float, jobs: int, outcomes: Sequence[StepOutcome],
-                 cpu: float | None = None) -> None:
+                 cpu: float | None = None, computed: int | None = None, from_scratch: bool = False) -> None:
     """Keep the wall time (and CPU seconds, ``cpu``) of a call that executed notebooks (``last_call`` in
     timings.json): with ``--jobs`` the wall time is less than the sum of the notebooks' times. Calls that only
     skipped keep the old one."""
@@ -963,6 +971,9 @@ def _record_call(path: Path, seconds: float, jobs: int, outcomes: Sequence[StepO
             "skipped": sum(o.status == "skipped" for o in outcomes),
             "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
+        data["last_call"]["runs_computed"] = computed
+        if not data["last_call"]["skipped"] and from_scratch:  # the study's whole cost: kept by later calls
+            data["last_from_scratch"] = dict(data["last_call"])
         _write_json(path, data)
 
 
@@ -1020,6 +1031,7 @@ def run_study(
     timings = timings_path(profile.name, results_root)
     committed = headline_numbers(profile.name, results_root)  # what this run will be compared against
     started, cpu_started = time.monotonic(), cpu_seconds()
+    computed_before = computed_runs(profile.name)
     groups = execution_groups(runs)
     total = len(runs)
     from fcot import progress
@@ -1029,13 +1041,13 @@ def run_study(
         log = steps_bar.write  # the step lines print above the bar
     try:
         return _run_groups(profile, groups, options, total, timings, committed, started, cpu_started, results_root,
-                           log, steps_bar)
+                           log, steps_bar, computed_before)
     finally:
         steps_bar.close()
 
 
 def _run_groups(profile, groups, options, total, timings, committed, started, cpu_started, results_root, log,
-                steps_bar) -> "StudyReport":
+                steps_bar, computed_before: int = 0) -> "StudyReport":
     outcomes: list[StepOutcome] = []
     upstream_ran = False
     done = 0
@@ -1094,7 +1106,8 @@ def _run_groups(profile, groups, options, total, timings, committed, started, cp
             raise StepFailedError(
                 "\n".join(f.error or "" for f in failures), failed_path(first.run)
             )
-    _record_call(timings, time.monotonic() - started, options.jobs, outcomes, cpu_seconds() - cpu_started)
+    _record_call(timings, time.monotonic() - started, options.jobs, outcomes, cpu_seconds() - cpu_started,
+                 computed_runs(profile.name) - computed_before, from_scratch=computed_before == 0)
     report = StudyReport(profile, outcomes, timings)
     log(format_summary(report))
     if any(o.status == "ran" for o in outcomes):

@@ -429,7 +429,7 @@ def verify_tables(study: str, root: str | os.PathLike | None = None) -> list[Che
         if not file.is_file():
             checks.append(_missing_table(f"ablation_{name}", file, study))
             continue
-        key = list(ablations.ABLATIONS[name].by)
+        key = list(ablations.ABLATIONS[ablations.ablation_kind(name)].by)  # methods-<column>: a methods sweep
         checks += compare_frames(summary, _published(file), key=key, table=f"ablation_{name}", path=str(file))
     return checks
 

@@ -36,9 +36,11 @@ def test_executed_notebooks_store_no_progress_bar_warnings():
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
         stderr = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", [])
                          if o.get("name") == "stderr")
-        if "TqdmWarning" in stderr or "IProgress not found" in stderr:
+        widgets = any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for c in cells
+                      for o in c.get("outputs", []))  # a progress bar drawn as a widget
+        if widgets or "TqdmWarning" in stderr or "IProgress not found" in stderr or re.search(r"\d+/\d+ \[[\d:<?]+", stderr):
             noisy.append(notebook.name)
-    assert not noisy, f"executed notebooks with tqdm warnings in their stored stderr: {noisy}"
+    assert not noisy, f"executed notebooks with tqdm warnings or progress-bar residue in their stored stderr: {noisy}"
 
 
 def test_the_machine_path_pattern_finds_paths_not_urls_or_words():

@@ -557,3 +557,24 @@ def test_headline_numbers_are_read_from_the_ablation_summaries(tmp_path):
     folder.mkdir(parents=True)
     (folder / "summary.csv").write_text("degree,runs,seeds,mean,sd,low,high\n1,3,\"0,1,2\",0.2,0.01,0.15,0.25\n")
     assert study.headline_numbers("prof", tmp_path) == {"degree: degree=1": {"mean": 0.2, "low": 0.15, "high": 0.25}}
+
+
+@pytest.mark.parametrize("override, message", [
+    ("10_generate_teacher_rationales.degree=0", r"TeachConfig\.degree: must be an integer >= 1"),
+    ("11_curate_samples.filter_mode=some", r"filter_mode"),
+    ("31_ablate_degree.degree=[1,0]", r"degree"),
+])
+def test_values_a_notebook_would_refuse_are_refused_when_planning_naming_the_override(override, message):
+    with pytest.raises(study.ProfileError, match=message) as caught:
+        study.plan(study.load_profile("smoke"), [study.parse_override(override)])
+    assert f"--set {override}" in str(caught.value)
+
+
+def test_a_call_records_its_cpu_seconds_beside_its_wall_time(tmp_path):
+    timings = tmp_path / "timings.json"
+    timings.write_text("{}", encoding="utf-8")
+    before = study.cpu_seconds()
+    sum(i * i for i in range(200_000))
+    study._record_call(timings, 1.5, 2, [study.StepOutcome(None, "ran", 1.0)], study.cpu_seconds() - before)
+    call = json.loads(timings.read_text())["last_call"]
+    assert call["wall_seconds"] == 1.5 and call["cpu_seconds"] >= 0 and call["cores"] == os.cpu_count()

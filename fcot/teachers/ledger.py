@@ -259,8 +259,8 @@ class Ledger:
         with self._lock:
             if self._open.pop(attempt, None) is None:
                 return
-            if self.path is not None:
-                append_jsonl(self.path, [{"event": outcome, "id": attempt, "time": time.time()}])
+            if self.path is not None:  # not fsync'd: lost only with the machine, it then over-counts (never under)
+                append_jsonl(self.path, [{"event": outcome, "id": attempt, "time": time.time()}], durable=False)
 
     # -- entries --------------------------------------------------------------------------------
     def record(
