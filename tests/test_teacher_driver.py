@@ -317,3 +317,25 @@ def test_calls_abandoned_after_timeouts_stay_in_the_ledger_as_possibly_billed(tm
     with pytest.warns(UserWarning, match="never settled"):
         ledger = Ledger(tmp_path / "l.jsonl", prices=prices)
     assert ledger.calls == 0 and ledger.totals()["possibly_billed_calls"] >= 1
+
+
+class _Ignoring(ScriptedBackend):
+    """A server that ignores temperature and seed (measured with `transformers serve`): every sample the same."""
+
+    def complete(self, requests):
+        return [GenerationResult(text=" The answer is 2." if "Therefore" in r.prompt else " One plus one.",
+                                 finish_reason="stop", prompt_tokens=1, completion_tokens=1) for r in requests]
+
+
+class _Silent(ScriptedBackend):
+    def complete(self, requests):
+        return [GenerationResult(text=" 2" if "Therefore" in r.prompt else "", finish_reason="stop",
+                                 prompt_tokens=1, completion_tokens=1) for r in requests]
+
+
+def test_identical_diverse_samples_and_empty_rationales_are_stored_with_a_warning():
+    with pytest.warns(UserWarning, match="all 3 sampled rationales are identical"):
+        completions = generate(examples(2), _Ignoring(), degree=3)
+    assert len(completions) == 6  # stored as they are
+    with pytest.warns(UserWarning, match="2 of 2 completions have an empty rationale"):
+        generate(examples(2), _Silent())

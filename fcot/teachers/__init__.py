@@ -437,7 +437,26 @@ def _generate(examples, backend, config: TeacherConfig, cache, ledger, workers) 
                 source=source,
             )
         )
+    _warn_if_degenerate(out, config.degree if config.sampling_temperature > 0 else 1, source)
     return out
+
+
+def _warn_if_degenerate(completions: Sequence[Completion], degree: int, source: str) -> None:
+    """Say so when a teacher's output is stored but would silently weaken the study: empty rationales, or D > 1
+    samples that are all the same (a server that ignores temperature and seed, measured with `transformers serve`)."""
+    import warnings
+
+    empty = sum(not c.rationale.strip() for c in completions)
+    if empty:
+        warnings.warn(f"{source}: {empty} of {len(completions)} completions have an empty rationale (stored as they are; "
+                      "their samples teach no reasoning)", stacklevel=3)
+    if degree > 1 and completions:
+        counts = distinct_counts(completions)
+        same = sum(n == 1 for n in counts.values())
+        if same >= len(counts) / 2:
+            warnings.warn(f"{source}: for {same} of {len(counts)} questions all {degree} sampled rationales are "
+                          "identical: the teacher seems to ignore temperature and seed, so diverse reasoning adds no "
+                          "information (check the server's sampling settings)", stacklevel=3)
 
 
 # -- summaries ------------------------------------------------------------------------------------
