@@ -124,7 +124,7 @@ def base_runs(runs):
 
     if runs.empty:
         return runs
-    runs = with_columns(runs) if "trained_on" not in runs.columns else runs
+    runs = with_columns(runs)
     kept = []
     for _, group in runs.groupby("task", sort=False):
         fields = [f for f in _BASE_FIELDS if f in group.columns]
@@ -162,7 +162,9 @@ def column_label(task: str, test_split: Any = None) -> str:
 
 def with_columns(runs):
     """``runs`` with ``task`` replaced by its main-table column (:func:`column_task`) and the run's own task kept
-    as ``trained_on``."""
+    as ``trained_on``; a frame that already has its columns is returned as it is."""
+    if "trained_on" in runs.columns:
+        return runs
     if runs.empty or "test_split" not in runs.columns:
         return runs.assign(trained_on=runs["task"]) if "task" in runs.columns else runs
     columns = [column_task(t, split) for t, split in zip(runs["task"], runs["test_split"])]
@@ -248,7 +250,7 @@ def main_table(runs, *, teacher=None, random: bool = True, confidence: float = 0
 
     from fcot import experiments
 
-    runs = with_columns(runs) if "trained_on" not in runs.columns else runs
+    runs = with_columns(runs)
     rows: list[dict] = []
     tasks: list[str] = list(dict.fromkeys(runs["task"])) if not runs.empty else []
     if not runs.empty:
