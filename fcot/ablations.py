@@ -7,6 +7,7 @@ notebook 90 reads it); :func:`ablation_figure` draws it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -91,8 +92,11 @@ def recorded_ablations(study: str, root: str | os.PathLike | None = None) -> lis
     folder = paths.results_dir(root) / study / "ablations"
     found = sorted(p.parent.name for p in folder.glob("*/ablation.json")) if folder.is_dir() else []
     order = {name: i for i, name in enumerate(ABLATIONS)}
-    known = [n for n in found if n.split("-", 1)[0] in order or n in order]
-    return sorted(known, key=lambda n: (order.get(n, order.get(n.split("-", 1)[0])), n != ablation_kind(n), n))
+    kinds = {}
+    for name in found:
+        with contextlib.suppress(ValueError):  # a folder that names no ablation is not one
+            kinds[name] = ablation_kind(name)
+    return sorted(kinds, key=lambda n: (order[kinds[n]], n != kinds[n], n))
 
 
 def ablation_dir(name: str, study: str, root: str | os.PathLike | None = None) -> Path:

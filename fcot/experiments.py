@@ -565,7 +565,7 @@ def related_experiments(config: ExperimentConfig, vary: Sequence[str], root: str
     return frame[frame.apply(matches, axis=1)].reset_index(drop=True)
 
 
-from fcot.stats import t_quantile  # noqa: E402 - the t interval across seeds (scipy)
+from fcot.stats import t_errorbar, t_quantile  # noqa: E402 - the t interval across seeds (scipy), as the figures draw it
 
 
 SUMMARY_EXTRAS: tuple[str, ...] = (
@@ -609,8 +609,7 @@ def summarize(df, by: Sequence[str], metric: str = "accuracy", confidence: float
             run_low = pd.to_numeric(group["low"], errors="coerce").mean() if has_wilson else float("nan")
             run_high = pd.to_numeric(group["high"], errors="coerce").mean() if has_wilson else float("nan")
             if n > 1:
-                half = t_quantile((1 + confidence) / 2, n - 1) * sd / math.sqrt(n)
-                low, high, how = mean - half, mean + half, f"t over {n} runs"
+                (low, high), how = t_errorbar(values, confidence), f"t over {n} runs"
                 if metric == "accuracy":
                     low, high = max(0.0, low), min(1.0, high)
             else:

@@ -22,7 +22,7 @@ def accuracy_bars(table, title: str | None = None):
     data = _percent_column(_runs_from_summary(summary, "method", "task", ()), "accuracy", "accuracy (%)")
     fig, ax = plt.subplots(figsize=(min(10.0, max(6.0, 1.4 + 0.45 * len(tasks) * len(methods))), 3.6))
     sns.barplot(data=data, x="task", y="accuracy (%)", hue="method", order=tasks, hue_order=methods,
-                errorbar=_stored_interval(summary, "method", "task"), capsize=0.08, ax=ax)
+                errorbar=_stored_interval(summary), capsize=0.08, ax=ax)
     ax.set_xlabel("")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
@@ -185,7 +185,7 @@ def ablation(summary, x: str, group: str | None = None, references=(), log_x: bo
         raise ValueError(f"ablation: summary lacks columns {missing} (pass fcot.experiments.summarize(...))")
     if runs is None or len(runs) == 0 or x not in runs.columns or "accuracy" not in runs.columns:
         runs = _runs_from_summary(summary, x, group, references)  # a CSV summary: its stored means and intervals
-        errorbar = _stored_interval(summary, x, group)
+        errorbar = _stored_interval(summary)
     else:
         errorbar = t_errorbar
     references = [r for r in references if r in runs.columns and pd.to_numeric(runs[r], errors="coerce").notna().any()]
@@ -255,7 +255,7 @@ def _runs_from_summary(summary, x: str, group: str | None, references):
     return pd.DataFrame(rows)
 
 
-def _stored_interval(summary, x: str, group: str | None):
+def _stored_interval(summary):
     """An ``errorbar=`` callable that returns the stored interval of the one summary row a point is drawn from."""
     import pandas as pd
 
