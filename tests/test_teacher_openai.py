@@ -115,6 +115,22 @@ def test_retries_run_out_with_a_clear_error(server):
     assert server.requests == 3
 
 
+def test_a_server_error_for_a_model_the_server_does_not_list_is_refused_at_once_naming_the_listed_ones(server):
+    server.faults.next_500 = 10  # an unpinned `transformers serve` answers a model it cannot load with a bare 500
+    backend = OpenAIBackend(model="no/such-model", base_url=server.base_url, sleep=lambda s: None)
+    with pytest.raises(BadRequestError, match=r"HTTP 500.* 'no/such-model', which the server does not list among "
+                                              r"its models \('fake', 'fake-teacher'\)"):
+        backend.complete([GenerationRequest("Q: x\nA:")])
+    assert server.requests == 1 and backend.retries == 0
+
+
+def test_server_errors_are_retried_as_usual_where_the_server_has_no_model_list():
+    with FakeOpenAIServer(Faults(next_500=1), models=None) as unlisted:
+        backend = OpenAIBackend(model="no/such-model", base_url=unlisted.base_url, sleep=lambda s: None)
+        [result] = backend.complete([GenerationRequest("Q: x\nA:")])
+    assert result.text and backend.retries == 1
+
+
 def test_a_wrong_key_fails_at_once_without_retry_and_without_the_key_in_the_message(server, monkeypatch):
     server.faults.api_key = "sk-the-right-key-000000"
     monkeypatch.setenv("FCOT_TEST_KEY", CANARY)

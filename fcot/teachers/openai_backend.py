@@ -11,7 +11,9 @@ testable without waiting):
   ``max_backoff_s``, half of it random; a server's ``Retry-After`` is honoured): HTTP 408, 409,
   429 and 5xx, timeouts, refused/reset/dropped connections, truncated or non-JSON bodies;
 * **not retried** (an immediate :class:`AuthError` / :class:`BadRequestError` naming the
-  endpoint and the server's message): 401/403 and 400/404/422 -- retrying cannot fix them.
+  endpoint and the server's message): 401/403 and 400/404/422 -- retrying cannot fix them; and a 5xx for a
+  model the server's ``GET /models`` does not list (servers that load models on demand answer an unknown one
+  with a bare 500), named with the models it does list.
 
 The API key is read from the environment variable *named* by ``api_key_env`` at each call and
 is never stored on the object, in a record, a cache, the ledger or an error message (messages are
@@ -60,9 +62,10 @@ class BadRequestError(EndpointError):
 
 
 class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
 
 
 class OpenAIBackend:
@@ -121,6 +124,7 @@ class OpenAIBackend:
         self.retries = 0
         self._count_lock = threading.Lock()
         self._client = None  # the openai client, made at the first call; it never holds the key (sent per request)
+        self._served: list[str] | None | bool = False  # the server's model list (GET /models), read once; None: none
 
     # -- identity for caches and records ----------------------------------------------------
     @property
@@ -232,6 +236,8 @@ class OpenAIBackend:
             try:
                 return self._attempt(body, key)
             except _Retryable as problem:
+                if attempt == 0 and problem.status is not None and problem.status >= 500:
+                    self._refuse_an_unserved_model(problem, key)
                 if attempt >= self.max_retries:
                     raise EndpointError(
                         self._scrub(f"{self.url}: gave up after {attempt + 1} attempts; last problem: {problem}")
@@ -244,6 +250,39 @@ class OpenAIBackend:
                 with self._count_lock:
                     self.retries += 1
                 self._sleep(delay)
+
+    def _refuse_an_unserved_model(self, problem: _Retryable, key: str | None) -> None:
+        """A 5xx for a model the server does not list is not retried: servers that load models on demand answer
+        a model they cannot load with a bare 500 (measured: an unpinned ``transformers serve``), and retrying it
+        only waits. A server without a model list, or one that lists the model, is retried as usual."""
+        served = self._served_models(key)
+        if served is not None and self.model not in served:
+            raise BadRequestError(self._scrub(
+                f"{self.url}: {problem} for model {self.model!r}, which the server does not list among its models "
+                f"({', '.join(map(repr, served[:10])) or 'it lists none'}); check the model name (a server that "
+                "loads models on demand could not load this one)"
+            )) from None
+
+    def _served_models(self, key: str | None) -> list[str] | None:
+        """The model ids ``GET {base_url}/models`` lists, read once per backend; None where the server has no list."""
+        with self._count_lock:
+            if self._served is not False:
+                return self._served
+        import openai
+
+        headers = {"Authorization": f"Bearer {key}" if key else openai.Omit()}
+        served = None
+        for _ in range(2):  # a server may reset the kept-alive connection its 500 came on (measured: uvicorn)
+            try:
+                served = [model.id for model in self._openai().models.list(extra_headers=headers).data]
+                break
+            except openai.APIConnectionError:
+                continue
+            except Exception:  # no list (404), an odd body: the usual retries decide
+                break
+        with self._count_lock:
+            self._served = served
+        return served
 
     def _openai(self):
         """The ``openai.OpenAI`` client of this endpoint (one per backend, shared by the threads; no retries of its
@@ -284,12 +323,12 @@ class OpenAIBackend:
                 ) from None
             if status in RETRY_STATUS:
                 raise _Retryable(f"HTTP {status}: {detail or reason}",
-                                 _retry_after(error.response.headers.get("Retry-After"))) from None
+                                 _retry_after(error.response.headers.get("Retry-After")), status) from None
             if status in BAD_REQUEST_STATUS or 400 <= status < 500:
                 raise BadRequestError(
                     f"{self.url}: HTTP {status} (bad request) for model {self.model!r}: {detail or reason}"
                 ) from None
-            raise _Retryable(f"HTTP {status}: {detail or reason}") from None
+            raise _Retryable(f"HTTP {status}: {detail or reason}", status=status) from None
         except openai.APITimeoutError as error:
             raise _Retryable(f"timed out after {self.timeout_s}s ({error})") from None
         except openai.APIConnectionError as error:

@@ -80,8 +80,10 @@ class FakeOpenAIServer:
         responder: Responder | None = None,
         seed: int = 0,
         port: int = 0,
+        models: tuple[str, ...] | None = ("fake", "fake-teacher"),
     ) -> None:
         self.faults = faults or Faults()
+        self.models = models  # what GET /models lists; None: no model list (a 404, as some servers answer)
         self.backend = backend
         self.responder = responder or echo_responder
         self._rng = random.Random(seed)
@@ -300,8 +302,9 @@ def _handler_for(state: FakeOpenAIServer):
                 pass
 
         def do_GET(self):  # noqa: N802
-            if self.path.rstrip("/").endswith("/models"):
-                data = json.dumps({"object": "list", "data": [{"id": "fake", "object": "model"}]}).encode()
+            if self.path.rstrip("/").endswith("/models") and state.models is not None:
+                listed = [{"id": name, "object": "model"} for name in state.models]
+                data = json.dumps({"object": "list", "data": listed}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
