@@ -20,6 +20,7 @@ thing everywhere: the training questions, after the validation questions are set
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping
 from fcot.records import is_int
@@ -140,6 +141,12 @@ def _distinct(task: str, difficulty: int, seed: int, count: int, exclude: set[st
     return found
 
 
+def _warn_short(field: str, asked: int, available: int, what: str) -> None:
+    if asked and asked > available:
+        warnings.warn(f"DataConfig.{field}={asked} asks for more questions than {what} has ({available}); "
+                      f"using all {available}", stacklevel=3)
+
+
 def examples(config: DataConfig) -> Examples:
     """The train, validation and test examples of ``config`` (see the module docstring)."""
     from fcot import tasks
@@ -154,6 +161,7 @@ def examples(config: DataConfig) -> Examples:
         difficulty = config.resolved_difficulty
         if config.test_split == "real":
             real = tasks.load_split(REAL_TASK[config.task]).test
+            _warn_short("n_test", config.n_test, len(real), f"the official {REAL_TASK[config.task]} test split")
             test = list(real[: config.n_test]) if config.n_test else list(real)
         else:
             test = _distinct(config.task, difficulty, config.data_seed + TEST_STREAM_OFFSET, config.n_test, set())
@@ -161,6 +169,8 @@ def examples(config: DataConfig) -> Examples:
         return Examples(rest[config.n_val:], rest[: config.n_val], test)
 
     split = tasks.load_split(config.task, validation_count=config.n_val or None)
+    _warn_short("n_train", config.n_train, len(split.train), f"{config.task}'s train side less validation")
+    _warn_short("n_test", config.n_test, len(split.test), f"{config.task}'s official test split")
     train = split.train[: config.n_train] if config.n_train else list(split.train)
     test = split.test[: config.n_test] if config.n_test else list(split.test)
     return Examples(list(train), list(split.validation), list(test))

@@ -184,6 +184,15 @@ def _check(file: UpstreamFile, path: Path) -> Path:
     return path
 
 
+def _mirror_problem(root: Path) -> str:
+    """Why a whole mirror root cannot hold anything, where that is the cause (a wrong FCOT_DATA_MIRROR)."""
+    if not root.is_dir():
+        return f" (the mirror root {root} does not exist: check {MIRROR_ENV})"
+    if not any(root.iterdir()):
+        return f" (the mirror root {root} is empty: check {MIRROR_ENV})"
+    return ""
+
+
 def fetch(
     file: UpstreamFile,
     mirror: str | os.PathLike | None = None,
@@ -197,7 +206,7 @@ def fetch(
         candidate = root / file.relpath
         if candidate.is_file():
             return _check(file, candidate)
-        tried.append(f"mirror: {candidate}")
+        tried.append(f"mirror: {candidate}{_mirror_problem(root)}")
     cached = cache_dir(cache) / file.repo / file.commit / file.path
     if cached.is_file():
         return _check(file, cached)

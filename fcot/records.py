@@ -12,8 +12,12 @@ Glossary (used everywhere in fcot):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
+import types
+import typing
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, TypeVar, get_args
@@ -113,28 +117,82 @@ def from_dict(cls: type[R], data: dict, where: str = "") -> R:
     ]
     if missing:
         raise RecordError(f"{where}: missing field(s) {missing} for {cls.__name__}")
+    for name, value in data.items():
+        hint = _hints(cls).get(name)
+        if hint is not None and not _fits(value, hint):
+            raise RecordError(f"{where}: field {name!r} of {cls.__name__} must be {_type_name(hint)}, got {value!r}")
     try:
         return cls(**data)
     except (TypeError, RecordError) as error:
         raise RecordError(f"{where}: {error}") from error
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a JSON value fits a field's annotation (str, int, float, bool, dict, list/tuple, unions, Literal)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arm) for arm in typing.get_args(hint))
+    if origin is Literal:
+        return value in typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if hint is Any:
+        return True
+    base = origin or hint
+    if base is bool:
+        return isinstance(value, bool)
+    if base is int:
+        return is_int(value)
+    if base is float:
+        return is_number(value)
+    if base in (list, tuple):
+        return isinstance(value, (list, tuple))
+    if base in (str, dict):
+        return isinstance(value, base)
+    return True  # a type JSON cannot hold as such: the constructor decides
+
+
+def _type_name(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(arm) for arm in typing.get_args(hint))
+    if origin is Literal:
+        return "one of " + ", ".join(map(repr, typing.get_args(hint)))
+    if hint is type(None):
+        return "null"
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a string", dict: "an object",
+            list: "a list", tuple: "a list"}.get(origin or hint, getattr(hint, "__name__", str(hint)))
+
+
 def read_jsonl(path: str | os.PathLike) -> Iterator[dict]:
-    """Yield the JSON objects of a JSONL file; a bad line raises naming ``file:line``."""
+    """Yield the JSON objects of a JSONL file; a bad line raises naming ``file:line``. A torn last line (a
+    writer killed mid-line) is skipped with a warning saying how many rows were read before it."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with open(path, "rb") as handle:
+        rows = 0
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise RecordError(f"{path}:{number}: not UTF-8 text ({error.reason} at byte {error.start})") from None
             if not line.strip():
                 continue
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as error:
                 if not line.endswith("\n"):
-                    # a torn last line: a writer was killed mid-write; everything before it is intact
+                    warnings.warn(f"{path}:{number}: the last line is cut (a writer stopped mid-line); skipped it, "
+                                  f"{rows} row(s) before it read", stacklevel=2)
                     break
                 raise RecordError(f"{path}:{number}: malformed JSON ({error.msg} at column {error.colno})") from None
+            rows += 1
             yield value
 
 

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from fcot import paths, progress
+from fcot.records import is_int, is_number
 
 StudentKind = Literal["decoder", "encoder_decoder"]
 STUDENT_KINDS: tuple[str, ...] = ("decoder", "encoder_decoder")
@@ -474,12 +475,15 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         def positive(name: str) -> None:
-            if getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+            if not is_int(getattr(self, name)) or getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be an integer >= 1, got {getattr(self, name)!r}")
 
         for name in ("epochs", "batch_size", "grad_accum", "max_length", "lora_r", "lora_alpha",
                      "eval_batch_size", "max_new_tokens", "save_total_limit"):
             positive(name)
+        for name in ("lr", "adam_beta2", "weight_decay", "warmup_ratio", "lora_dropout", "tiny_dropout"):
+            if not is_number(getattr(self, name)):
+                raise ValueError(f"TrainConfig.{name} must be a number, got {getattr(self, name)!r}")
         if not self.lr > 0:
             raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
         if not 0.0 < self.adam_beta2 < 1.0:
@@ -492,9 +496,9 @@ class TrainConfig:
         for name, accepted in choices.items():
             if getattr(self, name) not in accepted:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)!r} is not accepted; accepted: {accepted}")
-        if self.max_steps == 0 or self.max_steps < -1:
+        if not is_int(self.max_steps) or self.max_steps == 0 or self.max_steps < -1:
             raise ValueError(f"TrainConfig.max_steps must be -1 (off) or >= 1, got {self.max_steps}")
-        if self.tiny_vocab_size < 260:
+        if not is_int(self.tiny_vocab_size) or self.tiny_vocab_size < 260:
             raise ValueError(f"TrainConfig.tiny_vocab_size must be >= 260, got {self.tiny_vocab_size}")
         if not self.student:
             raise ValueError("TrainConfig.student must name a tiny alias, a local path or a hub id")

@@ -325,6 +325,9 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[str, dict, list[St
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise ProfileError(f"{path}: not valid YAML: {error}") from None
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise ProfileError(f"{path}:{line}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

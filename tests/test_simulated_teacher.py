@@ -112,7 +112,9 @@ def test_its_docstring_says_it_is_a_rule_based_simulator_not_an_lm():
 def test_the_task_picks_the_default_accuracy_unless_accuracy_is_given():
     assert SimulatedTeacher(task="coin_flip").config.accuracy == DEFAULT_ACCURACY["coin_flip"] == 0.914
     assert SimulatedTeacher(task="synth_last_letter").config.accuracy == 0.576
-    assert SimulatedTeacher(task="no_such_task").config.accuracy == FALLBACK_ACCURACY
+    assert SimulatedTeacher().config.accuracy == FALLBACK_ACCURACY
+    with pytest.raises(ValueError, match=r"unknown task 'no_such_task'; accepted: .*coin_flip"):
+        SimulatedTeacher(task="no_such_task")
     assert SimulatedTeacher(task="coin_flip", accuracy=0.25).config.accuracy == 0.25
     config = SimulatedTeacherConfig(accuracy=0.5, n_styles=1, seed=2)
     assert SimulatedTeacher(config=config).config is config

@@ -164,7 +164,7 @@ def test_paper_profile_has_the_papers_hyperparameters():
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("epochs", 0, "epochs must be >= 1"),
+        ("epochs", 0, "epochs must be an integer >= 1"),
         ("lr", 0.0, "lr must be > 0"),
         ("finetune", "qlora", "accepted: \\('full', 'lora'\\)"),
         ("select_by", "test_accuracy", "accepted: \\('eval_loss', 'eval_accuracy'\\)"),

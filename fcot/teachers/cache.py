@@ -20,10 +20,11 @@ import hashlib
 import json
 import os
 import threading
+import warnings
 from pathlib import Path
 from typing import Iterable
 
-from fcot.records import RecordError
+from fcot.records import RecordError, from_dict
 from fcot.teachers.base import GenerationRequest, GenerationResult
 
 _FIELDS = ("text", "finish_reason", "prompt_tokens", "completion_tokens")
@@ -92,18 +93,24 @@ class ResponseCache:
                 handle.truncate(keep)
                 handle.flush()
                 os.fsync(handle.fileno())
+            warnings.warn(f"{self.path}: cut a torn last line ({len(data) - keep} bytes: a writer was stopped "
+                          "mid-line); that one response will be asked for again", stacklevel=3)
             data = data[:keep]
-        for number, line in enumerate(data.decode("utf-8").splitlines(), start=1):
-            if not line.strip():
+        for number, raw in enumerate(data.split(b"\n"), start=1):
+            if not raw.strip():
                 continue
+            where = f"{self.path}:{number}"
             try:
-                row = json.loads(line)
-                self._data[row["key"]] = GenerationResult(**{f: row.get(f) for f in _FIELDS})
-            except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise RecordError(
-                    f"{self.path}:{number}: not a cache record ({error}); expected a JSON object with "
-                    f"'key' and {list(_FIELDS)}"
-                ) from None
+                row = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as error:
+                raise RecordError(f"{where}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+            except json.JSONDecodeError as error:
+                raise RecordError(f"{where}: not a cache record (malformed JSON: {error.msg}); expected a JSON object "
+                                  f"with 'key' and {list(_FIELDS)}") from None
+            if not isinstance(row, dict) or not isinstance(row.get("key"), str):
+                raise RecordError(f"{where}: not a cache record; expected a JSON object with a string 'key' and "
+                                  f"{list(_FIELDS)}")
+            self._data[row["key"]] = from_dict(GenerationResult, {f: row[f] for f in _FIELDS if f in row}, where)
 
     def __len__(self) -> int:
         return len(self._data)

@@ -742,6 +742,12 @@ class SimulatedTeacher:
         task: str | None = None,
         config: SimulatedTeacherConfig | None = None,
     ) -> None:
+        if task is not None:
+            from fcot import synthetic, tasks
+
+            known = list(tasks.task_names()) + list(synthetic.SYNTHETIC_TASKS)
+            if task not in known:
+                raise ValueError(f"SimulatedTeacher.task: unknown task {task!r}; accepted: {', '.join(known)} or None")
         if config is None:
             if accuracy is None:
                 accuracy = DEFAULT_ACCURACY.get(task or "", FALLBACK_ACCURACY)
