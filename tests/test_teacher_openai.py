@@ -108,6 +108,18 @@ def test_timeouts_are_retried_then_reported_naming_the_endpoint(server):
         backend.complete([GenerationRequest("Q: slow\nA:")])
 
 
+def test_attempts_abandoned_on_a_timeout_are_in_the_ledger_as_possibly_billed(server, tmp_path):
+    server.faults.next_slow, server.faults.slow_s = 2, 0.6  # served (and billed) after the client gave up
+    backend = backend_for(server, timeout_s=0.2, concurrency=1)
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    generate(toy_examples(3), backend, ledger=ledger)
+    time.sleep(0.8)  # the abandoned requests finish on the server
+    totals = ledger.totals()
+    assert backend.retries == 2 and totals["possibly_billed_calls"] == 2
+    assert server.served == totals["calls"] + totals["possibly_billed_calls"] == 3 * 2 + 2  # every served call counted
+    assert Ledger(tmp_path / "ledger.jsonl").totals()["possibly_billed_calls"] == 2  # and so on the next run
+
+
 def test_retries_run_out_with_a_clear_error(server):
     server.faults.next_500 = 10
     with pytest.raises(EndpointError, match="gave up after 3 attempts; last problem: HTTP 500"):

@@ -264,7 +264,8 @@ def run_calls(
                         )
                         for res in results:
                             ledger.record(backend.name, backend.model, stage, res.prompt_tokens, res.completion_tokens)
-                        ledger.settle(attempts.pop(future))
+                        abandoned = sum(res.extra.get("abandoned_attempts", 0) for res in results)
+                        ledger.settle(attempts.pop(future), abandoned=abandoned)
                         done_calls += len(chunk)
                         calls_bar.update(len(chunk))
                     except BaseException as error:  # noqa: BLE001 - re-raised below after saving the rest

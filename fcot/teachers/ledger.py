@@ -20,7 +20,9 @@ calls, their worst-case cost); when their results are stored it writes ``done`` 
 ``failed`` where the endpoint refused them outright (4xx: not billed). A ``sent`` row without either -- calls in
 flight when the process was killed, or abandoned after timeouts -- may have been billed by the server: it counts as
 **possibly billed** (worst-case cost) in :meth:`Ledger.totals` and against the budget, and a later run reports how
-many it found (:attr:`Ledger.unsettled_at_start`).
+many it found (:attr:`Ledger.unsettled_at_start`). So do attempts the client gave up on after they went out and
+then retried successfully (a timeout while the server kept working): the ``done`` row carries their count
+(``abandoned``), and each is counted as possibly billed at its call's worst-case cost.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Mapping
 
-from fcot.records import RecordError, append_jsonl, from_dict, read_jsonl
+from fcot.records import RecordError, append_jsonl, from_dict, is_int, read_jsonl
 
 #: USD per 1M tokens (input, output). Published list prices; edit or pass your own table.
 #: text-davinci-002 (the paper's teacher) was $0.02 / 1K tokens for input and output alike.
@@ -142,6 +144,7 @@ class Ledger:
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         self._open: dict[str, dict] = {}  # sent, neither done nor failed: possibly billed
+        self._abandoned: list[dict] = []  # attempts given up on after they went out, then retried: possibly billed
         if self.path is not None and self.path.is_file():
             for number, row in enumerate(read_jsonl(self.path), start=1):
                 self._load_row(row, f"{self.path}:{number}")
@@ -162,7 +165,7 @@ class Ledger:
             except (KeyError, TypeError, ValueError) as error:
                 raise RecordError(f"{where}: a 'sent' ledger row needs id, calls and worst_case_usd ({error!r})") from None
         elif event in ("done", "failed"):
-            self._open.pop(str(row.get("id")), None)
+            self._close(str(row.get("id")), row.get("abandoned", 0), where)
         else:
             raise RecordError(f"{where}: unknown ledger event {event!r}; accepted: sent, done, failed")
 
@@ -189,7 +192,8 @@ class Ledger:
     def possibly_billed(self) -> tuple[int, float]:
         """(calls, worst-case USD) sent and never settled: in flight at a kill, or abandoned after timeouts."""
         with self._lock:
-            return (sum(a["calls"] for a in self._open.values()), sum(a["worst_case_usd"] for a in self._open.values()))
+            held = list(self._open.values()) + self._abandoned
+            return sum(a["calls"] for a in held), sum(a["worst_case_usd"] for a in held)
 
     def totals(self) -> dict:
         calls, usd = self.possibly_billed
@@ -229,7 +233,8 @@ class Ledger:
             if self.budget_usd is None:
                 self._reserved += amount
                 return True
-            spent = sum(e.cost_usd or 0.0 for e in self.entries) + sum(a["worst_case_usd"] for a in self._open.values())
+            spent = sum(e.cost_usd or 0.0 for e in self.entries) + sum(
+                a["worst_case_usd"] for a in list(self._open.values()) + self._abandoned)
             if spent + self._reserved + amount > self.budget_usd + 1e-12:
                 return False
             self._reserved += amount
@@ -251,16 +256,30 @@ class Ledger:
                 append_jsonl(self.path, [row])
         return attempt
 
-    def settle(self, attempt: str, outcome: str = "done") -> None:
+    def settle(self, attempt: str, outcome: str = "done", abandoned: int = 0) -> None:
         """Close a :meth:`sent` row: ``done`` (results stored, their entries recorded) or ``failed`` (refused, not
-        billed). Calls never settled stay possibly billed."""
+        billed). ``abandoned``: attempts of these calls the client gave up on after they went out (a timeout, a
+        dropped connection) and retried: the server may have done and billed them, so they stay possibly billed.
+        Calls never settled stay possibly billed."""
         if outcome not in ("done", "failed"):
             raise ValueError(f"outcome must be 'done' or 'failed', got {outcome!r}")
+        if not is_int(abandoned) or abandoned < 0:
+            raise ValueError(f"abandoned must be an integer >= 0, got {abandoned!r}")
         with self._lock:
-            if self._open.pop(attempt, None) is None:
+            if attempt not in self._open:
                 return
+            self._close(attempt, abandoned, "settle")
+            row = {"event": outcome, "id": attempt, "time": time.time()} | ({"abandoned": abandoned} if abandoned else {})
             if self.path is not None:  # not fsync'd: lost only with the machine, it then over-counts (never under)
-                append_jsonl(self.path, [{"event": outcome, "id": attempt, "time": time.time()}], durable=False)
+                append_jsonl(self.path, [row], durable=False)
+
+    def _close(self, attempt: str, abandoned, where: str) -> None:
+        opened = self._open.pop(attempt, None)
+        if not is_int(abandoned) or abandoned < 0:
+            raise RecordError(f"{where}: 'abandoned' must be an integer >= 0, got {abandoned!r}")
+        if opened and abandoned:
+            per_call = opened["worst_case_usd"] / max(1, opened["calls"])
+            self._abandoned.append({"calls": abandoned, "worst_case_usd": per_call * abandoned})
 
     # -- entries --------------------------------------------------------------------------------
     def record(

@@ -15,6 +15,10 @@ testable without waiting):
   model the server's ``GET /models`` does not list (servers that load models on demand answer an unknown one
   with a bare 500), named with the models it does list.
 
+An attempt given up on after it went out (a timeout, a dropped connection, a cut body) may still be done and
+billed by the server; a result says how many its call had (``extra["abandoned_attempts"]``), and the driver's
+ledger counts them as possibly billed.
+
 The API key is read from the environment variable *named* by ``api_key_env`` at each call and
 is never stored on the object, in a record, a cache, the ledger or an error message (messages are
 scrubbed of it). If that variable is unset, requests go without an ``Authorization`` header (fine
@@ -62,10 +66,12 @@ class BadRequestError(EndpointError):
 
 
 class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None,
+                 maybe_billed: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.status = status
+        self.maybe_billed = maybe_billed  # the server may have done (and billed) the work: a timeout, a cut body
 
 
 class OpenAIBackend:
@@ -162,10 +168,12 @@ class OpenAIBackend:
     def _complete_group(self, requests: list[GenerationRequest]) -> list[GenerationResult]:
         """One call with n=len(requests) (or n=1); loop while the server returns too few choices."""
         results: list[GenerationResult] = []
+        abandoned = 0
         while len(results) < len(requests):
             remaining = requests[len(results) :]
             body = self._body(remaining[0], len(remaining))
-            data = self._post(body)
+            data, given_up = self._post(body)
+            abandoned += given_up
             choices = data.get("choices")
             if not isinstance(choices, list) or not choices:
                 raise EndpointError(f"{self.url}: the response has no 'choices' (got keys {sorted(data)})")
@@ -184,6 +192,8 @@ class OpenAIBackend:
                         completion_tokens=shares[i],
                     )
                 )
+        if abandoned:  # the ledger counts them as possibly billed (see fcot.teachers.ledger)
+            results[0].extra["abandoned_attempts"] = abandoned
         return results
 
     def _body(self, request: GenerationRequest, n: int) -> dict:
@@ -222,7 +232,9 @@ class OpenAIBackend:
             message = message.replace(key, "***")
         return _KEY_PATTERN.sub(lambda m: m.group(1) + "***", message)
 
-    def _post(self, body: dict) -> dict:
+    def _post(self, body: dict) -> tuple[dict, int]:
+        """The response of one call, retried per the policy, and how many of its attempts were abandoned after the
+        request went out (timeouts, dropped connections, cut bodies: possibly billed)."""
         key = self._key()
         if key is None and urllib.parse.urlparse(self.base_url).hostname == "api.openai.com":
             raise AuthError(
@@ -230,18 +242,21 @@ class OpenAIBackend:
                 "(and pass its name as api_key_env)"
             )
         attempt = 0
+        abandoned = 0  # attempts given up on that the server may still have done and billed
         while True:
             with self._count_lock:
                 self.calls += 1
             try:
-                return self._attempt(body, key)
+                return self._attempt(body, key), abandoned
             except _Retryable as problem:
+                abandoned += problem.maybe_billed
                 if attempt == 0 and problem.status is not None and problem.status >= 500:
                     self._refuse_an_unserved_model(problem, key)
                 if attempt >= self.max_retries:
-                    raise EndpointError(
-                        self._scrub(f"{self.url}: gave up after {attempt + 1} attempts; last problem: {problem}")
-                    ) from None
+                    error = EndpointError(
+                        self._scrub(f"{self.url}: gave up after {attempt + 1} attempts; last problem: {problem}"))
+                    error.abandoned_attempts = abandoned
+                    raise error from None
                 delay = min(self.max_backoff_s, self.backoff_s * (2**attempt))
                 delay = delay / 2 + self._rng.uniform(0, delay / 2)
                 if problem.retry_after is not None:
@@ -330,7 +345,7 @@ class OpenAIBackend:
                 ) from None
             raise _Retryable(f"HTTP {status}: {detail or reason}", status=status) from None
         except openai.APITimeoutError as error:
-            raise _Retryable(f"timed out after {self.timeout_s}s ({error})") from None
+            raise _Retryable(f"timed out after {self.timeout_s}s ({error})", maybe_billed=True) from None
         except openai.APIConnectionError as error:
             cause = error.__cause__
             while cause is not None and not isinstance(cause, socket.gaierror):
@@ -338,13 +353,13 @@ class OpenAIBackend:
             if isinstance(cause, socket.gaierror):
                 raise EndpointError(f"{self.url}: cannot resolve the host ({cause})") from None
             reason = error.__cause__ or error
-            raise _Retryable(f"connection dropped: {type(reason).__name__}: {reason}") from None
+            raise _Retryable(f"connection dropped: {type(reason).__name__}: {reason}", maybe_billed=True) from None
         try:
             data = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _Retryable(f"the body is not JSON ({raw[:80]!r})") from None
+            raise _Retryable(f"the body is not JSON ({raw[:80]!r})", maybe_billed=True) from None
         if not isinstance(data, dict):
-            raise _Retryable("the body is not a JSON object")
+            raise _Retryable("the body is not a JSON object", maybe_billed=True)
         return data
 
 

@@ -64,6 +64,8 @@ class Faults:
     p_drop: float = 0.0
     delay_s: float = 0.0
     random_delay_s: float = 0.0
+    next_slow: int = 0  # the next requests wait slow_s before they are served (a client timing out still gets billed)
+    slow_s: float = 0.0
     ignore_n: bool = False
     ignore_stop: bool = False  # like `transformers serve`: `stop` is accepted but not applied to the returned text
     api_key: str | None = None
@@ -181,6 +183,8 @@ class FakeOpenAIServer:
                 return 0, None, {}
         if faults.delay_s or faults.random_delay_s:
             time.sleep(faults.delay_s + (self._rng.random() * faults.random_delay_s if faults.random_delay_s else 0))
+        if faults.slow_s and self._take("next_slow", 0.0):
+            time.sleep(faults.slow_s)
         if faults.api_key is not None:
             if headers.get("Authorization", "") != f"Bearer {faults.api_key}":
                 return 401, _error("Incorrect API key provided.", "invalid_api_key"), {}
