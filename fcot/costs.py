@@ -877,11 +877,11 @@ def _assumptions(gpu: Gpu, sample: int | None, teacher: Sequence[TeacherStep], n
         f"(`fcot.costs.EstimatingBackend`, no network); calls, tokens and USD are its ledger's "
         f"(`fcot.teachers.ledger.DEFAULT_PRICES`).",
         f"Tokens: ceil(characters / {CHARS_PER_TOKEN}) for teacher and students (no GPT-2/GPT-3 tokenizer offline); "
-        f"approximate, perhaps +-25%.",
+        "approximate, perhaps +-25%.",
         "Rationale lengths: the recorded text-davinci-002 completions where a task has a log in the data mirror "
-        f"(multiarith, addsub, coin_flip, last_letter_concatenation: the question's own; commonsense_qa, aqua: "
-        f"test questions' recordings); other tasks: the max_tokens limit (an upper bound). Diverse reasoning "
-        f"(D > 1) is priced at the greedy recording's length for every sample.",
+        "(multiarith, addsub, coin_flip, last_letter_concatenation: the question's own; commonsense_qa, aqua: "
+        "test questions' recordings); other tasks: the max_tokens limit (an upper bound). Diverse reasoning "
+        "(D > 1) is priced at the greedy recording's length for every sample.",
         "Kept samples (correct-only filtering): the recorded verdicts where recorded, else every rationale is "
         "assumed kept (an upper bound on student tokens).",
         "Student FLOPs: 6 x parameters x training tokens (forward + backward) for every epoch, + 2 x parameters x "
