@@ -121,9 +121,9 @@ def trl_train(model, tokenizer, samples: Sequence, *, epochs: int, batch_size: i
         output_dir=str(out), per_device_train_batch_size=batch_size, num_train_epochs=epochs, learning_rate=lr,
         adam_beta2=adam_beta2, warmup_steps=warmup_ratio, lr_scheduler_type=scheduler, weight_decay=0.0,
         completion_only_loss=True, max_length=512, save_strategy="no", eval_strategy="no", logging_strategy="no",
-        gradient_checkpointing=False,  # TRL turns it on by default; a tiny model needs no memory saving (4x slower)
+        activation_checkpointing=False,  # TRL turns it on by default; a tiny model needs no memory saving (4x slower)
         report_to="none", disable_tqdm=True, seed=seed, data_seed=seed, use_cpu=not torch.cuda.is_available(),
-        dataloader_num_workers=0, eos_token=tokenizer.eos_token, pad_token=tokenizer.pad_token,
+        dataloader_num_workers=0, eos_token=tokenizer.eos_token,  # pad: the tokenizer's own
     )
     trainer = SFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer)
     tokens = sum(len(row["input_ids"]) for row in trainer.train_dataset) * epochs
