@@ -1122,7 +1122,9 @@ def _design_sentences(study: str, root=None) -> str:
             parts.append(f"the ablations (notebooks 31-36) vary one thing around {describe_design(config)}")
     if not parts:
         return ""
-    return ("Students are tiny GPT-2 models (0.2-2M parameters) trained from scratch, 3 seeds per point, 95% intervals. "
+    return ("Students are tiny GPT-2 models (0.2-2M parameters) trained from scratch, 3 seeds per point, 95% intervals (in this table: the t "
+            "interval over seeds, widened where needed to the mean per-run Wilson interval of the test questions; the "
+            "summary tables and the reproduction check print the t interval alone). "
             "Where they come from: " + "; ".join(parts) + ". The paper's students are GPT-3 models of 0.3-6.7B "
             "fine-tuned on text-davinci-002's rationales, so compare directions, not levels.")
 
