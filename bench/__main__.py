@@ -168,10 +168,41 @@ def measure_study(smoke: bool, timings: Path | None = None) -> Result:
                 f"whole `{profile}` study: CPU seconds of that call (kernels, sweep workers and jobs; "
                 f"{call.get('cores') or '?'} cores)", "s", None, float(call["cpu_seconds"]), "lower",
                 fcot_label="user + system CPU", ratio_meaningful=False))
+        if call.get("runs_computed"):
+            rows.append(_start_overhead(steps, int(call["runs_computed"]), repeats=1 if smoke else 3))
     modified = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc).isoformat(timespec="seconds")
     note = (f"Read from {paths.portable(path)} (updated {data.get('updated_at') or modified}); no baseline: the time to reproduce the "
             "study from scratch. 'skipped' notebooks show the time of the execution that produced them.")
     return rows, {"timings": paths.portable(path), "found": True, "updated_at": data.get("updated_at"), "timings_json": data}, note
+
+
+def process_start_seconds(repeats: int = 3) -> float:
+    """Median wall time of a fresh interpreter importing what a study point needs (torch, transformers, datasets, fcot)."""
+    import statistics
+    import subprocess
+
+    code = "import torch, transformers, datasets, fcot.experiments, fcot.sweeps"
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _start_overhead(steps: dict, runs: int, repeats: int) -> Measurement:
+    """Process start and imports per computed run: one process per run (a kernel per point, the design before
+    sweep workers) vs the study's processes (one kernel per notebook, plus each sweep's long-lived workers)."""
+    sweep_workers = sum(int((step.get("parameters") or {}).get("workers") or 1) for step in steps.values()
+                        if (step.get("parameters") or {}).get("workers", 1) > 1)
+    processes = len(steps) + sweep_workers
+    start = process_start_seconds(repeats)
+    return Measurement(
+        f"process start and imports per computed run ({runs} runs; {len(steps)} kernels + {sweep_workers} "
+        "sweep workers)", "s", round(start, 3), round(start * processes / runs, 3), "lower",
+        baseline_label="a process per run", fcot_label=f"{processes} processes for {runs} runs",
+        seconds={"one start": start},
+        note="one start measured now: a fresh interpreter importing torch, transformers, datasets and fcot")
 
 
 MEASURES: dict[str, Callable[..., Result]] = {

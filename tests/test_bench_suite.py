@@ -91,6 +91,18 @@ def test_the_wall_time_of_the_last_reproduce_call_is_shown_next_to_the_sum_of_no
     assert rows[-2].fcot_label == "sum of the notebooks' wall times" and "--jobs 2" in rows[-1].name
 
 
+def test_the_process_start_per_run_counts_kernels_and_sweep_workers_against_the_runs_computed(tmp_path, monkeypatch):
+    monkeypatch.setattr(suite, "process_start_seconds", lambda repeats: 8.0)
+    timings = tmp_path / "timings.json"
+    timings.write_text(json.dumps({"profile": "default", "notebooks": {
+        "10_teach": {"status": "ran", "seconds": 5.0, "parameters": {"task": "coin_flip"}},
+        "31_degree": {"status": "ran", "seconds": 90.0, "parameters": {"workers": 2, "seeds": [0, 1, 2]}}},
+        "last_from_scratch": {"wall_seconds": 100.0, "jobs": 2, "executed": 2, "skipped": 0, "runs_computed": 40}}))
+    row = suite.measure_study(False, timings)[0][-1]
+    assert "40 runs; 2 kernels + 2 sweep workers" in row.name
+    assert (row.baseline, row.fcot, row.ratio) == (8.0, 0.8, 10.0)  # 4 starts over 40 runs
+
+
 def test_a_missing_study_timings_file_says_how_to_make_it(tmp_path):
     rows, details, note = suite.measure_study(False, tmp_path / "absent.json")
     assert rows == [] and details["found"] is False
