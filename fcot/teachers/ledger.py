@@ -165,7 +165,10 @@ class Ledger:
             except (KeyError, TypeError, ValueError) as error:
                 raise RecordError(f"{where}: a 'sent' ledger row needs id, calls and worst_case_usd ({error!r})") from None
         elif event in ("done", "failed"):
-            self._close(str(row.get("id")), row.get("abandoned", 0), where)
+            abandoned = row.get("abandoned", 0)
+            if not is_int(abandoned) or abandoned < 0:
+                raise RecordError(f"{where}: 'abandoned' must be an integer >= 0, got {abandoned!r}")
+            self._close(str(row.get("id")), abandoned)
         else:
             raise RecordError(f"{where}: unknown ledger event {event!r}; accepted: sent, done, failed")
 
@@ -192,8 +195,12 @@ class Ledger:
     def possibly_billed(self) -> tuple[int, float]:
         """(calls, worst-case USD) sent and never settled: in flight at a kill, or abandoned after timeouts."""
         with self._lock:
-            held = list(self._open.values()) + self._abandoned
-            return sum(a["calls"] for a in held), sum(a["worst_case_usd"] for a in held)
+            return self._held()
+
+    def _held(self) -> tuple[int, float]:
+        """(calls, worst-case USD) possibly billed; the caller holds the lock."""
+        held = list(self._open.values()) + self._abandoned
+        return sum(a["calls"] for a in held), sum(a["worst_case_usd"] for a in held)
 
     def totals(self) -> dict:
         calls, usd = self.possibly_billed
@@ -233,8 +240,7 @@ class Ledger:
             if self.budget_usd is None:
                 self._reserved += amount
                 return True
-            spent = sum(e.cost_usd or 0.0 for e in self.entries) + sum(
-                a["worst_case_usd"] for a in list(self._open.values()) + self._abandoned)
+            spent = sum(e.cost_usd or 0.0 for e in self.entries) + self._held()[1]
             if spent + self._reserved + amount > self.budget_usd + 1e-12:
                 return False
             self._reserved += amount
@@ -268,15 +274,13 @@ class Ledger:
         with self._lock:
             if attempt not in self._open:
                 return
-            self._close(attempt, abandoned, "settle")
+            self._close(attempt, abandoned)
             row = {"event": outcome, "id": attempt, "time": time.time()} | ({"abandoned": abandoned} if abandoned else {})
             if self.path is not None:  # not fsync'd: lost only with the machine, it then over-counts (never under)
                 append_jsonl(self.path, [row], durable=False)
 
-    def _close(self, attempt: str, abandoned, where: str) -> None:
+    def _close(self, attempt: str, abandoned: int) -> None:
         opened = self._open.pop(attempt, None)
-        if not is_int(abandoned) or abandoned < 0:
-            raise RecordError(f"{where}: 'abandoned' must be an integer >= 0, got {abandoned!r}")
         if opened and abandoned:
             per_call = opened["worst_case_usd"] / max(1, opened["calls"])
             self._abandoned.append({"calls": abandoned, "worst_case_usd": per_call * abandoned})

@@ -253,10 +253,9 @@ class OpenAIBackend:
                 if attempt == 0 and problem.status is not None and problem.status >= 500:
                     self._refuse_an_unserved_model(problem, key)
                 if attempt >= self.max_retries:
-                    error = EndpointError(
-                        self._scrub(f"{self.url}: gave up after {attempt + 1} attempts; last problem: {problem}"))
-                    error.abandoned_attempts = abandoned
-                    raise error from None
+                    raise EndpointError(  # its calls stay unsettled in the ledger: all possibly billed
+                        self._scrub(f"{self.url}: gave up after {attempt + 1} attempts; last problem: {problem}")
+                    ) from None
                 delay = min(self.max_backoff_s, self.backoff_s * (2**attempt))
                 delay = delay / 2 + self._rng.uniform(0, delay / 2)
                 if problem.retry_after is not None:
