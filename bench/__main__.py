@@ -193,8 +193,8 @@ def process_start_seconds(repeats: int = 3) -> float:
 def _start_overhead(steps: dict, runs: int, repeats: int) -> Measurement:
     """Process start and imports per computed run: one process per run (a kernel per point, the design before
     sweep workers) vs the study's processes (one kernel per notebook, plus each sweep's long-lived workers)."""
-    sweep_workers = sum(int((step.get("parameters") or {}).get("workers") or 1) for step in steps.values()
-                        if (step.get("parameters") or {}).get("workers", 1) > 1)
+    workers = [int((step.get("parameters") or {}).get("workers") or 1) for step in steps.values()]
+    sweep_workers = sum(n for n in workers if n > 1)
     processes = len(steps) + sweep_workers
     start = process_start_seconds(repeats)
     return Measurement(

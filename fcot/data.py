@@ -33,6 +33,13 @@ REAL_TASK = {"synth_coin_flip": "coin_flip", "synth_last_letter": "last_letter_c
              "synth_shuffled_objects": "tracking_shuffled_objects"}
 
 
+def known_tasks() -> list[str]:
+    """Every task a run can name: the real tasks of :mod:`fcot.tasks`, then the synthetic families."""
+    from fcot import synthetic, tasks
+
+    return list(tasks.task_names()) + list(synthetic.SYNTHETIC_TASKS)
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """The examples of a run (validated on construction); defaults are the smoke settings."""
@@ -46,12 +53,12 @@ class DataConfig:
     test_split: str = "own"  # own: the task's own test; real: a synth_* task tested on the real task's official test
 
     def __post_init__(self) -> None:
-        from fcot import synthetic, tasks
+        from fcot import synthetic
 
         def fail(field: str, message: str) -> None:
             raise ValueError(f"DataConfig.{field}: {message}")
 
-        known = list(tasks.task_names()) + list(synthetic.SYNTHETIC_TASKS)
+        known = known_tasks()
         if self.task not in known:
             fail("task", f"unknown task {self.task!r}; accepted: {', '.join(known)}")
         if self.difficulty is not None:

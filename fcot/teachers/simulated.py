@@ -743,9 +743,9 @@ class SimulatedTeacher:
         config: SimulatedTeacherConfig | None = None,
     ) -> None:
         if task is not None:
-            from fcot import synthetic, tasks
+            from fcot.data import known_tasks
 
-            known = list(tasks.task_names()) + list(synthetic.SYNTHETIC_TASKS)
+            known = known_tasks()
             if task not in known:
                 raise ValueError(f"SimulatedTeacher.task: unknown task {task!r}; accepted: {', '.join(known)} or None")
         if config is None:
