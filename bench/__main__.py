@@ -107,7 +107,7 @@ def measure_training(smoke: bool) -> Result:
                     r["fcot_val_loss"], "lower", "naive, last epoch", "fcot, best epoch", ratio_meaningful=False),
     ]
     note = (f"Fastest of {r['repeats']} alternating repeats per arm; {r['threads']} torch thread(s); fcot with the "
-            "study's `tiny` recipe (warm-up, cosine, fused AdamW, best epoch in memory), TRL with the same optimiser "
+            "study's `tiny` recipe at batch 16 (warm-up, cosine, fused AdamW, best epoch by validation loss in memory), TRL with the same optimiser "
             "settings. Naive loop: re-tokenises every step, pads every batch to the data set's longest sample, no "
             "length grouping.")
     if not smoke:

@@ -1,7 +1,7 @@
 """Time the classroom sweeps: each of notebooks 30-36 executed with ``classroom=True`` on a fresh results folder (as a
 class would run it), its wall time and its two points' accuracies, written into notebooks/TEACHING.md.
 
-    python -m bench.classroom [--only 31,35] [--write notebooks/TEACHING.md]
+    python -m bench.classroom [--only degree,filtering] [--write notebooks/TEACHING.md]
 """
 
 from __future__ import annotations

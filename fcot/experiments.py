@@ -61,7 +61,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "accuracy", "low", "high", "test_questions", "correct", "stop_rate",
     "teacher_accuracy_train", "teacher_coverage_train", "teacher_accuracy_test",
     "completions_train", "samples_kept", "samples_val", "share_filtered", "rationales_truncated",
-    "examples_with_sample", "train_seconds", "eval_seconds", "wall_seconds", "best_epoch", "epochs_run",
+    "examples_with_sample", "train_seconds", "eval_seconds", "wall_seconds", "best_epoch", "val_accuracy", "epochs_run",
     "parameters", "tokens_per_second", "train_tokens_per_epoch",
 )
 
@@ -351,6 +351,7 @@ def _stage_metrics(teacher, curation, student, evaluation) -> dict[str, Any]:
                    examples_with_sample=found.get("examples_with_sample_train"))
     found = student.metrics
     metrics.update(train_seconds=found["train_runtime_s"], best_epoch=found["best_epoch"], epochs_run=found["epochs_run"],
+                   val_accuracy=found.get("val_accuracy"),
                    parameters=found["parameters"], tokens_per_second=found["tokens_per_second"],
                    train_tokens_per_epoch=found.get("train_tokens_per_epoch"), best_model_dir=found["best_model_dir"])
     found = evaluation.metrics
@@ -443,6 +444,15 @@ def _missing(value: Any) -> bool:
     return bool(result) if isinstance(result, (bool,)) or type(result).__name__ == "bool" else False
 
 
+def _plain(value: Any) -> Any:
+    """A frame cell as a config value: None for NaN, Python scalars for numpy ones, 4 for 4.0."""
+    if _missing(value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _equal(a: Any, b: Any) -> bool:
     if _missing(a) or _missing(b):
         return _missing(a) and _missing(b)
@@ -525,7 +535,7 @@ RESOLVED_FROM: dict[str, tuple[str, ...]] = {
     "teacher_temperature": ("degree",),
     "max_new_tokens": ("method",),
     "epochs": ("recipe",),
-    "lr": ("recipe",),
+    "lr": ("recipe", "student"),  # fcot.students.RECIPE_LR
     "batch_size": ("recipe",),
     "dropout": ("recipe",),
     "vocab_size": ("recipe",),
@@ -549,9 +559,23 @@ def related_experiments(config: ExperimentConfig, vary: Sequence[str], root: str
         return frame
     wanted = config.resolved()
     varied = set(vary)
-    # a field left at None (a default) resolves from others: it varies with them
-    varied |= {f for f, sources in RESOLVED_FROM.items() if getattr(config, f) is None and varied & set(sources)}
-    fixed = [f for f in fields if f not in varied and f != "seed"]
+    # a field left at None (a default) resolves from others: it varies with them, and a row must hold what it
+    # resolves to there (the student-size sweep's each student's own learning rate, not another lr's run)
+    resolving = {f: sources for f, sources in RESOLVED_FROM.items()
+                 if getattr(config, f) is None and f not in varied and varied & set(sources)}
+    fixed = [f for f in fields if f not in varied and f not in resolving and f != "seed"]
+    expected: dict[tuple, dict] = {}
+
+    sources = tuple(sorted({s for group in resolving.values() for s in group if s in varied}))
+
+    def resolved_at(row) -> dict:
+        values = tuple(_plain(row[s]) for s in sources)
+        if values not in expected:
+            try:
+                expected[values] = config.replace(**dict(zip(sources, values))).resolved()
+            except (TypeError, ValueError):  # a row the base cannot be moved to: nothing to compare
+                expected[values] = {}
+        return expected[values]
 
     def matches(row) -> bool:
         vanilla = row["method"] == "vanilla"
@@ -560,7 +584,9 @@ def related_experiments(config: ExperimentConfig, vary: Sequence[str], root: str
                 continue
             if not _equal(row[name], wanted[name]):
                 return False
-        return True
+        checked = [f for f in resolving if not (vanilla and f in TEACHER_FIELDS)]
+        there = resolved_at(row) if checked else {}
+        return all(f not in there or _equal(row[f], there[f]) for f in checked)
 
     return frame[frame.apply(matches, axis=1)].reset_index(drop=True)
 

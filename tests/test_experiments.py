@@ -47,7 +47,7 @@ def tiny(**changes) -> ExperimentConfig:
         (dict(epochs=0), "epochs: must be an integer >= 1"),
         (dict(lr=0.0), "lr: must be > 0"),
         (dict(dropout=1.0), "dropout: must be in [0, 1)"),
-        (dict(select_by="bleu"), "accepted: eval_loss, eval_accuracy"),
+        (dict(select_by="bleu"), "accepted: eval_loss, eval_accuracy, last"),
         (dict(seed=-1), "seed: must be an integer >= 0"),
         (dict(degree=True), "degree"),
     ],
@@ -338,3 +338,18 @@ def test_ablation_figures_draw_the_tables_interval_whether_seaborn_aggregates_th
     assert ticks == ["1", "2", "4"]  # at the measured degrees, not 2^k
     with_teacher = plots.ablation(summary, x="degree", references=("teacher_accuracy_test",), runs=runs)
     assert "teacher (test, greedy)" in [t.get_text() for t in with_teacher.axes[0].get_legend().get_texts()]
+
+
+def test_a_default_resolved_from_a_varied_field_must_hold_its_own_value_in_each_run(monkeypatch):
+    """The student-size sweep compares each student at its own recipe learning rate, not a run at another lr."""
+    import pandas as pd
+
+    base = experiments.ExperimentConfig(task="synth_last_letter", recipe="tiny", student="tiny-gpt2-s")
+    rows = [base.replace(student=s).resolved() for s in ("tiny-gpt2-xs", "tiny-gpt2-s", "tiny-gpt2-m")]
+    rows.append(base.replace(student="tiny-gpt2-m", lr=1e-2).resolved())  # a learning-rate candidate's run
+    monkeypatch.setattr(experiments, "collect_experiments", lambda *a, **k: pd.DataFrame(rows))
+    found = experiments.related_experiments(base, vary=["student"])
+    assert sorted(found["student"]) == ["tiny-gpt2-m", "tiny-gpt2-s", "tiny-gpt2-xs"]
+    assert 1e-2 not in set(found["lr"])
+    # a learning rate stated in the base is fixed: only that rate's runs match
+    assert list(experiments.related_experiments(base.replace(lr=1e-2), vary=["student"])["student"]) == ["tiny-gpt2-m"]

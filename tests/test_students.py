@@ -14,6 +14,7 @@ import torch
 
 from fcot.curate import Sample, samples_texts, write_samples
 from fcot.students import (
+    RECIPE_LR,
     RECIPES,
     TINY_STUDENTS,
     SampleCollator,
@@ -158,7 +159,8 @@ def test_samples_over_max_length_are_cut_and_flagged():
 def test_paper_profile_has_the_papers_hyperparameters():
     paper = RECIPES["paper"]
     assert (paper.lr, paper.batch_size, paper.epochs, paper.max_length) == (3e-4, 8, 20, 512)
-    assert RECIPES["tiny"].batch_size == 16 and RECIPES["tiny"].lr == 3e-3 and RECIPES["tiny"].tiny_dropout == 0
+    assert RECIPES["tiny"].batch_size == 8 and RECIPES["tiny"].lr == 3e-3 and RECIPES["tiny"].tiny_dropout == 0
+    assert RECIPES["tiny"].select_by == "last"  # chosen on validation (notebook 29)
 
 
 @pytest.mark.parametrize(
@@ -167,7 +169,7 @@ def test_paper_profile_has_the_papers_hyperparameters():
         ("epochs", 0, "epochs must be an integer >= 1"),
         ("lr", 0.0, "lr must be > 0"),
         ("finetune", "qlora", "accepted: \\('full', 'lora'\\)"),
-        ("select_by", "test_accuracy", "accepted: \\('eval_loss', 'eval_accuracy'\\)"),
+        ("select_by", "test_accuracy", "accepted: \\('eval_loss', 'eval_accuracy', 'last'\\)"),
         ("precision", "int8", "accepted"),
         ("max_steps", 0, "max_steps must be -1"),
         ("warmup_ratio", 1.5, "warmup_ratio must be in"),
@@ -307,6 +309,23 @@ def test_selection_by_validation_accuracy_scores_every_epoch(tmp_path):
     curves = result.learning_curves()
     assert "eval_accuracy" in curves and curves["eval_accuracy"].between(0, 1).all()
     assert result.best_metric == pytest.approx(curves["eval_accuracy"].max())
+
+
+@pytest.mark.parametrize("checkpoints", [False, True])
+def test_selection_last_keeps_the_final_epoch_and_records_its_validation_accuracy(tmp_path, checkpoints):
+    config = TrainConfig(**{**FAST, "epochs": 3, "select_by": "last", "checkpoints": checkpoints, "max_new_tokens": 40})
+    result = train_student(toy_samples(48, 1), toy_samples(8, 2), config, tmp_path)
+    curves = result.learning_curves()
+    assert result.best_epoch == result.epochs_run == 3.0 and result.best_checkpoint is None
+    assert result.best_metric == pytest.approx(curves["eval_loss"].iloc[-1])  # the last epoch's loss, not the lowest
+    assert 0.0 <= result.val_accuracy <= 1.0  # measured once, on the kept student
+
+
+def test_the_tiny_recipe_gives_each_student_its_own_learning_rate_unless_one_is_set():
+    assert recipe_config("tiny", student="tiny-gpt2-xs").lr == RECIPE_LR["tiny"]["tiny-gpt2-xs"]
+    assert recipe_config("tiny", student="tiny-gpt2-m").lr == RECIPE_LR["tiny"]["tiny-gpt2-m"]
+    assert recipe_config("tiny", student="tiny-gpt2-xs", lr=1e-3).lr == 1e-3  # an explicit lr wins
+    assert recipe_config("tiny", student="tiny-t5-s").lr == RECIPES["tiny"].lr  # no entry: the recipe's
 
 
 def test_validation_accuracy_counts_exact_answers_once_per_question():
