@@ -400,3 +400,14 @@ def test_accuracy_bars_draws_one_bar_per_method_and_task_with_interval_whiskers(
     import matplotlib.pyplot as plt
 
     plt.close(figure)
+
+
+def test_a_batch_of_decoder_prompts_on_a_cpu_decodes_with_a_static_cache_and_the_same_completions(gpt2, t5):
+    model, tokenizer = gpt2
+    assert evaluate._cache_options(model, 4, False) == {"cache_implementation": "static", "disable_compile": True}
+    assert evaluate._cache_options(model, 1, False) == {}  # one prompt: the dynamic cache was faster
+    assert evaluate._cache_options(t5[0], 4, True) == {}
+    prompts = [e.question + " ###" for e in EXAMPLES[:6]]
+    batched = evaluate.generate_completions(model, tokenizer, prompts, batch_size=6, max_new_tokens=12)
+    assert batched == [evaluate.generate_completions(model, tokenizer, [p], batch_size=1, max_new_tokens=12)[0]
+                       for p in prompts]
