@@ -1024,8 +1024,9 @@ _HYPOTHESES: tuple[tuple[str, str], ...] = (
      "keep_all trains on every question's rationale, so it has more samples than correct_only: size is confounded "
      "with filtering, which is why the size-matched control row exists."),
     ("filtering helps at equal sample count",
-     "the simulator's wrong rationales differ from right ones only in the final step, so a tiny student learns the "
-     "procedure from both. Test: notebook 35 at a lower teacher accuracy (more wrong rationales)."),
+     "each of the simulator's wrong rationales has exactly one wrong step (one word's letter, one flip) and every other "
+     "step right, so a tiny student learns the procedure from both. Test: notebook 35 at a lower teacher accuracy "
+     "(more wrong rationales)."),
 )
 
 
