@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from fcot.experiments import ExperimentConfig
+from fcot.experiments import ExperimentConfig, _equal
 
 #: What a candidate recipe may set: the fields that decide how much and how a student trains.
 RECIPE_FIELDS: tuple[str, ...] = ("n_train", "epochs", "batch_size", "lr")
@@ -103,8 +103,7 @@ def choice_finding(recipes, learning_rates, config: ExperimentConfig) -> str:
 
     def row_where(table, **values):
         for _, row in table.iterrows():
-            if all(abs(float(row[k]) - float(v)) <= 1e-12 if not isinstance(v, str) else row[k] == v
-                   for k, v in values.items()):
+            if all(_equal(row[k], v) for k, v in values.items()):
                 return row.to_dict()
         return None
 

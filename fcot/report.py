@@ -799,8 +799,7 @@ TEACHER_PHENOMENON = "the student matches or beats an imperfect teacher"
 
 def _where(name: str) -> str:
     """``degree-400_questions`` -> ``400 questions``: where a second sweep of one kind runs; "" for the kind itself."""
-    kind, _, rest = str(name).partition("-")
-    return rest.replace("_", " ") if rest else ""
+    return str(name).partition("-")[2].replace("_", " ")
 
 
 def _ablation_rows(name: str, summary, where: str = "") -> list[dict[str, str]]:
