@@ -173,7 +173,8 @@ def measure_study(smoke: bool, timings: Path | None = None) -> Result:
                 f"{call.get('cores') or '?'} cores)", "s", None, float(call["cpu_seconds"]), "lower",
                 fcot_label="user + system CPU", ratio_meaningful=False))
         if call.get("runs_computed"):
-            rows.append(_start_overhead(steps, int(call["runs_computed"]), repeats=1 if smoke else 3))
+            rows.append(_start_overhead(steps, int(call["runs_computed"]), repeats=1 if smoke else 3,
+                                        ahead=call.get("prefetch")))
     modified = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc).isoformat(timespec="seconds")
     note = (f"Read from {paths.portable(path)} (updated {data.get('updated_at') or modified}); no baseline: the time to reproduce the "
             "study from scratch. 'skipped' notebooks show the time of the execution that produced them.")
@@ -194,16 +195,20 @@ def process_start_seconds(repeats: int = 3) -> float:
     return statistics.median(times)
 
 
-def _start_overhead(steps: dict, runs: int, repeats: int) -> Measurement:
+def _start_overhead(steps: dict, runs: int, repeats: int, ahead: dict | None = None) -> Measurement:
     """Process start and imports per computed run: one process per run (a kernel per point, the design before
-    sweep workers) vs the study's processes (one kernel per notebook, plus each sweep's long-lived workers)."""
-    workers = [int((step.get("parameters") or {}).get("workers") or 1) for step in steps.values()]
-    sweep_workers = sum(n for n in workers if n > 1)
+    sweep workers) vs the study's processes (one kernel per notebook, plus the long-lived workers: the pool that
+    computed the sweeps ahead, ``ahead`` (:mod:`fcot.prefetch`), else each sweep's own)."""
+    if ahead and ahead.get("processes"):
+        sweep_workers, which = int(ahead["processes"]), "workers computing the sweeps ahead"
+    else:
+        workers = [int((step.get("parameters") or {}).get("workers") or 1) for step in steps.values()]
+        sweep_workers, which = sum(n for n in workers if n > 1), "sweep workers"
     processes = len(steps) + sweep_workers
     start = process_start_seconds(repeats)
     return Measurement(
         f"process start and imports per computed run ({runs} runs; {len(steps)} kernels + {sweep_workers} "
-        "sweep workers)", "s", round(start, 3), round(start * processes / runs, 3), "lower",
+        f"{which})", "s", round(start, 3), round(start * processes / runs, 3), "lower",
         baseline_label="a process per run", fcot_label=f"{processes} processes for {runs} runs",
         seconds={"one start": start},
         note="one start measured now: a fresh interpreter importing torch, transformers, datasets and fcot")

@@ -49,8 +49,10 @@ step has been executed, every later step is executed too (its inputs may have ch
 executes everything. A failed step keeps its partially executed notebook and the error names it.
 Wall seconds per output notebook go to ``results_dir()/<profile>/timings.json``.
 
-**Parallelism** (``--jobs N``): the grid points of a step run in N worker processes, longest first
-(by the seconds recorded in their previous output notebooks). A step marked ``with_previous: true``
+**Parallelism** (``--jobs N``): the experiment points of every sweep step about to execute (notebooks
+29-36) are computed in one pool of N processes, longest first, from the first sweep step on
+(:mod:`fcot.prefetch`); each sweep notebook then reads its points back. The grid points of a step run in
+N worker processes, longest first (by the seconds recorded in their previous output notebooks). A step marked ``with_previous: true``
 shares the previous step's pool (:func:`execution_groups`), so e.g. three seeds on two workers do not
 leave one idle; mark only steps whose points neither read the previous step's outputs nor repeat one
 of its run configurations.
@@ -771,6 +773,12 @@ def _quiet_papermill():
         logger.setLevel(level)
 
 
+# Progress bars of libraries (tqdm.auto) have no widget front end in a papermill kernel: they would store bar residue
+# (TQDM_DISABLE) and, on import, "TqdmWarning: IProgress not found" (harmless: it only says the bars fall back to
+# text) in the committed notebook. The prefetch pool's processes get the same.
+_QUIET = {"TQDM_DISABLE": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "PYTHONWARNINGS": "ignore:IProgress not found"}
+
+
 def failed_path(run: PlannedRun) -> Path:
     """Where a failed execution of ``run`` is kept (beside its last completed one, which stays)."""
     return run.output_path.with_name(f"{run.output_path.stem}.failed.ipynb")
@@ -787,11 +795,7 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
     scratch = run.output_path.with_name(f".{run.output_path.stem}.running.ipynb")
     failed = failed_path(run)
     start = time.perf_counter()
-    # Progress bars of libraries (tqdm.auto) have no widget front end in a papermill kernel: they
-    # would store bar residue (TQDM_DISABLE) and, on import, "TqdmWarning: IProgress not found"
-    # (harmless: it only says the bars fall back to text) in the committed notebook.
-    quiet = {"TQDM_DISABLE": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "PYTHONWARNINGS": "ignore:IProgress not found"}
-    with _absolute_path_env(), _profile_env(run.profile), paths.environment(quiet), _quiet_papermill():
+    with _absolute_path_env(), _profile_env(run.profile), paths.environment(_QUIET), _quiet_papermill():
         try:
             papermill.execute_notebook(
                 str(run.notebook_path),
@@ -959,10 +963,12 @@ def computed_runs(profile: str) -> int:
 
 
 def _record_call(path: Path, seconds: float, jobs: int, outcomes: Sequence[StepOutcome],
-                 cpu: float | None = None, computed: int | None = None, from_scratch: bool = False) -> None:
+                 cpu: float | None = None, computed: int | None = None, from_scratch: bool = False,
+                 prefetch: Mapping[str, Any] | None = None) -> None:
     """Keep the wall time (and CPU seconds, ``cpu``) of a call that executed notebooks (``last_call`` in
-    timings.json): with ``--jobs`` the wall time is less than the sum of the notebooks' times. Calls that only
-    skipped keep the old one."""
+    timings.json): with ``--jobs`` the wall time is less than the sum of the notebooks' times, and a sweep
+    notebook's own seconds leave out its points computed ahead (``prefetch``: :meth:`fcot.prefetch.Prefetch.close`).
+    Calls that only skipped keep the old one."""
     ran = sum(o.status == "ran" for o in outcomes)
     if not ran or not path.is_file():
         return
@@ -975,6 +981,8 @@ def _record_call(path: Path, seconds: float, jobs: int, outcomes: Sequence[StepO
             "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
         data["last_call"]["runs_computed"] = computed
+        if prefetch:
+            data["last_call"]["prefetch"] = dict(prefetch)
         if not data["last_call"]["skipped"] and from_scratch:  # the study's whole cost: kept by later calls
             data["last_from_scratch"] = dict(data["last_call"])
         _write_json(path, data)
@@ -1036,31 +1044,73 @@ def run_study(
     started, cpu_started = time.monotonic(), cpu_seconds()
     computed_before = computed_runs(profile.name)
     groups = execution_groups(runs)
+    execute = to_execute(groups, options.force)
     total = len(runs)
     from fcot import progress
 
     steps_bar = progress.bar(total=total, desc=f"reproduce {profile.name}", unit="notebook")
     if log is print and not steps_bar.disable:
         log = steps_bar.write  # the step lines print above the bar
+    ahead = _start_prefetch([r for r in runs if r.name in execute], options, profile.name, log)
+    finished = False
     try:
-        return _run_groups(profile, groups, options, total, timings, committed, started, cpu_started, results_root,
-                           log, steps_bar, computed_before)
+        report = _run_groups(profile, groups, execute, options, timings, log, steps_bar, ahead)
+        finished = True
     finally:
+        pool = ahead.close(finished) if ahead is not None else None
         steps_bar.close()
+    _record_call(timings, time.monotonic() - started, options.jobs, report.outcomes, cpu_seconds() - cpu_started,
+                 computed_runs(profile.name) - computed_before, from_scratch=computed_before == 0, prefetch=pool)
+    log(format_summary(report))
+    if any(o.status == "ran" for o in report.outcomes):
+        log(format_reproduction(reproduction_check(committed, headline_numbers(profile.name, results_root))))
+    return report
 
 
-def _run_groups(profile, groups, options, total, timings, committed, started, cpu_started, results_root, log,
-                steps_bar, computed_before: int = 0) -> "StudyReport":
+def to_execute(groups: Sequence[Sequence["PlannedRun"]], force: bool = False) -> set[str]:
+    """The names of the planned runs that will execute: all with ``force``; else each one that this machine has not
+    completed with the same parameters and notebook (:func:`is_complete`), and every run after the first such one
+    (its inputs may have changed)."""
+    execute: set[str] = set()
+    for group in groups:
+        todo = {run.name for run in group if force or execute or not is_complete(run)}
+        execute |= todo
+    return execute
+
+
+def _start_prefetch(runs: Sequence["PlannedRun"], options: "RunOptions", profile: str, log):
+    """The sweep points of ``runs``, computed ahead in one pool of ``options.jobs`` processes (:mod:`fcot.prefetch`),
+    in the environment the kernels get; None with one job or nothing to compute."""
+    from fcot import prefetch
+
+    if options.jobs < 2:
+        return None
+    planned = []
+    for run in runs:
+        values = {name: parameter.default for name, parameter in notebook_parameters(run.notebook_path).items()}
+        planned.append((run.name, run.step.notebook, {**values, **run.parameters}))
+    @contextlib.contextmanager
+    def environment():
+        with _absolute_path_env(), _profile_env(profile), paths.environment(_QUIET):
+            yield
+
+    with environment():
+        return prefetch.start(planned, options.jobs, log, environment)
+
+
+def _run_groups(profile, groups, execute, options, timings, log, steps_bar, ahead) -> "StudyReport":
     outcomes: list[StepOutcome] = []
-    upstream_ran = False
+    total = sum(len(group) for group in groups)
     done = 0
     for group in groups:
         todo, group_outcomes = [], {}
         for run in group:
-            if not options.force and not upstream_ran and is_complete(run):
+            if run.name not in execute:
                 group_outcomes[run.name] = StepOutcome(run, "skipped", _recorded_seconds(run))
             else:
                 todo.append(run)
+                if ahead is not None:
+                    ahead.wait(run.name)  # its sweep points, computed ahead
         for run in group:
             if run.name in group_outcomes:
                 done += 1
@@ -1101,7 +1151,6 @@ def _run_groups(profile, groups, options, total, timings, committed, started, cp
         ordered = [group_outcomes[r.name] for r in group if r.name in group_outcomes]
         outcomes.extend(ordered)
         _write_timings(timings, profile, ordered)
-        upstream_ran = upstream_ran or bool(todo)
         if failures:
             report = StudyReport(profile, outcomes, timings)
             log(format_summary(report))
@@ -1109,13 +1158,7 @@ def _run_groups(profile, groups, options, total, timings, committed, started, cp
             raise StepFailedError(
                 "\n".join(f.error or "" for f in failures), failed_path(first.run)
             )
-    _record_call(timings, time.monotonic() - started, options.jobs, outcomes, cpu_seconds() - cpu_started,
-                 computed_runs(profile.name) - computed_before, from_scratch=computed_before == 0)
-    report = StudyReport(profile, outcomes, timings)
-    log(format_summary(report))
-    if any(o.status == "ran" for o in outcomes):
-        log(format_reproduction(reproduction_check(committed, headline_numbers(profile.name, results_root))))
-    return report
+    return StudyReport(profile, outcomes, timings)
 
 
 def format_plan(runs: Sequence[PlannedRun]) -> str:

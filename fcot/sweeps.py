@@ -70,6 +70,24 @@ def sweep_points(name: str, parameters: Mapping[str, Any]) -> list[ExperimentCon
     return grid(base, **{axis: values, "seed": seeds})
 
 
+def notebook_points(notebook: str, parameters: Mapping[str, Any]) -> list[ExperimentConfig]:
+    """The experiment points notebook ``notebook`` computes from ``parameters`` (its parameters cell's values):
+    a sweep notebook's (30-36: :func:`sweep_points`, its :func:`classroom` sweep with ``classroom=True``),
+    notebook 29's candidates (:mod:`fcot.choice`), [] for any other notebook; with ``run_exercises``, the point
+    notebook 31's exercise trains (D=8 at its base configuration)."""
+    from fcot import choice
+
+    if notebook == choice.NOTEBOOK:
+        return (choice.recipe_points(parameters, parameters["recipes"])
+                + choice.learning_rate_points(parameters, parameters["students"], parameters["learning_rates"]))
+    kind = next((a.name for a in ABLATIONS.values() if a.notebook == notebook), None)
+    if kind is None:
+        return []
+    points = sweep_points(kind, classroom(kind, parameters) if parameters.get("classroom") else parameters)
+    exercise = [points[0].replace(degree=8)] if kind == "degree" and parameters.get("run_exercises") else []
+    return points + exercise
+
+
 def finished_result(config: ExperimentConfig) -> dict | None:
     """The metrics of ``config``'s finished experiment run (with ``run_path``), or None; opens nothing."""
     from fcot import paths, stages
@@ -81,8 +99,8 @@ def finished_result(config: ExperimentConfig) -> dict | None:
     return {**run.metrics, "run_path": paths.portable(run.path), "config_hash": run.hash, "skipped": True}
 
 
-def _run_point(values: dict, threads: int | None) -> dict:
-    """One sweep point in a worker process (module level, so it pickles)."""
+def run_point(values: dict, threads: int | None) -> dict:
+    """One sweep point in a worker process (module level, so it pickles): its metrics."""
     return run_experiment(ExperimentConfig(**values), threads=threads)
 
 
@@ -134,7 +152,7 @@ def sweep(points: Sequence[ExperimentConfig], *, workers: int = 1, threads: int 
                 log(f"{config.run_name} seed {config.seed}: {results[config.key()]['accuracy']:.3f}")
     elif todo:
         with _executor(min(workers, len(todo)), cluster) as pool:
-            futures = {pool.submit(_run_point, dataclasses.asdict(config), threads): config for config in todo}
+            futures = {pool.submit(run_point, dataclasses.asdict(config), threads): config for config in todo}
             for future in futures:
                 config = futures[future]
                 results[config.key()] = future.result()
