@@ -153,7 +153,7 @@ def load_ablation(name: str, study: str, root: str | os.PathLike | None = None) 
     folder = ablation_dir(name, study, root)
     meta_file = folder / "ablation.json"
     if not meta_file.is_file():
-        raise FileNotFoundError(f"{meta_file}: ablation {name!r} of study {study!r} has not been recorded "
+        raise FileNotFoundError(f"{paths.portable(meta_file)}: ablation {name!r} of study {study!r} has not been recorded "
                                 f"(run notebook {_ablation(name).notebook} first)")
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     summary_file = folder / "summary.csv"

@@ -952,10 +952,12 @@ def findings(table, summaries: Mapping[str, Any]) -> Findings:
     else:
         rows = _methods_rows(_table_arms(table), "no finished runs in the main table")
     for name in FINDING_ORDER:
-        rows += _ablation_rows(name, summaries.get(name))
+        elsewhere = [(other, summary) for other, summary in summaries.items()
+                     if other != name and ablations.ablation_kind(other) == name and name in _TRENDS]
+        if not elsewhere or not isinstance(summaries.get(name), str):  # a trend swept only elsewhere: no base row
+            rows += _ablation_rows(name, summaries.get(name))
         # the same trend swept around another point (degree-400_questions), right after the base point's
-        rows += [row for other, summary in summaries.items() if other != name and ablations.ablation_kind(other) == name
-                 and name in _TRENDS for row in _ablation_rows(name, summary, where=_where(other))[:1]]
+        rows += [row for other, summary in elsewhere for row in _ablation_rows(name, summary, where=_where(other))[:1]]
     points: list[_Point] = []
     for name in FINDING_ORDER:
         found, _ = _axis_points(summaries.get(name), name)
@@ -1001,8 +1003,9 @@ _PAPER_CLAIMS: tuple[tuple[str, str], ...] = (
 _DIVERSITY = (
     "the simulated teacher's diversity is four fixed rationale templates, not an LM's varied reasoning, so D > 1 adds "
     "other wordings of the same steps, not new evidence, and at a base point where the student already learns the "
-    "task there is little left to gain. Tests: the second degree sweep, at 400 questions where D=1 barely learns "
-    "(its row above); notebook 31 with the recorded or a live LM teacher (`teacher: replay` or `openai`).")
+    "task there is little left to gain; where questions are few (the degree sweep's 400), they add signal. Tests: "
+    "notebook 31 at the base point's 800 questions (`n_train: 800`, about 15 CPU-minutes, out of the default study's "
+    "budget) and with the recorded or a live LM teacher (`teacher: replay` or `openai`).")
 _HYPOTHESES: tuple[tuple[str, str], ...] = (
     ("Fine-tune-CoT beats vanilla fine-tuning (last_letter_concatenation",
      "the student learns the last letters of the generated names it saw, not spelling, and the real test split's "
@@ -1158,16 +1161,22 @@ def _design_sentences(study: str, root=None) -> str:
     """Where the main table's student rows and the ablations come from, from the recorded sweep configurations."""
     from fcot import ablations
 
-    parts = []
-    for name in ablations.recorded_ablations(study, root):
+    parts, base, moved = [], None, []
+    recorded = ablations.recorded_ablations(study, root)
+    for name in recorded:
         kind = ablations.ablation_kind(name)
-        if kind != "methods" and name != "degree":
-            continue
-        config = ablations.load_ablation(name, study, root)["config"]
+        record = ablations.load_ablation(name, study, root)
+        config = record["config"]
         if kind == "methods":
             parts.append(f"main-table column `{column_task(config.task, config.test_split)}`: {describe_design(config)}")
-        else:
-            parts.append(f"the ablations (notebooks 31-36) vary one thing around {describe_design(config)}")
+        elif name == kind:  # the base point is the design every ablation has among its points
+            designs = _point_designs(kind, config, record["summary"])
+            base = designs if base is None else {k: v for k, v in base.items() if k in designs}
+        elif kind not in recorded:
+            moved.append(f"the {kind.replace('_', ' ')} sweep runs at {_where(name)} instead")
+    if base:
+        parts.append(f"the ablations (notebooks 31-36) vary one thing around {next(iter(base))}"
+                     + (f" ({'; '.join(moved)})" if moved else ""))
     if not parts:
         return ""
     return ("Students are tiny GPT-2 models (0.2-2M parameters) trained from scratch, 3 seeds per point, 95% intervals (in this table: the t "
@@ -1175,6 +1184,21 @@ def _design_sentences(study: str, root=None) -> str:
             "summary tables and the reproduction check print the t interval alone). "
             "Where they come from: " + "; ".join(parts) + ". The paper's students are GPT-3 models of 0.3-6.7B "
             "fine-tuned on text-davinci-002's rationales, so compare directions, not levels.")
+
+
+def _point_designs(kind: str, config, summary) -> dict[str, Any]:
+    """``{describe_design(point): point}`` for the points of a recorded ablation whose varied field the design
+    phrase names (questions, teacher accuracy, student); the recorded configuration alone for the others."""
+    import pandas as pd
+
+    from fcot import ablations
+
+    axis = ablations.ABLATIONS[kind].vary[0]
+    cast = {"n_train": int, "teacher_accuracy": float, "student": str}.get(axis)
+    if cast is None or not isinstance(summary, pd.DataFrame) or axis not in summary:
+        return {describe_design(config): config}
+    points = [config.replace(**{axis: cast(value)}) for value in summary[axis].dropna()]
+    return {describe_design(point): point for point in points}
 
 
 def results_block(study: str = "default", root=None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
 import pytest
@@ -43,6 +44,7 @@ def points_the_notebook_computes(run: study.PlannedRun, monkeypatch) -> list[Exp
             pass
         if "parameters" in cell.metadata.get("tags", []):
             namespace.update(run.parameters)  # what papermill injects after the parameters cell
+    plt.close("all")  # the figures of cells that drew from nothing
     return recorded
 
 
