@@ -14,6 +14,7 @@ its notebook, which computes it again and shows the error where a reader looks.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import multiprocessing
@@ -61,7 +62,7 @@ class Prefetch:
     log: Callable[[str], None]
     environment: Callable[[], Any] = contextlib.nullcontext  # a context manager factory: the kernels' environment
     pool: Any = None
-    results: dict[str, Any] = dataclasses.field(default_factory=dict)  # config key -> multiprocessing AsyncResult
+    results: dict[str, Any] = dataclasses.field(default_factory=dict)  # config key -> its Future
     started: float | None = None
     failed: set[str] = dataclasses.field(default_factory=set)
 
@@ -69,11 +70,12 @@ class Prefetch:
         """Start the pool (in :attr:`environment`, which its processes copy) and hand it every point, longest first."""
         if self.pool is not None:
             return
-        with self.environment():
-            self.pool = multiprocessing.get_context("spawn").Pool(self.processes)
         self.started = time.monotonic()
-        self.results = {key: self.pool.apply_async(sweeps.run_point, (dataclasses.asdict(config), threads))
-                        for key, config, threads in self.todo}
+        with self.environment():  # the executor starts its processes while points are submitted
+            self.pool = concurrent.futures.ProcessPoolExecutor(self.processes,
+                                                               mp_context=multiprocessing.get_context("spawn"))
+            self.results = {key: self.pool.submit(sweeps.run_point, dataclasses.asdict(config), threads)
+                            for key, config, threads in self.todo}
 
     def wait(self, run_name: str) -> None:
         """Block until the points of planned run ``run_name`` are finished (or failed: its notebook retries them),
@@ -82,27 +84,20 @@ class Prefetch:
         if keys:
             self.launch()
         for key in keys:
-            result = self.results[key]
-            result.wait()
-            if not result.successful() and key not in self.failed:
+            error = self.results[key].exception()  # waits; a process that died fails its points (BrokenProcessPool)
+            if error is not None and key not in self.failed:  # the notebook computes it again, showing any error
                 self.failed.add(key)
-                try:
-                    result.get()
-                except Exception as error:  # the notebook computes it again and shows the error in place
-                    config = next(c for k, c, _ in self.todo if k == key)
-                    self.log(f"prefetch: {config.run_name} seed {config.seed} failed ({type(error).__name__}: "
-                             f"{error}); {run_name} computes it again")
+                config = next(c for k, c, _ in self.todo if k == key)
+                self.log(f"prefetch: {config.run_name} seed {config.seed} failed ({type(error).__name__}: "
+                         f"{error}); {run_name} computes it again")
 
     def close(self, finished: bool = True) -> dict[str, Any]:
-        """Wait for the pool's points (``finished``) or stop them at once (a failed or interrupted study); return
-        what it did: points, computed and failed points, wall seconds from launch, processes."""
+        """Wait for the pool's points (``finished``), or, for a failed or interrupted study, drop the points not
+        started and let the running ones end (a finished run is kept for the next call); return what it did:
+        points, computed and failed points, wall seconds from launch, processes."""
         if self.pool is not None:
-            if finished:
-                self.pool.close()
-            else:
-                self.pool.terminate()
-            self.pool.join()
-        done = sum(1 for r in self.results.values() if r.ready() and r.successful())
+            self.pool.shutdown(wait=True, cancel_futures=not finished)
+        done = sum(1 for r in self.results.values() if r.done() and not r.cancelled() and r.exception() is None)
         seconds = 0.0 if self.started is None else time.monotonic() - self.started
         return {"points": len(self.todo), "computed": done, "failed": len(self.failed),
                 "wall_seconds": round(seconds, 1), "processes": self.processes}

@@ -121,3 +121,15 @@ def test_reproduce_with_jobs_computes_the_sweeps_ahead_and_the_notebook_reads_th
     lines = cell.outputs[0]["data"]["text/plain"].splitlines()  # pandas wraps wide tables into blocks of columns
     header = next(i for i, line in enumerate(lines) if line.split() and line.split()[-1] == "skipped")
     assert [line.split()[-1] for line in lines[header + 1:header + 3]] == ["True", "True"]  # both read back
+
+
+@pytest.mark.slow
+def test_a_point_that_fails_in_the_pool_is_named_and_left_to_its_notebook():
+    values = sweep_values("31_ablate_degree", degree=[1], run_exercises=False, teacher="file",
+                          teacher_file="no-such-teacher-run", teacher_accuracy=None)
+    lines: list[str] = []
+    ahead = prefetch.start([("31_ablate_degree", "31_ablate_degree", values)], jobs=2, log=lines.append)
+    ahead.wait("31_ablate_degree")  # returns: the notebook will compute it again and show the error
+    done = ahead.close()
+    assert done["failed"] == 1 and done["computed"] == 0
+    assert "synth_last_letter-ft_cot-d1 seed 0 failed" in lines[-1] and "31_ablate_degree computes it again" in lines[-1]
