@@ -645,7 +645,7 @@ def _check_values(step: StepSpec, values: Mapping[str, Any], origin: Mapping[str
     ``--list`` and ``reproduce`` refuse e.g. ``degree=0`` naming where it was set, instead of failing mid-study."""
     import dataclasses as _dc
 
-    from fcot import ablations, sweeps
+    from fcot import sweeps
 
     problems = []
     for config in _stage_configs(step.notebook):
@@ -654,12 +654,10 @@ def _check_values(step: StepSpec, values: Mapping[str, Any], origin: Mapping[str
             config(**{k: v for k, v in values.items() if k in fields})
         except (ValueError, TypeError) as error:
             problems.append(str(error))
-    kind = next((a.name for a in ablations.ABLATIONS.values() if a.notebook == step.notebook), None)
-    if kind is not None:
-        try:
-            sweeps.sweep_points(kind, values)
-        except (ValueError, TypeError, KeyError) as error:
-            problems.append(str(error))
+    try:
+        sweeps.notebook_points(step.notebook, values)  # a sweep notebook's points (29-36), as the notebook builds them
+    except (ValueError, TypeError, KeyError) as error:
+        problems.append(str(error))
     if problems:
         where = sorted({origin.get(k, step.source) for k in values if k in origin}) or [step.source]
         raise ProfileError(f"{step.id} ({'; '.join(where)}): {'; '.join(problems)}")
