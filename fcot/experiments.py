@@ -548,7 +548,10 @@ def related_experiments(config: ExperimentConfig, vary: Sequence[str], root: str
     """Finished runs that differ from ``config`` only in the ``vary`` fields (and the seed).
 
     Fields a row's method does not use (the teacher settings of a ``vanilla`` run) match anything,
-    so a vanilla arm joins a comparison of methods whatever teacher the others used.
+    so a vanilla arm joins a comparison of methods whatever teacher the others used. Across tasks (``task`` in
+    ``vary``: a methods comparison over several columns) a vanilla run joins only its own column's comparison: a
+    task other than ``config.task`` whose only matching runs are vanilla ones is left out (they belong to another
+    column's comparison, with another teacher), unless the comparison has no other arm at all.
     """
     fields = ExperimentConfig.fields()
     unknown = sorted(set(vary) - set(fields))
@@ -588,7 +591,12 @@ def related_experiments(config: ExperimentConfig, vary: Sequence[str], root: str
         there = resolved_at(row) if checked else {}
         return all(f not in there or _equal(row[f], there[f]) for f in checked)
 
-    return frame[frame.apply(matches, axis=1)].reset_index(drop=True)
+    found = frame[frame.apply(matches, axis=1)]
+    if "task" in varied and not found.empty:
+        taught = set(found.loc[found["method"] != "vanilla", "task"])
+        if taught:
+            found = found[found["task"].isin(taught | {config.task})]
+    return found.reset_index(drop=True)
 
 
 from fcot.stats import t_errorbar, t_quantile  # noqa: E402 - the t interval across seeds (scipy), as the figures draw it

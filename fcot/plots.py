@@ -24,6 +24,7 @@ def accuracy_bars(table, title: str | None = None):
     sns.barplot(data=data, x="task", y="accuracy (%)", hue="method", order=tasks, hue_order=methods,
                 errorbar=_stored_interval(summary), capsize=0.08, ax=ax)
     ax.set_xlabel("")
+    ax.set_xticks(range(len(tasks)), [wrap_name(t) for t in tasks])  # long task names side by side do not overlap
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -31,6 +32,20 @@ def accuracy_bars(table, title: str | None = None):
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def wrap_name(name: str, width: int = 18) -> str:
+    """A snake_case name on lines of about ``width`` characters, cut after underscores
+    (``tracking_shuffled_objects`` -> ``tracking_shuffled_\nobjects``); the text itself is unchanged."""
+    lines, line = [], ""
+    for part in str(name).split("_"):
+        piece = part if not line else f"_{part}"
+        if line and len(line) + len(piece) > width:
+            lines.append(line + "_")
+            line = part
+        else:
+            line += piece
+    return "\n".join(lines + [line])
 
 
 def rationale_lengths(completions, title: str | None = None):

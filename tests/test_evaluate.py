@@ -402,6 +402,18 @@ def test_accuracy_bars_draws_one_bar_per_method_and_task_with_interval_whiskers(
     plt.close(figure)
 
 
+@pytest.mark.parametrize("name, label", [
+    ("coin_flip", "coin_flip"),
+    ("synth_last_letter", "synth_last_letter"),
+    ("tracking_shuffled_objects", "tracking_shuffled_\nobjects"),
+    ("last_letter_concatenation", "last_letter_\nconcatenation"),
+])
+def test_a_long_task_name_is_wrapped_after_an_underscore_so_neighbouring_ticks_do_not_overlap(name, label):
+    from fcot import plots
+
+    assert plots.wrap_name(name) == label and plots.wrap_name(name).replace("\n", "") == name
+
+
 def test_a_batch_of_decoder_prompts_on_a_cpu_decodes_with_a_static_cache_and_the_same_completions(gpt2, t5):
     model, tokenizer = gpt2
     assert evaluate._cache_options(model, 4, False) == {"cache_implementation": "static", "disable_compile": True}

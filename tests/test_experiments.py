@@ -226,6 +226,29 @@ def test_related_experiments_match_all_but_the_varied_fields_and_vanilla_joins_a
     assert "vanilla" in set(experiments.related_experiments(tiny(teacher_accuracy=0.7), vary=["method", "degree"])["arm"])
 
 
+def test_across_tasks_a_vanilla_run_joins_only_its_own_columns_comparison_of_methods(tiny_runs, tmp_path, monkeypatch):
+    import shutil
+
+    root = shutil.copytree(tiny_runs[0], tmp_path / "copy")  # the module's runs stay as the other tests expect them
+    monkeypatch.setenv("FCOT_RESULTS_DIR", str(root / "results"))
+    monkeypatch.setenv("FCOT_RUNS_DIR", str(root / "runs"))
+    # another column (a second task) compared with another teacher: its vanilla run must not join this column's
+    # comparison (its own does not match this teacher), nor this column's vanilla run join that one
+    other = tiny(task="synth_coin_flip", teacher_accuracy=0.95, difficulty=1)
+    experiments.run_experiment(other)
+    experiments.run_experiment(other.replace(method="vanilla"))
+    vary = ["method", "degree", "task", "difficulty"]
+    here = experiments.related_experiments(tiny(), vary=vary)
+    assert set(here["task"]) == {"synth_last_letter"} and sorted(here["arm"]) == ["ft_cot", "ft_cot", "vanilla"]
+    there = experiments.related_experiments(other, vary=vary)
+    assert set(there["task"]) == {"synth_coin_flip"} and sorted(there["arm"]) == ["ft_cot", "vanilla"]
+    # a task grid whose every column has Fine-tune-CoT runs with the same teacher keeps every column's vanilla arm
+    # (the paper profile's methods sweep)
+    experiments.run_experiment(other.replace(teacher_accuracy=0.7))
+    both = experiments.related_experiments(tiny(), vary=vary)
+    assert sorted(both.loc[both["arm"] == "vanilla", "task"]) == ["synth_coin_flip", "synth_last_letter"]
+
+
 def test_summarize_gives_mean_over_seeds_a_t_interval_and_the_per_run_wilson_intervals(in_tiny_runs):
     results, summary = ablations.ablation_summary("methods", tiny())
     assert list(summary.columns[:5]) == ["task", "test_split", "arm", "runs", "seeds"]

@@ -226,12 +226,39 @@ def test_notebook_90_judges_the_methods_as_notebook_30_when_given_its_summary():
 def test_every_phenomenon_gets_the_papers_claim_with_its_published_numbers():
     published = report.load_published(report.Path(report.__file__).parent / "resources" / "published_table1.csv")
     claim = report._paper_claim("Fine-tune-CoT beats vanilla fine-tuning (synth_last_letter)", published)
-    assert claim == "yes: last letter 52.7% vs 32.7%; coin flip 98.7% vs 72.0% (Table 1)"
+    assert claim == "yes: last letter 52.7% vs 32.7% (Table 1)"
     for phenomenon in (report.FILTERING_PHENOMENON, report.FILTERING_MATCHED_PHENOMENON,
                        f"{report.TEACHER_PHENOMENON} (teacher-quality points)",
                        f"{report.TEACHER_PHENOMENON} (best point of any ablation)"):
         assert report._paper_claim(phenomenon, published) != "—"
     assert report._notebook_of(report.FILTERING_MATCHED_PHENOMENON) == "35_ablate_filtering"
+
+
+@pytest.mark.parametrize("column, claim", [
+    ("coin_flip: real test split, generated training questions", "yes: coin flip 98.7% vs 72.0% (Table 1)"),
+    ("tracking_shuffled_objects: real test split, generated training questions",
+     "yes: shuffled objects 64.4% vs 33.8% (Table 1)"),
+    ("last_letter_concatenation: real test split, generated training questions",
+     "yes: last letter 52.7% vs 32.7% (Table 1)"),
+    ("synth_arithmetic", "yes: MultiArith (the paper's task of this form; fcot's family has no original) 33.3% vs "
+                         "15.0% (Table 1)"),
+])
+def test_a_main_table_column_is_compared_with_the_papers_numbers_on_its_own_task(column, claim):
+    published = report.load_published(report.Path(report.__file__).parent / "resources" / "published_table1.csv")
+    assert report._paper_claim(f"Fine-tune-CoT beats vanilla fine-tuning ({column})", published) == claim
+
+
+@pytest.mark.parametrize("phenomenon, notebook", [
+    ("Fine-tune-CoT beats vanilla fine-tuning (synth_last_letter)", "30_compare_methods"),
+    ("Fine-tune-CoT beats vanilla fine-tuning (synth_arithmetic)", "30_compare_methods-synth_arithmetic"),
+    ("Fine-tune-CoT beats vanilla fine-tuning (coin_flip: real test split, generated training questions)",
+     "30_compare_methods-coin_flip"),
+    ("step-by-step multitask beats Fine-tune-CoT (synth_last_letter; no claim in the paper: described only)",
+     "30_compare_methods"),
+])
+def test_a_methods_row_links_the_notebook_of_its_own_column(phenomenon, notebook):
+    recorded = ["methods", "methods-coin_flip", "methods-synth_arithmetic", "degree"]
+    assert report._notebook_of(phenomenon, recorded) == notebook
 
 
 def test_the_readmes_results_block_is_generated_from_the_default_profiles_runs():
