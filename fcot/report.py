@@ -1019,18 +1019,19 @@ _HYPOTHESES: tuple[tuple[str, str], ...] = (
      "right last letter of its own copies but miscopied the names as well). Test: a deeper or longer-trained student "
      "(`student`, `epochs`), or pretrained students (the `paper` profile) that can already copy and spell."),
     ("Fine-tune-CoT beats vanilla fine-tuning (tracking_shuffled_objects",
-     "the student has not learned the rationale yet: its rationales garble the names and objects and repeat phrases, "
-     "most never reach an answer, and its answers lean on one letter (the runs' `predictions.jsonl`). A "
-     "shuffled-objects sample is several times as long as a 2-word last-letter one, and tracking three swaps needs the "
-     "state of three objects across it; 800 questions for 10 epochs do not teach it to a 0.5M-parameter student from "
-     "scratch. Test: this column with more epochs or questions, or tiny-gpt2-m (`epochs`, `n_train`, `student` of "
+     "the student has not learned to copy the question's names and objects into the rationale: at this budget its "
+     "rationales garble them, repeat phrases and rarely reach an answer, and with three times the epochs (a one-seed "
+     "probe, `notebooks/profiles/default.yaml`) it writes the rationale's steps in order but still with garbled names "
+     "and objects, so its answer stays a guess (the runs' `predictions.jsonl`). Copying an unseen string from the "
+     "prompt is the skill the real last-letter column lacks too. Test: a deeper student (`student: tiny-gpt2-m` in "
      "the step `30_compare_methods-tracking_shuffled_objects`; out of the default budget), or pretrained students "
-     "(the `paper` profile)."),
+     "(the `paper` profile) that copy already."),
     ("Fine-tune-CoT beats vanilla fine-tuning (synth_arithmetic",
-     "the student learns the rationale's form and copies the starting amount, but not the arithmetic: its products and "
-     "quotients are wrong (the runs' `predictions.jsonl`). Its numbers are pieces of a 512-token BPE vocabulary, so "
-     "multiplying them is a table it sees too few entries of in 800 questions. Test: more questions (`n_train`), digit "
-     "tokens (`vocab_size: 260`), or pretrained students (the `paper` profile)."),
+     "the student learns the rationale's form and copies the starting amount, but miscopies the other numbers and "
+     "gets products and quotients wrong (the runs' `predictions.jsonl`); three times the epochs did not help (a "
+     "one-seed probe, `notebooks/profiles/default.yaml`). Its numbers are pieces of a 512-token BPE vocabulary, so "
+     "multiplying them is a table it sees too few entries of in 800 questions. Test: digit tokens (`vocab_size: "
+     "260`), more questions (`n_train`), or pretrained students (the `paper` profile)."),
     ("diverse reasoning (D > 1) beats", _DIVERSITY),
     ("accuracy rises with the diversity degree", _DIVERSITY),
     ("accuracy rises with the student's size",
