@@ -1020,18 +1020,17 @@ _HYPOTHESES: tuple[tuple[str, str], ...] = (
      "(`student`, `epochs`), or pretrained students (the `paper` profile) that can already copy and spell."),
     ("Fine-tune-CoT beats vanilla fine-tuning (tracking_shuffled_objects",
      "the student has not learned to copy the question's names and objects into the rationale: at this budget its "
-     "rationales garble them, repeat phrases and rarely reach an answer, and with three times the epochs (a one-seed "
-     "probe, `notebooks/profiles/default.yaml`) it writes the rationale's steps in order but still with garbled names "
-     "and objects, so its answer stays a guess (the runs' `predictions.jsonl`). Copying an unseen string from the "
-     "prompt is the skill the real last-letter column lacks too. Test: a deeper student (`student: tiny-gpt2-m` in "
-     "the step `30_compare_methods-tracking_shuffled_objects`; out of the default budget), or pretrained students "
-     "(the `paper` profile) that copy already."),
+     "rationales garble them, repeat phrases and rarely reach an answer, so its answer is a guess (the runs' "
+     "`predictions.jsonl`). One-seed probes (`notebooks/profiles/default.yaml`) with three times the epochs, or the "
+     "4-layer tiny-gpt2-m, write the rationale's steps in order but still garble the names and objects, and stay at "
+     "chance. Copying an unseen string from the prompt is the skill the real last-letter column lacks too. Test: "
+     "pretrained students (the `paper` profile), which copy already."),
     ("Fine-tune-CoT beats vanilla fine-tuning (synth_arithmetic",
      "the student learns the rationale's form and copies the starting amount, but miscopies the other numbers and "
-     "gets products and quotients wrong (the runs' `predictions.jsonl`); three times the epochs did not help (a "
-     "one-seed probe, `notebooks/profiles/default.yaml`). Its numbers are pieces of a 512-token BPE vocabulary, so "
-     "multiplying them is a table it sees too few entries of in 800 questions. Test: digit tokens (`vocab_size: "
-     "260`), more questions (`n_train`), or pretrained students (the `paper` profile)."),
+     "gets products and quotients wrong (the runs' `predictions.jsonl`). One-seed probes "
+     "(`notebooks/profiles/default.yaml`) with three times the epochs, or digit tokens (`vocab_size: 260`), stayed "
+     "near 0% as well: copying numbers from the question and multiplying them are both beyond this student at this "
+     "data size. Test: more questions (`n_train`), or pretrained students (the `paper` profile)."),
     ("diverse reasoning (D > 1) beats", _DIVERSITY),
     ("accuracy rises with the diversity degree", _DIVERSITY),
     ("accuracy rises with the student's size",
