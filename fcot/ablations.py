@@ -140,7 +140,7 @@ def record_ablation(name: str, config: ExperimentConfig, summary, *, study: str,
                                                             "by": ablation.by, "config": dataclasses.asdict(config)}),
                                                  indent=2) + "\n")
     publish(folder / "summary.csv", summary.to_csv(index=False))
-    publish(folder / "summary.md", markdown_table(summary))
+    publish(folder / "summary.md", markdown_table(summary, percent=True))  # for readers; the CSV keeps fractions
     if figure is not None:
         publish(folder / "figure.png", figure)
     return folder

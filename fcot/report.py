@@ -482,7 +482,7 @@ def write_tables(
     target = paths.results_dir() / study
     with Run.open("report", dict(config or {}) | {"study": study}, name=study, seed=None, profile=study) as run:
         for name, frame in tables.items():
-            for file in run.save_table(frame, name):
+            for file in run.save_table(frame, name, percent=True):  # Markdown in percent, CSV in fractions
                 written[file.name] = _publish(file, target / "tables")
         for name, figure in (figures or {}).items():
             if figure is None:

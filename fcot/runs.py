@@ -191,13 +191,25 @@ def hardware() -> dict:
     return info
 
 
-def markdown_table(df) -> str:
-    """A GitHub-flavoured Markdown table of a DataFrame (index included when it is named or not a range)."""
+#: Columns that hold a share (accuracy, its interval, the share filtered): a Markdown table written for readers
+#: (:func:`markdown_table` with ``percent=True``) shows them in percent, the CSV beside it keeps the fraction.
+SHARE_COLUMNS: tuple[str, ...] = ("mean", "sd", "low", "high", "run_low", "run_high", "accuracy", "val_accuracy",
+                                  "teacher_accuracy_train", "teacher_accuracy_test", "share_filtered", "stop_rate")
+
+
+def markdown_table(df, percent: bool = False) -> str:
+    """A GitHub-flavoured Markdown table of a DataFrame (index included when it is named or not a range).
+
+    ``percent``: the :data:`SHARE_COLUMNS` in percent with one decimal, headed ``<name> (%)``."""
     import pandas as pd
 
     frame = df
     if not isinstance(df.index, pd.RangeIndex) or df.index.name is not None:
         frame = df.reset_index()
+    if percent:
+        shares = [c for c in frame.columns if c in SHARE_COLUMNS and pd.api.types.is_numeric_dtype(frame[c])]
+        frame = frame.assign(**{c: (100 * frame[c]).map(lambda v: "" if pd.isna(v) else f"{v:.1f}") for c in shares})
+        frame = frame.rename(columns={c: f"{c} (%)" for c in shares})
 
     def cell(value: Any) -> str:
         if isinstance(value, float):
@@ -400,12 +412,13 @@ class Run:
             publish(file, fig, dpi=dpi)
         return file
 
-    def save_table(self, df, name: str) -> tuple[Path, Path]:
-        """Save a DataFrame as ``tables/<name>.csv`` and ``tables/<name>.md``."""
+    def save_table(self, df, name: str, percent: bool = False) -> tuple[Path, Path]:
+        """Save a DataFrame as ``tables/<name>.csv`` and ``tables/<name>.md`` (``percent``: shares in percent in the
+        Markdown, :func:`markdown_table`)."""
         csv, md = self.path / "tables" / f"{name}.csv", self.path / "tables" / f"{name}.md"
         if is_main_process():
             publish(csv, df.to_csv(index=not _plain_index(df)))
-            publish(md, markdown_table(df))
+            publish(md, markdown_table(df, percent=percent))
         return csv, md
 
     def __repr__(self) -> str:

@@ -143,3 +143,16 @@ def test_non_main_processes_write_nothing(monkeypatch):
     run = Run.open("student", {"ddp": True})
     run.save_metrics({"a": 1})
     assert not run.path.exists()
+
+
+def test_a_markdown_table_for_readers_shows_shares_in_percent_and_keeps_other_columns():
+    import pandas as pd
+
+    from fcot.runs import markdown_table
+
+    frame = pd.DataFrame({"arm": ["ft_cot", "vanilla"], "mean": [0.7317, float("nan")], "teacher_accuracy": [0.7, 0.7],
+                          "runs": [3, 3]})
+    lines = markdown_table(frame, percent=True).splitlines()
+    assert lines[0] == "| arm | mean (%) | teacher_accuracy | runs |"  # a setting (teacher_accuracy) is not a share
+    assert lines[2:] == ["| ft_cot | 73.2 | 0.7 | 3 |", "| vanilla |  | 0.7 | 3 |"]
+    assert markdown_table(frame).splitlines()[2] == "| ft_cot | 0.7317 | 0.7 | 3 |"
