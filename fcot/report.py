@@ -1082,18 +1082,15 @@ def _phenomenon_column(phenomenon: str) -> str:
     return found.group(1) if found else ""
 
 
-def _column_claim(phenomenon: str, published) -> str:
-    """The paper's Fine-tune-CoT vs vanilla numbers on the column's task, e.g. ``coin flip 98.7% vs 72.0%``."""
+def _column_claim(phenomenon: str) -> str:
+    """The paper's Fine-tune-CoT vs vanilla numbers on the column's task, as placeholders :func:`_paper_claim` fills
+    from the published table, e.g. ``coin flip {ft_cot:coin_flip} vs {vanilla:coin_flip}``."""
     column = _phenomenon_column(phenomenon)
     task = _COLUMN_PAPER_TASK.get(column, column) if column else "last_letter_concatenation"
     words = _PAPER_TASK_WORDS.get(task, task)
     if column == "synth_arithmetic":
         words += " (the paper's task of this form; fcot's family has no original)"
-    numbers = []
-    for method in ("ft_cot", "vanilla"):
-        rows = None if published is None else published[(published["method"] == method) & (published["task"] == task)]
-        numbers.append(f"{float(rows['accuracy'].iloc[0]):.1f}%" if rows is not None and len(rows) else "?")
-    return f"{words} {numbers[0]} vs {numbers[1]}"
+    return f"{words} {{ft_cot:{task}}} vs {{vanilla:{task}}}"
 
 
 def _paper_claim(phenomenon: str, published) -> str:
@@ -1101,7 +1098,7 @@ def _paper_claim(phenomenon: str, published) -> str:
 
     for prefix, text in _PAPER_CLAIMS:
         if phenomenon.startswith(prefix):
-            text = text.replace("{column_claim}", _column_claim(phenomenon, published))
+            text = text.replace("{column_claim}", _column_claim(phenomenon))
 
             def number(match) -> str:
                 method, task = match.group(1), match.group(2) or "last_letter_concatenation"
