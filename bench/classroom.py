@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fcot import ablations, paths, sweeps
+from fcot import ablations, paths, study, sweeps
 
 BEGIN, END = "<!-- BEGIN classroom -->", "<!-- END classroom -->"
 
@@ -33,7 +33,8 @@ def time_notebook(name: str, folder: Path) -> dict:
         started = time.monotonic()
         papermill.execute_notebook(str(paths.REPO_ROOT / "notebooks" / f"{ablation.notebook}.ipynb"),
                                    str(folder / f"{ablation.notebook}.ipynb"), parameters=parameters,
-                                   kernel_name="python3", progress_bar=False, cwd=str(paths.REPO_ROOT / "notebooks"))
+                                   kernel_name="python3", progress_bar=False, cwd=str(paths.REPO_ROOT / "notebooks"),
+                                   config=study.kernel_config())
         seconds = time.monotonic() - started
         summary = ablations.load_ablation(name, "smoke", folder / "results")["summary"]
     finally:

@@ -777,6 +777,23 @@ def _quiet_papermill():
 _QUIET = {"TQDM_DISABLE": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "PYTHONWARNINGS": "ignore:IProgress not found"}
 
 
+def kernel_config():
+    """The kernels talk to papermill over local IPC sockets (POSIX), not TCP on localhost: nothing of a notebook's
+    code or outputs crosses a network port (and ipykernel's warning about unencrypted TCP, once per notebook, goes
+    away). Each call names its own sockets: kernels started at once by parallel steps never share one (jupyter_client
+    would otherwise name them ``kernel-ipc-<n>`` in the working directory, racing for the same files); jupyter_client
+    removes them when the kernel shuts down."""
+    import tempfile
+    import uuid
+
+    from traitlets.config import Config
+
+    if os.name != "posix":  # ZeroMQ has no IPC transport on Windows: TCP there, as Jupyter itself does
+        return Config()
+    sockets = os.path.join(tempfile.gettempdir(), f"fcot-kernel-{uuid.uuid4().hex[:12]}")
+    return Config({"KernelManager": {"transport": "ipc", "ip": sockets}})
+
+
 def failed_path(run: PlannedRun) -> Path:
     """Where a failed execution of ``run`` is kept (beside its last completed one, which stays)."""
     return run.output_path.with_name(f"{run.output_path.stem}.failed.ipynb")
@@ -803,6 +820,7 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
                 cwd=str(options.cwd or run.notebook_path.parent),
                 progress_bar=False,
                 start_timeout=options.start_timeout,
+                config=kernel_config(),
             )
         except papermill.PapermillExecutionError as error:
             os.replace(scratch, failed)
@@ -850,32 +868,47 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
 # ----------------------------------------------------------------------------------------------
 
 
-def headline_numbers(profile: str, results_root: str | os.PathLike | None = None) -> dict[str, dict[str, float]]:
-    """``{"<ablation>: <point>": {"mean", "low", "high"}}`` (fractions) from a profile's ablation
-    summaries (``results/<profile>/ablations/*/summary.csv``): the numbers its findings rest on."""
+def headline_numbers(profile: str, results_root: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
+    """``{"<ablation>: <point>": {"mean", "low", "high", "design"}}`` (fractions) from a profile's ablation
+    summaries (``results/<profile>/ablations/*/summary.csv``): the numbers its findings rest on. ``design``: a hash
+    of the sweep's recorded configuration (``ablation.json``, the seed left out), None where none is recorded."""
     import csv
 
-    numbers: dict[str, dict[str, float]] = {}
+    numbers: dict[str, dict[str, Any]] = {}
     for file in sorted((paths.results_dir(results_root) / profile / "ablations").glob("*/summary.csv")):
+        design = _design_hash(file.parent / "ablation.json")
         with open(file, encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 keys = list(row)[: list(row).index("runs")] if "runs" in row else []
                 label = f"{file.parent.name}: " + ", ".join(f"{k}={row[k] or 'none'}" for k in keys)
                 with contextlib.suppress(TypeError, ValueError):
-                    numbers[label] = {k: float(row[k]) for k in ("mean", "low", "high")}
+                    numbers[label] = {**{k: float(row[k]) for k in ("mean", "low", "high")}, "design": design}
     return numbers
 
 
-def reproduction_check(committed: Mapping[str, Mapping[str, float]],
-                       reproduced: Mapping[str, Mapping[str, float]]) -> list[dict[str, Any]]:
+def _design_hash(record: Path) -> str | None:
+    """A short hash of an ablation's recorded configuration without its seed; None when it is not recorded."""
+    try:
+        config = dict(json.loads(record.read_text(encoding="utf-8"))["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    config.pop("seed", None)
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def reproduction_check(committed: Mapping[str, Mapping[str, Any]],
+                       reproduced: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One row per headline number: committed vs reproduced and whether they agree -- ``exactly``,
     ``within the interval`` (the reproduced mean lies in the committed 95% interval: floating point
-    differs between machines), ``differs``, or ``new`` / ``gone`` when only one side has it."""
+    differs between machines), ``differs``, ``new`` / ``gone`` when only one side has it, or ``other design`` when
+    the sweep's recorded configuration changed (its numbers are not the same experiment, so not compared)."""
     rows = []
     for label in sorted(set(committed) | set(reproduced)):
         old, new = committed.get(label), reproduced.get(label)
         if old is None or new is None:
             verdict = "new" if old is None else "gone"
+        elif old.get("design") and new.get("design") and old["design"] != new["design"]:
+            verdict = "other design"
         elif abs(old["mean"] - new["mean"]) < 1e-9:
             verdict = "exactly"
         elif old["low"] - 1e-9 <= new["mean"] <= old["high"] + 1e-9:
@@ -902,7 +935,8 @@ def format_reproduction(rows: Sequence[Mapping[str, Any]]) -> str:
         band = f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]" if interval else ""
         lines.append(f"  {r['number']:<{width}}  {pct(r['committed']):>6}{band:<15} -> {pct(r['reproduced']):>6}  "
                      f"{r['agreement']}")
-    counts = {v: sum(r["agreement"] == v for r in rows) for v in ("exactly", "within the interval", "differs", "new", "gone")}
+    counts = {v: sum(r["agreement"] == v for r in rows) for v in ("exactly", "within the interval", "differs", "other design", "new",
+                                                                 "gone")}
     lines.append("  " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
     return "\n".join(lines)
 

@@ -494,6 +494,15 @@ def test_kernel_sees_relative_fcot_paths_made_absolute(books, profiles, tmp_path
     assert os.environ[paths.RESULTS_ENV] == "rel-results"
 
 
+def test_kernels_talk_to_papermill_over_local_ipc_sockets_not_tcp(books, profiles):
+    write_notebook(books, "40_transport", 'name: str = "transport"  # output name',
+                   "from ipykernel.kernelapp import IPKernelApp\nfrom fcot import paths\n"
+                   "(paths.results_dir() / f'{name}.txt').write_text(IPKernelApp.instance().transport)")
+    write_profile(profiles, "t", "steps:\n  - notebook: 40_transport\n")
+    study.run_study(study.load_profile("t", profiles), notebooks_dir=books, log=lambda _: None)
+    assert (paths.results_dir() / "transport.txt").read_text() == "ipc"
+
+
 def test_run_options_validate_themselves():
     with pytest.raises(ValueError, match="jobs must be an integer >= 1"):
         study.RunOptions(jobs=0)
@@ -556,7 +565,23 @@ def test_headline_numbers_are_read_from_the_ablation_summaries(tmp_path):
     folder = tmp_path / "prof" / "ablations" / "degree"
     folder.mkdir(parents=True)
     (folder / "summary.csv").write_text("degree,runs,seeds,mean,sd,low,high\n1,3,\"0,1,2\",0.2,0.01,0.15,0.25\n")
-    assert study.headline_numbers("prof", tmp_path) == {"degree: degree=1": {"mean": 0.2, "low": 0.15, "high": 0.25}}
+    assert study.headline_numbers("prof", tmp_path) == {"degree: degree=1": {"mean": 0.2, "low": 0.15, "high": 0.25,
+                                                                              "design": None}}
+
+
+def test_a_sweep_whose_recorded_design_changed_is_not_compared_with_its_committed_numbers(tmp_path):
+    numbers = {}
+    for side, n_train in (("committed", 800), ("reproduced", 400)):
+        folder = tmp_path / side / "prof" / "ablations" / "methods"
+        folder.mkdir(parents=True)
+        (folder / "summary.csv").write_text("arm,runs,mean,low,high\nft_cot,3,0.335,0.23,0.44\n")
+        (folder / "ablation.json").write_text(json.dumps({"config": {"n_train": n_train, "seed": 0}}))
+        numbers[side] = study.headline_numbers("prof", tmp_path / side)
+    rows = study.reproduction_check(numbers["committed"], numbers["reproduced"])
+    assert [r["agreement"] for r in rows] == ["other design"]  # same number, but not the same experiment
+    assert "1 other design" in study.format_reproduction(rows)
+    same = study.reproduction_check(numbers["committed"], numbers["committed"])
+    assert [r["agreement"] for r in same] == ["exactly"]
 
 
 @pytest.mark.parametrize("override, message", [
