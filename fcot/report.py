@@ -1191,31 +1191,51 @@ def _walkthrough_sentence(study: str, root=None) -> str:
 
 
 def _headline_sentence(summaries: Mapping[str, Any], published) -> str:
-    """The Results block's first sentence: Fine-tune-CoT vs vanilla on each real test split, beside the paper's."""
+    """The Results block's first sentence: where Fine-tune-CoT beats vanilla fine-tuning clearly (the intervals
+    separate) and where it does not, per main-table column, each beside the paper's numbers for that task."""
     import pandas as pd
 
     from fcot import ablations
 
-    parts = []
+    clear, unclear, seeds = [], [], set()
     for name, summary in summaries.items():
         if ablations.ablation_kind(name) != "methods" or not isinstance(summary, pd.DataFrame) or summary.empty:
             continue
         for column, arms in _summary_arms(summary).items():
+            ft, vanilla = arms.get("ft_cot"), arms.get("vanilla")
+            if ft is None or vanilla is None:
+                continue
+            row = _compare("", ft, vanilla, "ft_cot", "vanilla")
             task = column.split(":", 1)[0]
-            if task == column or "ft_cot" not in arms or "vanilla" not in arms:
-                continue  # not a real test split
+            where = f"the real `{task}` test split" if task != column else f"`{task}`"
+            paper_task = _COLUMN_PAPER_TASK.get(task, task)
             paper = ""
             if published is not None:
-                found = {m: published[(published["method"] == m) & (published["task"] == task)]["accuracy"]
-                         for m in ("ft_cot", "vanilla")}
-                if all(len(v) for v in found.values()):
-                    paper = f" (the paper's 6.7B students: {float(found['ft_cot'].iloc[0]):.1f}% vs {float(found['vanilla'].iloc[0]):.1f}%)"
-            parts.append(f"on the real `{task}` test split, {arms['ft_cot'].text().replace('ft_cot: ', 'Fine-tune-CoT ')} "
-                         f"vs {arms['vanilla'].text().replace('vanilla: ', 'vanilla fine-tuning ')}{paper}")
-    if not parts:
+                found = [published[(published["method"] == m) & (published["task"] == paper_task)]["accuracy"]
+                         for m in ("ft_cot", "vanilla")]
+                if all(len(v) for v in found):
+                    paper = f"; the paper: {float(found[0].iloc[0]):.1f}% vs {float(found[1].iloc[0]):.1f}%"
+            numbers = f"{_interval_text(ft)} vs {_interval_text(vanilla)}{paper}"
+            (clear if row["verdict"] == "yes" and row["noise"] == "clear" else unclear).append(f"{where} ({numbers})")
+            seeds |= {ft.runs, vanilla.runs}
+    if not clear and not unclear:
         return ""
-    text = "; ".join(parts)
-    return f"**Headline:** {text[0].upper()}{text[1:]}."
+    each = f"{seeds.pop()} seeds each, " if len(seeds) == 1 and None not in seeds else ""
+    text = f"**Headline** ({each}95% intervals; the paper's numbers are its 6.7B GPT-3 students'): Fine-tune-CoT beats "
+    text += f"vanilla fine-tuning clearly on {_and(clear)}" if clear else "vanilla fine-tuning clearly on no column"
+    if unclear:
+        text += f", and not clearly on {_and(unclear)}"
+    return text + "."
+
+
+def _interval_text(point: _Point) -> str:
+    """``84.7% [78.0, 89.6]``: a point's mean and interval in percent."""
+    interval = f" [{100 * point.low:.1f}, {100 * point.high:.1f}]" if point.low is not None else ""
+    return f"{100 * point.mean:.1f}%{interval}"
+
+
+def _and(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def _design_sentences(study: str, root=None) -> str:
@@ -1240,11 +1260,9 @@ def _design_sentences(study: str, root=None) -> str:
                      + (f" ({'; '.join(moved)})" if moved else ""))
     if not parts:
         return ""
-    return ("Students are tiny GPT-2 models (0.2-2M parameters) trained from scratch, 3 seeds per point, 95% intervals (in this table: the t "
-            "interval over seeds, widened where needed to the mean per-run Wilson interval of the test questions; the "
-            "summary tables and the reproduction check print the t interval alone). "
-            "Where they come from: " + "; ".join(parts) + ". The paper's students are GPT-3 models of 0.3-6.7B "
-            "fine-tuned on text-davinci-002's rationales, so compare directions, not levels.")
+    return ("**Where the numbers come from.** " + "; ".join(parts)[0].upper() + "; ".join(parts)[1:] + ". Intervals in "
+            "the table are 95%: the t interval over seeds, widened where needed to the mean per-run Wilson interval of "
+            "the test questions (the summary tables and the reproduction check print the t interval alone).")
 
 
 def _point_designs(kind: str, config, summary) -> dict[str, Any]:
@@ -1263,9 +1281,10 @@ def _point_designs(kind: str, config, summary) -> dict[str, Any]:
 
 
 def results_block(study: str = "default", root=None) -> str:
-    """The README's Results block: three generated sentences, the methods figure, and one row per
-    phenomenon: the paper's claim and number, fcot's numbers with intervals, the computed verdict and
-    the executed notebook that backs it. Computed from ``study``'s recorded runs."""
+    """The README's Results block: three generated sentences (the headline, the phenomena counted, what the students
+    are), the main figure, and one row per phenomenon: the paper's claim and number, fcot's numbers with intervals,
+    the computed verdict and the executed notebook that backs it; then a hypothesis for each phenomenon that does not
+    show clearly, and where the numbers come from. Computed from ``study``'s recorded runs."""
     from fcot import ablations
 
     summaries = ablation_summaries(study, names=list(ablations.ABLATIONS), root=root)
@@ -1282,11 +1301,11 @@ def results_block(study: str = "default", root=None) -> str:
         "",
         _headline_sentence(summaries, published),
         "",
-        f"{_design_sentences(study, root)} Of the {len(claimed)} phenomena the paper reports, {shown['yes']} show "
-        f"here ({shown['clear']} clearly: the intervals separate), {shown['no']} "
-        f"{'does' if shown['no'] == 1 else 'do'} not and {shown['other']} {'is' if shown['other'] == 1 else 'are'} "
-        f"partial or undecided; the other {len(table) - len(claimed)} rows are fcot's own checks. {_walkthrough_sentence(study, root)} The executed notebooks are in "
-        f"[`{folder}/notebooks`]({folder}/notebooks).",
+        f"Of the {len(claimed)} phenomena the paper reports, {_counted(shown)} (the table; its other "
+        f"{len(table) - len(claimed)} rows are fcot's own checks, and each row links the executed notebook behind it). "
+        "fcot's students are tiny GPT-2 models (0.2-2M parameters) trained from scratch on the CPU, the paper's "
+        "pretrained GPT-3 models of 0.3-6.7B fine-tuned on text-davinci-002's rationales: compare directions, not "
+        "levels.",
         "",
         f"![The main table: test accuracy of each method per column, with the teacher and random guessing]"
         f"({folder}/figures/main_table.png)",
@@ -1306,7 +1325,21 @@ def results_block(study: str = "default", root=None) -> str:
                       "a hypothesis and the run that would test it:", ""]
         lines += [f"- *{row.phenomenon}* ({row.verdict}{', ' + row.noise if row.noise else ''}): "
                   f"{_hypothesis(row.phenomenon)}" for row in unclear]
+    details = " ".join(t for t in (_design_sentences(study, root), _walkthrough_sentence(study, root)) if t)
+    lines += ["", f"{details} The executed notebooks are in [`{folder}/notebooks`]({folder}/notebooks)."]
     return "\n".join(lines)
+
+
+def _counted(shown: Mapping[str, int]) -> str:
+    """``9 show here (7 clearly: the intervals separate), 1 does not and 1 is partial or undecided``; a count of
+    zero is left out."""
+    parts = [f"{shown['yes']} show{'s' if shown['yes'] == 1 else ''} here ({shown['clear']} clearly: the intervals "
+             "separate)"]
+    if shown["no"]:
+        parts.append(f"{shown['no']} {'does' if shown['no'] == 1 else 'do'} not")
+    if shown["other"]:
+        parts.append(f"{shown['other']} {'is' if shown['other'] == 1 else 'are'} partial or undecided")
+    return _and(parts)
 
 
 def write_results_block(readme: str | os.PathLike, study: str = "default", root=None) -> bool:

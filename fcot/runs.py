@@ -192,9 +192,29 @@ def hardware() -> dict:
 
 
 #: Columns that hold a share (accuracy, its interval, the share filtered): a Markdown table written for readers
-#: (:func:`markdown_table` with ``percent=True``) shows them in percent, the CSV beside it keeps the fraction.
+#: (:func:`markdown_table` with ``percent=True``) and a table shown in a notebook (:func:`percent_frame`) give them in
+#: percent; the CSV and the DataFrames that code computes with keep the fraction.
 SHARE_COLUMNS: tuple[str, ...] = ("mean", "sd", "low", "high", "run_low", "run_high", "accuracy", "val_accuracy",
                                   "teacher_accuracy_train", "teacher_accuracy_test", "share_filtered", "stop_rate")
+
+
+def _share_columns(frame) -> list[str]:
+    import pandas as pd
+
+    return [c for c in frame.columns if c in SHARE_COLUMNS and pd.api.types.is_numeric_dtype(frame[c])]
+
+
+def percent_frame(df):
+    """A DataFrame as a reader should see it: its :data:`SHARE_COLUMNS` in percent, rounded to one decimal and headed
+    ``<name> (%)``; every other column as it is. For display only (a notebook's table): compute with the fractions.
+
+    >>> import pandas as pd
+    >>> percent_frame(pd.DataFrame({"n_train": [400], "mean": [0.7316667]}))
+       n_train  mean (%)
+    0      400      73.2
+    """
+    shares = _share_columns(df)
+    return df.assign(**{c: (100 * df[c]).round(1) for c in shares}).rename(columns={c: f"{c} (%)" for c in shares})
 
 
 def markdown_table(df, percent: bool = False) -> str:
@@ -207,7 +227,7 @@ def markdown_table(df, percent: bool = False) -> str:
     if not isinstance(df.index, pd.RangeIndex) or df.index.name is not None:
         frame = df.reset_index()
     if percent:
-        shares = [c for c in frame.columns if c in SHARE_COLUMNS and pd.api.types.is_numeric_dtype(frame[c])]
+        shares = _share_columns(frame)
         frame = frame.assign(**{c: (100 * frame[c]).map(lambda v: "" if pd.isna(v) else f"{v:.1f}") for c in shares})
         frame = frame.rename(columns={c: f"{c} (%)" for c in shares})
 

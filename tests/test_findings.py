@@ -261,6 +261,19 @@ def test_a_methods_row_links_the_notebook_of_its_own_column(phenomenon, notebook
     assert report._notebook_of(phenomenon, recorded) == notebook
 
 
+def test_the_headline_says_where_fine_tune_cot_beats_vanilla_clearly_and_where_not_beside_the_papers_numbers():
+    published = report.load_published(report.Path(report.__file__).parent / "resources" / "published_table1.csv")
+    coin = _methods(("vanilla", 0.5), ("ft_cot", 0.85)).assign(task="synth_coin_flip", test_split="real")
+    shuffled = _methods(("vanilla", 0.33), ("ft_cot", 0.34)).assign(task="synth_shuffled_objects", test_split="real")
+    headline = report._headline_sentence({"methods-coin_flip": coin, "methods-shuffled": shuffled}, published)
+    assert headline.startswith("**Headline** (3 seeds each, 95% intervals;")
+    clearly, _, not_clearly = headline.partition(", and not clearly on ")
+    assert "clearly on the real `coin_flip` test split (85.0% [80.0, 90.0] vs 50.0% [45.0, 55.0]; the paper: " \
+           "98.7% vs 72.0%)" in clearly
+    assert not_clearly.startswith("the real `tracking_shuffled_objects` test split (34.0% [29.0, 39.0] vs 33.0%")
+    assert report._headline_sentence({"degree": _summary("degree", [(1, 0.1, 0.05, 0.15, 3)])}, published) == ""
+
+
 def test_the_readmes_results_block_is_generated_from_the_default_profiles_runs():
     from fcot import paths
 

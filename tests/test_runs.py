@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from fcot import paths
-from fcot.runs import Run, config_hash, list_runs, markdown_table
+from fcot.runs import Run, config_hash, list_runs, markdown_table, percent_frame
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,16 @@ def test_predictions_figures_and_tables_are_written_where_documented():
 def test_markdown_table_keeps_a_named_index_and_escapes_pipes():
     df = pd.DataFrame({"count": [3]}, index=pd.Index(["a|b"], name="mode"))
     assert markdown_table(df) == "| mode | count |\n|---|---|\n| a\\|b | 3 |\n"
+
+
+def test_a_table_shown_to_readers_gives_shares_in_percent_and_leaves_settings_and_counts_alone():
+    df = pd.DataFrame({"teacher_accuracy": [0.7], "samples_kept": [557], "accuracy": [0.7316667], "low": [float("nan")],
+                       "arm": ["ft_cot"]})
+    shown = percent_frame(df)
+    assert list(shown.columns) == ["teacher_accuracy", "samples_kept", "accuracy (%)", "low (%)", "arm"]
+    assert shown["accuracy (%)"].tolist() == [73.2] and shown["low (%)"].isna().all()
+    assert shown["teacher_accuracy"].tolist() == [0.7] and shown["samples_kept"].tolist() == [557]
+    assert df["accuracy"].tolist() == [0.7316667]  # the frame computed with is not changed
 
 
 def test_bad_run_names_are_rejected_naming_what_is_accepted():
