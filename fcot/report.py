@@ -1015,8 +1015,9 @@ _HYPOTHESES: tuple[tuple[str, str], ...] = (
      "the student does not copy the real test split's unseen names: it writes a name like those it trained on and "
      "takes that name's last letter (its rationales in the runs' `predictions.jsonl`); copying an unseen string is what "
      "a from-scratch 2-layer student has not learned, while a pretrained one has. Probes in "
-     "`notebooks/profiles/default.yaml`: 2,000 training questions, and a character-level tokenizer (which took the "
-     "right last letter of its own copies but miscopied the names as well). Test: a deeper or longer-trained student "
+     "`notebooks/profiles/default.yaml`: 2,000 training questions, a character-level tokenizer (which took the "
+     "right last letter of its own copies but miscopied the names as well), and training names it cannot memorise "
+     "(random letter strings: still 0%). Test: a deeper or longer-trained student "
      "(`student`, `epochs`), or pretrained students (the `paper` profile) that can already copy and spell."),
     ("Fine-tune-CoT beats vanilla fine-tuning (tracking_shuffled_objects",
      "the student has not learned to copy the question's names and objects into the rationale: at this budget its "
