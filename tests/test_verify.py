@@ -103,6 +103,18 @@ def test_untouched_results_pass_every_check(results):
     assert any(c.what == "table ablation_filtering" and not c.checked for c in checks)
 
 
+def test_a_sweep_recorded_only_around_another_point_is_named_where_its_kind_is_not_checked(results):
+    ablations_dir, tables = results / STUDY / "ablations", results / STUDY / "tables"
+    (ablations_dir / "degree").rename(ablations_dir / "degree-40_questions")
+    record = ablations_dir / "degree-40_questions" / "ablation.json"
+    record.write_text(record.read_text().replace('"name": "degree"', '"name": "degree-40_questions"'))
+    (tables / "ablation_degree.csv").rename(tables / "ablation_degree-40_questions.csv")
+    checks = {c.what: c for c in verify.verify_tables(STUDY, root=results)}
+    assert checks["table ablation_degree-40_questions: values"].ok
+    kind = checks["table ablation_degree"]
+    assert not kind.checked and "around another point only (degree-40_questions: checked)" in kind.detail
+
+
 def test_a_tampered_correct_flag_fails_naming_the_run_and_example(results):
     folder = _experiment_run(results, "ft_cot")
     file = folder / "predictions.jsonl"
