@@ -331,6 +331,13 @@ def test_every_ablation_names_an_existing_notebook():
         assert (notebooks / f"{ablation.notebook}.ipynb").is_file(), ablation.notebook
 
 
+def test_every_ablation_of_one_student_draws_its_teacher_on_the_same_test_questions_as_a_reference():
+    # where a student could pass its teacher, the reader sees the teacher's line (the methods figure has its own bars)
+    for ablation in ablations.ABLATIONS.values():
+        if ablation.name != "methods":
+            assert "teacher_accuracy_test" in ablation.references, ablation.name
+
+
 def test_ablation_figure_of_no_runs_says_so():
     figure = ablations.ablation_figure("teacher_quality", experiments.summarize(experiments.collect_experiments(), by=["teacher_accuracy"]))
     assert "no finished runs yet" in [t.get_text() for t in figure.axes[0].texts]
