@@ -69,6 +69,7 @@ __all__ = [
     "example_table",
     "provenance_table",
     "task_overview",
+    "what_we_saw",
 ]
 
 
@@ -857,6 +858,43 @@ def summarize_tasks(tasks: str | Iterable[str] = "all", mirror: str | os.PathLik
     for column in ("n_choices", "train", "validation", "test"):
         frame[column] = frame[column].astype("Int64")
     return frame
+
+
+_ANSWER_WORDS = {"number": "a number", "choice": "a multiple-choice letter", "yes_no": "yes or no", "text": "free text"}
+
+
+def what_we_saw(summary):
+    """The closing "What we saw" of notebook 01 (Markdown), computed from :func:`summarize_tasks`'s table so it stays
+    true for any selection of tasks: the answer types, the range of training-set sizes, the tasks without a train
+    side, and how much validation is carved out of train."""
+    import pandas as pd
+    from IPython.display import Markdown
+
+    if summary is None or len(summary) == 0:
+        return Markdown("No task selected.")
+    types = summary["answer_type"].value_counts()
+    kinds = ", ".join(f"{n} answered with {_ANSWER_WORDS.get(t, t)}" for t, n in types.items())
+    lines = [f"{len(summary)} task{'s' if len(summary) != 1 else ''}: {kinds}; each answer type has its own parser "
+             "and scoring, the same for teacher and student."]
+    trained = summary[pd.notna(summary["train"])].sort_values("train")
+    if len(trained):
+        low, high = trained.iloc[0], trained.iloc[-1]
+        small = int((trained["train"] < 1000).sum())
+        sizes = (f"from {int(low['train']):,} ({low['task']}) to {int(high['train']):,} ({high['task']})"
+                 if len(trained) > 1 else f"{int(low['train']):,} ({low['task']})")
+        lines.append(f"Training questions: {sizes}; {small} of {len(trained)} with fewer than 1,000, so a student "
+                     "learns most tasks from a few hundred questions. Diverse reasoning (notebook 31) multiplies the "
+                     "samples per question, not the questions.")
+    missing = summary[pd.isna(summary["train"])]
+    if len(missing):
+        lines.append("No train side here: " + "; ".join(f"{row.task}, {row.note or 'not available'}"
+                                                        for row in missing.itertuples()) + ".")
+    validation, train = summary["validation"].sum(), summary["train"].sum()
+    if train:
+        lines.append(f"Validation holds {int(validation):,} questions, {100 * validation / (validation + train):.0f}% "
+                     "of the train sides: the epoch, the recipe and the learning rates are chosen on it, never on the "
+                     f"{int(summary['test'].sum()):,} test questions.")
+    return Markdown("\n\n".join(lines))
 
 
 def example_table(tasks: str | Iterable[str] = "all", n_show: int = 2, mirror: str | os.PathLike | None = None):

@@ -30,6 +30,15 @@ def test_every_notebook_says_where_it_sits_and_what_a_reader_will_learn(name):
         assert (NOTEBOOKS / link.split("#")[0]).is_file(), f"{name}: broken link {link}"
 
 
+@pytest.mark.parametrize("name", sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")))
+def test_every_notebook_closes_with_a_computed_what_we_saw_never_a_placeholder(name):
+    cells = _cells(name)
+    heading = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and c["text"].startswith("## What we saw"))
+    assert cells[heading + 1]["cell_type"] == "code", f"{name}: 'What we saw' is not computed by the cell after it"
+    for cell in cells:
+        assert "to be written" not in cell["text"] and "filled in by the study" not in cell["text"], name
+
+
 @pytest.mark.parametrize("name", WITH_EXERCISES)
 def test_exercises_end_the_notebook_with_hidden_solutions(name):
     cells = _cells(name)

@@ -259,3 +259,23 @@ def test_cli_tasks_prints_a_table_and_json(capsys):
 def test_cli_tasks_unknown_task_exits_2(capsys):
     assert cli.main(["tasks", "--tasks", "nope"]) == 2
     assert "unknown task 'nope'" in capsys.readouterr().err
+
+
+def test_what_we_saw_of_the_tasks_is_computed_from_their_table():
+    import pandas as pd
+
+    from fcot.tasks import what_we_saw
+
+    summary = pd.DataFrame([
+        {"task": "coin_flip", "answer_type": "yes_no", "train": 315, "validation": 35, "test": 150, "note": ""},
+        {"task": "gsm8k", "answer_type": "number", "train": 6726, "validation": 747, "test": 1319, "note": ""},
+        {"task": "aqua", "answer_type": "choice", "train": pd.NA, "validation": pd.NA, "test": 254,
+         "note": "train unavailable"},
+    ]).astype({"train": "Int64", "validation": "Int64", "test": "Int64"})
+    text = what_we_saw(summary).data
+    assert text.startswith("3 tasks: 1 answered with yes or no, 1 answered with a number, 1 answered with a "
+                           "multiple-choice letter")
+    assert "Training questions: from 315 (coin_flip) to 6,726 (gsm8k); 1 of 2 with fewer than 1,000" in text
+    assert "No train side here: aqua, train unavailable." in text
+    assert "Validation holds 782 questions, 10% of the train sides" in text and "never on the 1,723 test" in text
+    assert what_we_saw(summary.iloc[:0]).data == "No task selected."
