@@ -1062,7 +1062,7 @@ def unexplained(phenomenon: str, verdict: str, noise: str = "") -> bool:
     and each notebook's "What we saw" use this one rule."""
     claimed = _paper_claim(phenomenon, None).startswith(("yes", "filtering"))
     measured = verdict not in ("not measured", "one point so far")
-    return claimed and measured and not (verdict == "yes" and noise == "clear") and bool(_hypothesis(phenomenon))
+    return claimed and measured and not _shows_clearly(verdict, noise) and bool(_hypothesis(phenomenon))
 
 
 # The paper's Table 1 task whose Fine-tune-CoT and vanilla numbers stand beside a main-table column: the real task a
@@ -1094,6 +1094,19 @@ def _column_claim(phenomenon: str) -> str:
     return f"{words} {{ft_cot:{task}}} vs {{vanilla:{task}}}"
 
 
+def _published_accuracy(published, method: str, task: str) -> float | None:
+    """The paper's accuracy (percent) of ``method`` on ``task`` in the published table; None when it has none."""
+    if published is None:
+        return None
+    rows = published[(published["method"] == method) & (published["task"] == task)]
+    return float(rows["accuracy"].iloc[0]) if len(rows) else None
+
+
+def _shows_clearly(verdict: str, noise: str) -> bool:
+    """A phenomenon shows clearly: the verdict is yes and the intervals separate."""
+    return verdict == "yes" and noise == "clear"
+
+
 def _paper_claim(phenomenon: str, published) -> str:
     import re
 
@@ -1102,11 +1115,8 @@ def _paper_claim(phenomenon: str, published) -> str:
             text = text.replace("{column_claim}", _column_claim(phenomenon))
 
             def number(match) -> str:
-                method, task = match.group(1), match.group(2) or "last_letter_concatenation"
-                if published is None:
-                    return "?"
-                rows = published[(published["method"] == method) & (published["task"] == task)]
-                return f"{float(rows['accuracy'].iloc[0]):.1f}%" if len(rows) else "?"
+                value = _published_accuracy(published, match.group(1), match.group(2) or "last_letter_concatenation")
+                return "?" if value is None else f"{value:.1f}%"
 
             return re.sub(r"\{(\w+)(?::(\w+))?\}", number, text)
     return "—"
@@ -1210,14 +1220,10 @@ def _headline_sentence(summaries: Mapping[str, Any], published) -> str:
             task = column.split(":", 1)[0]
             where = f"the real `{task}` test split" if task != column else f"`{task}`"
             paper_task = _COLUMN_PAPER_TASK.get(task, task)
-            paper = ""
-            if published is not None:
-                found = [published[(published["method"] == m) & (published["task"] == paper_task)]["accuracy"]
-                         for m in ("ft_cot", "vanilla")]
-                if all(len(v) for v in found):
-                    paper = f"; the paper: {float(found[0].iloc[0]):.1f}% vs {float(found[1].iloc[0]):.1f}%"
+            found = [_published_accuracy(published, m, paper_task) for m in ("ft_cot", "vanilla")]
+            paper = f"; the paper: {found[0]:.1f}% vs {found[1]:.1f}%" if None not in found else ""
             numbers = f"{_interval_text(ft)} vs {_interval_text(vanilla)}{paper}"
-            (clear if row["verdict"] == "yes" and row["noise"] == "clear" else unclear).append(f"{where} ({numbers})")
+            (clear if _shows_clearly(row["verdict"], row["noise"]) else unclear).append(f"{where} ({numbers})")
             seeds |= {ft.runs, vanilla.runs}
     if not clear and not unclear:
         return ""
@@ -1261,7 +1267,8 @@ def _design_sentences(study: str, root=None) -> str:
                      + (f" ({'; '.join(moved)})" if moved else ""))
     if not parts:
         return ""
-    return ("**Where the numbers come from.** " + "; ".join(parts)[0].upper() + "; ".join(parts)[1:] + ". Intervals in "
+    where = "; ".join(parts)
+    return ("**Where the numbers come from.** " + where[0].upper() + where[1:] + ". Intervals in "
             "the table are 95%: the t interval over seeds, widened where needed to the mean per-run Wilson interval of "
             "the test questions (the summary tables and the reproduction check print the t interval alone).")
 
@@ -1296,7 +1303,7 @@ def results_block(study: str = "default", root=None) -> str:
     claimed = [row for row in table.itertuples() if _paper_claim(row.phenomenon, published).startswith("yes")]
     for row in claimed:
         shown[row.verdict if row.verdict in ("yes", "no") else "other"] += 1
-        shown["clear"] += row.verdict == "yes" and row.noise == "clear"
+        shown["clear"] += _shows_clearly(row.verdict, row.noise)
     lines = [
         f"Generated from the `{study}` profile's runs by `python -m fcot results --write README.md` (`make notes`).",
         "",

@@ -887,13 +887,16 @@ def headline_numbers(profile: str, results_root: str | os.PathLike | None = None
 
 
 def _design_hash(record: Path) -> str | None:
-    """A short hash of an ablation's recorded configuration without its seed; None when it is not recorded."""
+    """:func:`fcot.runs.config_hash` of an ablation's recorded configuration without its seed; None when it is not
+    recorded."""
+    from fcot.runs import config_hash
+
     try:
         config = dict(json.loads(record.read_text(encoding="utf-8"))["config"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     config.pop("seed", None)
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return config_hash(config)
 
 
 def reproduction_check(committed: Mapping[str, Mapping[str, Any]],
@@ -935,8 +938,8 @@ def format_reproduction(rows: Sequence[Mapping[str, Any]]) -> str:
         band = f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]" if interval else ""
         lines.append(f"  {r['number']:<{width}}  {pct(r['committed']):>6}{band:<15} -> {pct(r['reproduced']):>6}  "
                      f"{r['agreement']}")
-    counts = {v: sum(r["agreement"] == v for r in rows) for v in ("exactly", "within the interval", "differs", "other design", "new",
-                                                                 "gone")}
+    verdicts = ("exactly", "within the interval", "differs", "other design", "new", "gone")
+    counts = {v: sum(r["agreement"] == v for r in rows) for v in verdicts}
     lines.append("  " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
     return "\n".join(lines)
 
