@@ -99,6 +99,11 @@ def measure_training(smoke: bool) -> Result:
         Measurement(f"time for {epochs} ({r['student']}, batch {r['batch_size']})", "s", trl_s, fcot_s, "lower",
                     "TRL SFTTrainer", "fcot trainer", {"baseline": trl_s, "fcot": fcot_s},
                     note="fcot's time includes its per-epoch validation"),
+        Measurement("model FLOP/s against the fp32 matmul peak measured in this run", "GFLOP/s", r["trl_model_gflops"],
+                    r["fcot_model_gflops"], "higher", f"TRL SFTTrainer: {r['trl_share_of_peak']:.0%} of the peak",
+                    f"fcot trainer: {r['fcot_share_of_peak']:.0%} of the peak", ratio_meaningful=False,
+                    note=f"peak: {r['matmul_peak_gflops']:,.0f} GFLOP/s (1024 x 1024 fp32 products, {r['threads']} "
+                         "thread(s)); model FLOPs 6 N T + 12 L d T^2 per sequence (bench.gpu)"),
         Measurement("final validation loss (completion tokens) vs TRL", "nats/token", r["trl_val_loss"],
                     r["fcot_val_loss"], "lower", "TRL, last epoch",
                     f"fcot, best epoch {r['fcot_best_epoch']:g}" if r["fcot_best_epoch"] is not None else "fcot",

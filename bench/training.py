@@ -14,7 +14,8 @@ data set, shuffles without length grouping, fp32. Both use the same objective (l
 completion + EOS only), optimiser (AdamW), learning rate, batch size, epochs and initial weights.
 
 Each arm runs ``--repeats`` times, alternating, and its fastest repeat counts (shared machines).
-Reported: training tokens/s of each (real tokens, padding not counted) and their ratio, and the
+Reported: training tokens/s of each (real tokens, padding not counted) and their ratio, the model FLOP/s
+of fcot and TRL as a share of the CPU's fp32 matmul peak measured in the same run (the physical reference), and the
 final validation loss of both (measured the same way on the same validation samples), so fcot
 cannot look faster by learning less.
 
@@ -168,9 +169,19 @@ def run(smoke: bool = False, seed: int = 0, threads: int | None = None, repeats:
         fcot_loss = validation_loss(best_model, tokenizer, val)
         naive_loss = validation_loss(naive_model, naive_tokenizer, val)
         trl_loss = validation_loss(trl_model, trl_tokenizer, val)
+        # the physical reference, in the same run and on the same threads: model FLOPs of one epoch (6 N T + 12 L d T^2
+        # per sequence, bench.gpu) at each arm's speed, against the CPU's fp32 matmul peak
+        from bench.gpu import flop_parameters, measured_peak_flops, training_flops
+
+        lengths = [len(students.encode_sample(tokenizer, s.prompt, s.completion, "decoder", config.max_length)["input_ids"])
+                   for s in train]
+        epoch_flops = training_flops(flop_parameters(best_model), best_model.config.n_layer, best_model.config.n_embd,
+                                     lengths)
+        peak = measured_peak_flops(torch.device("cpu"), 1024)
     tokens = result.train_tokens_per_epoch * epochs
     fcot_tps, naive_tps = tokens / min(fcot_times), naive["tokens"] / min(naive_times)
     trl_tps = trl["tokens"] / min(trl_times)
+    fcot_flops, trl_flops = epoch_flops * epochs / min(fcot_times), epoch_flops * epochs / min(trl_times)
     # fcot's tokens/s counts the same real tokens per epoch over its whole train() time (evaluation and
     # checkpointing included); the naive loop's time is its training steps only.
     return {
@@ -195,6 +206,11 @@ def run(smoke: bool = False, seed: int = 0, threads: int | None = None, repeats:
         "fcot_val_loss": round(fcot_loss, 4),
         "naive_val_loss": round(naive_loss, 4),
         "fcot_best_epoch": result.best_epoch,
+        "matmul_peak_gflops": round(peak / 1e9, 1),  # fp32, 1024 x 1024 products, these threads
+        "fcot_model_gflops": round(fcot_flops / 1e9, 2),
+        "trl_model_gflops": round(trl_flops / 1e9, 2),
+        "fcot_share_of_peak": round(fcot_flops / peak, 3),
+        "trl_share_of_peak": round(trl_flops / peak, 3),
     }
 
 

@@ -3,11 +3,12 @@
 Each sweep notebook (29-36) runs its own points in its own ``workers``; run one after another, every
 sweep's last points leave a worker idle (a sweep of 3 seeds on 2 workers, or one long point at the end).
 ``fcot reproduce --jobs N`` therefore plans the points of every sweep step it is about to execute (:func:`start`)
-and, when it reaches the first of them, computes them all in one pool of N processes, longest first (by the
-wall seconds of the committed run of the same configuration, else by training samples x epochs). The stage
-notebooks before it run alone, as before: a kernel's torch threads beside N busy workers would oversubscribe
-the cores (measured: a walk-through training notebook 5x slower). A sweep notebook starts once its own points
-are finished (:meth:`Prefetch.wait`) and reads them back: the same runs, with the same configuration and torch
+and, from its first step on (:meth:`Prefetch.launch`), computes them all in one pool of N processes, longest first
+(by the wall seconds of the committed run of the same configuration, else by training samples x epochs). The stage
+notebooks before the first sweep run beside the pool, each kernel on one torch thread
+(:func:`fcot.study.kernel_threads`; on torch's default of one per core it would oversubscribe the cores, measured:
+a walk-through training notebook 5x slower), instead of alone while a core idles. A sweep notebook starts once its
+own points are finished (:meth:`Prefetch.wait`) and reads them back: the same runs, with the same configuration and torch
 threads, that it would have computed itself. A point that fails here is left to
 its notebook, which computes it again and shows the error where a reader looks.
 """
@@ -106,8 +107,9 @@ class Prefetch:
 def start(planned: Sequence[tuple[str, str, Mapping[str, Any]]], jobs: int, log: Callable[[str], None] = print,
           environment: Callable[[], Any] = contextlib.nullcontext) -> Prefetch | None:
     """Plan the unfinished points of ``planned`` (``(run name, notebook, values)`` of the steps about to execute) for
-    a pool of ``jobs`` processes, longest first; None when there is nothing to compute ahead. The pool starts at the
-    first :meth:`Prefetch.wait` of a run with points.
+    a pool of ``jobs`` processes, longest first; None when there is nothing to compute ahead. The pool starts at
+    :meth:`Prefetch.launch` (``fcot reproduce``: before its first step), or else at the first :meth:`Prefetch.wait`
+    of a run with points.
 
     Call it in the environment the notebook kernels get (the profile's runs are where finished points are looked
     up); ``environment`` makes a context manager that sets it again when the pool starts (its processes copy it)."""
@@ -131,6 +133,5 @@ def start(planned: Sequence[tuple[str, str, Mapping[str, Any]]], jobs: int, log:
     waiting = {name: [k for k in keys if k in unfinished] for name, keys in waiting.items()}
     processes = min(jobs, len(todo))
     log(f"prefetch: {len(todo)} experiment points of {sum(1 for k in waiting.values() if k)} sweep steps, to compute "
-        f"in {processes} processes, longest first, from the first of them on ({len(by_key) - len(todo)} already "
-        "finished)")
+        f"in {processes} processes, longest first ({len(by_key) - len(todo)} already finished)")
     return Prefetch(todo, waiting, processes, log, environment)

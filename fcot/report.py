@@ -800,7 +800,7 @@ TEACHER_PHENOMENON = "the student matches or beats an imperfect teacher"
 
 
 def _where(name: str) -> str:
-    """``degree-400_questions`` -> ``400 questions``: where a second sweep of one kind runs; "" for the kind itself."""
+    """``degree-200_questions`` -> ``200 questions``: where a second sweep of one kind runs; "" for the kind itself."""
     return str(name).partition("-")[2].replace("_", " ")
 
 
@@ -961,7 +961,7 @@ def findings(table, summaries: Mapping[str, Any]) -> Findings:
                      if other != name and ablations.ablation_kind(other) == name and name in _TRENDS]
         if not elsewhere or not isinstance(summaries.get(name), str):  # a trend swept only elsewhere: no base row
             rows += _ablation_rows(name, summaries.get(name))
-        # the same trend swept around another point (degree-400_questions), right after the base point's
+        # the same trend swept around another point (degree-200_questions), right after the base point's
         rows += [row for other, summary in elsewhere for row in _ablation_rows(name, summary, where=_where(other))[:1]]
     points: list[_Point] = []
     for name in FINDING_ORDER:

@@ -50,8 +50,9 @@ executes everything. A failed step keeps its partially executed notebook and the
 Wall seconds per output notebook go to ``results_dir()/<profile>/timings.json``.
 
 **Parallelism** (``--jobs N``): the experiment points of every sweep step about to execute (notebooks
-29-36) are computed in one pool of N processes, longest first, from the first sweep step on
-(:mod:`fcot.prefetch`); each sweep notebook then reads its points back. The grid points of a step run in
+29-36) are computed in one pool of N processes, longest first, from the study's first step on
+(:mod:`fcot.prefetch`), while the stage notebooks before them run beside it on one torch thread
+(:func:`kernel_threads`); each sweep notebook then reads its points back. The grid points of a step run in
 N worker processes, longest first (by the seconds recorded in their previous output notebooks). A step marked ``with_previous: true``
 shares the previous step's pool (:func:`execution_groups`), so e.g. three seeds on two workers do not
 leave one idle; mark only steps whose points neither read the previous step's outputs nor repeat one
@@ -776,6 +777,21 @@ def _quiet_papermill():
 # text) in the committed notebook. The prefetch pool's processes get the same.
 _QUIET = {"TQDM_DISABLE": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "PYTHONWARNINGS": "ignore:IProgress not found"}
 
+# Torch CPU threads of a kernel: one (what the sweep points use, ``threads: 1``), unless the caller set
+# OMP_NUM_THREADS. The kernels run beside the prefetch pool's busy workers from the study's first step on, and a
+# kernel on torch's default of one thread per core would oversubscribe the cores (measured: a walk-through training
+# notebook 5x slower); tiny students also train faster on one thread than on two. The same in every call, whatever
+# --jobs, so a stage notebook's numbers do not depend on it.
+_THREAD_ENVS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def kernel_threads() -> dict[str, str]:
+    """The thread variables a notebook kernel of ``fcot reproduce`` gets: one torch thread, unless OMP_NUM_THREADS is
+    set (then the caller's, as it is)."""
+    if os.environ.get("OMP_NUM_THREADS"):
+        return {}
+    return {name: "1" for name in _THREAD_ENVS}
+
 
 def kernel_config():
     """The kernels talk to papermill over local IPC sockets (POSIX), not TCP on localhost: nothing of a notebook's
@@ -810,7 +826,8 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
     scratch = run.output_path.with_name(f".{run.output_path.stem}.running.ipynb")
     failed = failed_path(run)
     start = time.perf_counter()
-    with _absolute_path_env(), _profile_env(run.profile), paths.environment(_QUIET), _quiet_papermill():
+    with (_absolute_path_env(), _profile_env(run.profile), paths.environment({**_QUIET, **kernel_threads()}),
+          _quiet_papermill()):
         try:
             papermill.execute_notebook(
                 str(run.notebook_path),
@@ -1087,6 +1104,8 @@ def run_study(
     if log is print and not steps_bar.disable:
         log = steps_bar.write  # the step lines print above the bar
     ahead = _start_prefetch([r for r in runs if r.name in execute], options, profile.name, log)
+    if ahead is not None:
+        ahead.launch()  # from the first step on: the stage notebooks before the first sweep share the cores with it
     finished = False
     try:
         report = _run_groups(profile, groups, execute, options, timings, log, steps_bar, ahead)

@@ -31,7 +31,10 @@ def test_smoke_run_writes_a_json_per_benchmark_and_a_readme_table_with_ratios(tm
     requests = next(m for m in teacher["measurements"] if m["unit"] == "requests")
     assert requests["fcot"] == 0 and requests["baseline"] == 2 * suite.TEACHER_SMOKE["cached_records"]
     training = json.loads((out / "training.json").read_text())
-    assert {m["unit"] for m in training["measurements"]} == {"tokens/s", "s", "nats/token"}
+    assert {m["unit"] for m in training["measurements"]} == {"tokens/s", "s", "nats/token", "GFLOP/s"}
+    flops = next(m for m in training["measurements"] if m["unit"] == "GFLOP/s")  # against the peak of the same run
+    assert "of the peak" in flops["fcot_label"] and "GFLOP/s" in flops["note"]
+    assert 0 < training["details"]["fcot_share_of_peak"] < 1 and 0 < training["details"]["trl_share_of_peak"] < 1
     evaluation = json.loads((out / "evaluation.json").read_text())
     assert evaluation["details"]["same_predictions"] is True and evaluation["measurements"][0]["ratio"] > 0
 

@@ -94,7 +94,7 @@ def test_a_pool_computes_every_unfinished_point_once_and_a_notebook_waits_for_it
     lines: list[str] = []
     ahead = prefetch.start(planned, jobs=2, log=lines.append)
     assert ahead is not None and "3 experiment points of 2 sweep steps" in lines[0]  # n_train=12, D=1 once
-    assert ahead.pool is None  # nothing runs before the first sweep step
+    assert ahead.pool is None  # start only plans: run_study launches it before its first step, else the first wait
     ahead.wait("31_ablate_degree")
     points = prefetch.step_points("31_ablate_degree", planned[0][2])
     assert all(sweeps.finished_result(config) is not None for config in points)

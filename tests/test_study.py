@@ -503,6 +503,40 @@ def test_kernels_talk_to_papermill_over_local_ipc_sockets_not_tcp(books, profile
     assert (paths.results_dir() / "transport.txt").read_text() == "ipc"
 
 
+def test_kernels_compute_on_one_torch_thread_unless_the_caller_set_omp_num_threads(books, profiles, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    write_notebook(books, "40_threads", 'name: str = "threads"  # output name',
+                   "import torch\nfrom fcot import paths\n"
+                   "(paths.results_dir() / f'{name}.txt').write_text(str(torch.get_num_threads()))")
+    write_profile(profiles, "t", "steps:\n  - notebook: 40_threads\n")
+    study.run_study(study.load_profile("t", profiles), notebooks_dir=books, log=lambda _: None)
+    assert (paths.results_dir() / "threads.txt").read_text() == "1"  # what the sweep points use, whatever --jobs
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert study.kernel_threads() == {}  # the caller's setting is kept as it is
+
+
+def test_with_jobs_the_pool_of_sweep_points_starts_before_the_first_stage_notebook(books, profiles, monkeypatch):
+    class Pool:
+        launched = False
+
+        def launch(self):
+            self.launched = True
+
+        def wait(self, name):
+            pass
+
+        def close(self, finished=True):
+            return {}
+
+    pool, seen = Pool(), []
+    monkeypatch.setattr(study, "_start_prefetch", lambda *a, **k: pool)
+    monkeypatch.setattr(study, "execute_run", lambda run, options: seen.append((run.name, pool.launched)) or 0.0)
+    write_profile(profiles, "j", "steps:\n  - notebook: 10_make_numbers\n  - notebook: 20_sum_numbers\n")
+    study.run_study(study.load_profile("j", profiles), notebooks_dir=books, options=study.RunOptions(jobs=2),
+                    log=lambda _: None)
+    assert seen == [("10_make_numbers", True), ("20_sum_numbers", True)]  # no core idles while stage notebooks run
+
+
 def test_run_options_validate_themselves():
     with pytest.raises(ValueError, match="jobs must be an integer >= 1"):
         study.RunOptions(jobs=0)
