@@ -1181,7 +1181,7 @@ def _walkthrough_sentence(study: str, root=None) -> str:
     from fcot import stages
     from fcot.runs import Run
 
-    scores, design = [], ""
+    scores, design, twins = [], "", []
     for manifest in sorted((paths.results_dir(root) / study / "runs" / "evaluation").glob("*/manifest.json")):
         run = Run.load(manifest.parent)
         if not run.finished or not run.name.startswith("walkthrough-"):
@@ -1191,14 +1191,33 @@ def _walkthrough_sentence(study: str, root=None) -> str:
         scores.append(f"{method} {_percent(metrics['accuracy'])} [{_percent(metrics['low'])}, {_percent(metrics['high'])}]"
                       f" of {metrics.get('test_questions', '?')}")
         data = stages.data_of(run)
+        twins.append(_column_twin(study, root, data, method, stages.upstream_of(run), metrics["accuracy"]))
         if data.test_split == "real":
             design = f"{data.n_train} generated questions in the real task's format, tested on the real test split"
         else:
             design = f"{data.task}, {data.n_train or 'all'} training questions"
     if not scores:
         return ""
-    return (f"The stage walk-through (notebooks 10-21, one seed; {design}) scores {'; '.join(scores)} test questions, "
-            "and notebook 40 reads its student's errors beside the recorded text-davinci-002 on the same questions.")
+    twin = ""
+    if twins and all(twins) and len(set(twins)) == 1:
+        twin = f" (the questions, methods and {twins[0]}, computed again by the stage notebooks: the same scores)"
+    return (f"The stage walk-through (notebooks 10-21, one seed; {design}) scores {'; '.join(scores)} test questions"
+            f"{twin}, and notebook 40 reads its student's errors beside the recorded text-davinci-002 on the same "
+            "questions.")
+
+
+def _column_twin(study: str, root, data, method: str, student, accuracy: float) -> str:
+    """``student seed 0 of the main-table column `coin_flip```: the experiment of ``study`` with the walk-through run's data,
+    method and student seed, when it scored exactly ``accuracy`` too; "" when there is none."""
+    from fcot.experiments import collect_experiments
+
+    frame = collect_experiments(root, study=study, where={
+        "task": data.task, "difficulty": data.difficulty, "n_train": data.n_train, "n_val": data.n_val,
+        "n_test": data.n_test, "data_seed": data.data_seed, "test_split": data.test_split, "method": method,
+        "seed": getattr(student, "seed", None)})
+    if frame.empty or not (frame["accuracy"] == accuracy).any():
+        return ""
+    return f"student seed {student.seed} of the main-table column `{column_task(data.task, data.test_split)}`"
 
 
 def _headline_sentence(summaries: Mapping[str, Any], published) -> str:

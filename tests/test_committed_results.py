@@ -47,3 +47,19 @@ def test_the_machine_path_pattern_finds_paths_not_urls_or_words():
     assert MACHINE_PATH.findall('"best_model_dir": "/work/main/runs/x"') == ["/work/main"]
     assert MACHINE_PATH.findall("/home/alice/fcot/results") == ["/home/alice"]
     assert not MACHINE_PATH.findall("https://example.org/home/page and runs/default/student/x and a/tmp/b")
+
+
+def test_the_stage_walk_through_is_named_as_the_main_table_point_it_repeats_only_when_it_scores_the_same(monkeypatch):
+    from fcot import experiments, report
+
+    sentence = report._walkthrough_sentence("default", RESULTS)  # the committed runs
+    assert "scores ft_cot" in sentence and "seed 0 of the main-table column `coin_flip`" in sentence
+    collect = experiments.collect_experiments
+
+    def other_scores(*args, **kwargs):  # the same configuration, another accuracy (e.g. computed on two threads)
+        frame = collect(*args, **kwargs)
+        return frame.assign(accuracy=frame["accuracy"] - 0.01)
+
+    monkeypatch.setattr(experiments, "collect_experiments", other_scores)
+    sentence = report._walkthrough_sentence("default", RESULTS)
+    assert "scores ft_cot" in sentence and "main-table column" not in sentence
