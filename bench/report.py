@@ -264,6 +264,23 @@ def write_readme(out_dir: str | os.PathLike, benchmarks: Sequence[Mapping[str, A
     return path
 
 
+def training_limits(benchmarks: Sequence[Mapping[str, Any]]) -> str:
+    """One sentence on what limits training, from the training benchmark's JSON: where a step's time goes (its
+    per-operation profile) and each trainer's model FLOP/s against the matmul peak measured in the same run; ""
+    without a full (non-smoke) training benchmark."""
+    training = next((b for b in benchmarks if b.get("benchmark") == "training"), None)
+    details = (training or {}).get("details") or {}
+    profile = details.get("profile")
+    if not profile or details.get("fcot_share_of_peak") is None:
+        return ""
+    shares = "; ".join(f"{row['category']} {100 * row['share']:.0f}%" for row in profile["categories"])
+    return (f"**What limits training** (from `training.json`): one step of `{profile['student']}` (batch "
+            f"{profile['batch_size']}, {profile['threads']} thread, {profile['wall_ms_per_step']:.1f} ms) spends its time "
+            f"in {shares}. fcot's trainer reaches {100 * details['fcot_share_of_peak']:.0f}% of the CPU's fp32 matmul peak "
+            f"measured in the same run ({details['matmul_peak_gflops']:,.0f} GFLOP/s) in model FLOPs, TRL's "
+            f"{100 * details['trl_share_of_peak']:.0f}%.")
+
+
 README_BEGIN = "<!-- BEGIN bench -->"
 README_END = "<!-- END bench -->"
 
@@ -287,7 +304,7 @@ def write_readme_block(readme: str | os.PathLike, out_dir: str | os.PathLike,
         f"average of each run: [`results/bench/README.md`](results/bench/README.md).",
         "",
         markdown_table(benchmarks),
-    ])
+    ] + ([f"\n{limits}"] if (limits := training_limits(benchmarks)) else []))
     return paths.write_between_markers(readme, README_BEGIN, README_END, block)
 
 

@@ -378,12 +378,9 @@ def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep
 
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"run_experiment takes an ExperimentConfig, got {type(config).__name__}")
-    if threads is not None:
-        if not is_int(threads) or threads < 1:
-            raise ValueError(f"threads must be an integer >= 1 or None (torch's default), got {threads!r}")
-        import torch
+    from fcot.students import set_threads
 
-        torch.set_num_threads(threads)
+    set_threads(threads)
     data = config.data_config()
     # a committed record this machine never computed (a fresh clone) has no marker: it is recomputed
     run = stages.open_run(KIND, config.canonical(), config.run_name, config.seed, data, stages.COMPUTED_HERE)

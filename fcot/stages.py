@@ -483,14 +483,18 @@ def samples_of(run: Run) -> tuple[list, list]:
 # ----------------------------------------------------------------------------------------------
 
 
-def train(config, samples: Run | str, *, name: str | None = None, keep_checkpoints: bool = False) -> Run:
+def train(config, samples: Run | str, *, name: str | None = None, keep_checkpoints: bool = False,
+          threads: int | None = None) -> Run:
     """The training stage: fine-tune ``config.student`` (a ``fcot.students.TrainConfig``) on the
     samples of a curation run, the best epoch chosen on its validation samples (never test).
 
     The selected student is ``train/best`` in the run's artifacts (``metrics["best_model_dir"]``);
-    checkpoints are deleted after success unless ``keep_checkpoints``.
+    checkpoints are deleted after success unless ``keep_checkpoints``. ``threads``: torch CPU threads
+    (:func:`fcot.students.set_threads`; None: leave torch's setting).
     """
     from fcot import students
+
+    students.set_threads(threads)
 
     samples_run = find("curation", samples)
     data = data_of(samples_run)
@@ -527,15 +531,18 @@ def learning_curves_of(run: Run):
 # ----------------------------------------------------------------------------------------------
 
 
-def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None) -> Run:
+def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None, threads: int | None = None) -> Run:
     """The evaluation stage: the student of a training run answers the test questions of its chain.
 
     Predictions go to ``predictions.jsonl`` (one row per question: prompt, completion, answer,
-    gold, correct); metrics: accuracy with its interval, stop rate.
+    gold, correct); metrics: accuracy with its interval, stop rate. ``threads``: torch CPU threads
+    (:func:`fcot.students.set_threads`; None: leave torch's setting).
     """
     from fcot import evaluate as evaluation
     from fcot import students
     from fcot.experiments import arm_label
+
+    students.set_threads(threads)
 
     student_run = find("student", student)
     data = data_of(student_run)

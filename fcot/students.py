@@ -333,6 +333,17 @@ def set_seed(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
+def set_threads(threads: int | None) -> None:
+    """Torch CPU threads for this process's training and evaluation; None leaves torch's setting (one per core).
+    Tiny students train faster on ONE thread, and on one thread whenever processes share the cores (``--jobs 2``):
+    torch's default then oversubscribes them. The thread count can change a result's last bits, so a study fixes it."""
+    if threads is None:
+        return
+    if not is_int(threads) or threads < 1:
+        raise ValueError(f"threads must be an integer >= 1 or None (torch's default), got {threads!r}")
+    torch.set_num_threads(threads)
+
+
 # ----------------------------------------------------------------------------------------------
 # Tokenising samples (shared with fcot.evaluate so prompts are encoded the same way)
 # ----------------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ Wall seconds per output notebook go to ``results_dir()/<profile>/timings.json``.
 
 **Parallelism** (``--jobs N``): the experiment points of every sweep step about to execute (notebooks
 29-36) are computed in one pool of N processes, longest first, from the study's first step on
-(:mod:`fcot.prefetch`), while the stage notebooks before them run beside it on one torch thread
+(:mod:`fcot.prefetch`), while the stage notebooks before them run beside it, each kernel on one torch thread
 (:func:`kernel_threads`); each sweep notebook then reads its points back. The grid points of a step run in
 N worker processes, longest first (by the seconds recorded in their previous output notebooks). A step marked ``with_previous: true``
 shares the previous step's pool (:func:`execution_groups`), so e.g. three seeds on two workers do not
@@ -777,18 +777,19 @@ def _quiet_papermill():
 # text) in the committed notebook. The prefetch pool's processes get the same.
 _QUIET = {"TQDM_DISABLE": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "PYTHONWARNINGS": "ignore:IProgress not found"}
 
-# Torch CPU threads of a kernel: one (what the sweep points use, ``threads: 1``), unless the caller set
-# OMP_NUM_THREADS. The kernels run beside the prefetch pool's busy workers from the study's first step on, and a
-# kernel on torch's default of one thread per core would oversubscribe the cores (measured: a walk-through training
-# notebook 5x slower); tiny students also train faster on one thread than on two. The same in every call, whatever
-# --jobs, so a stage notebook's numbers do not depend on it.
+# Torch CPU threads of a kernel under --jobs N >= 2: one, unless the caller set OMP_NUM_THREADS. Several processes
+# then share the cores (the prefetch pool's N workers from the study's first step on, or N grid points at once), and a
+# kernel on torch's default of one thread per core would oversubscribe them (measured: a walk-through training notebook
+# 5x slower). With --jobs 1 a kernel has the machine to itself and keeps torch's default (a 124M student on a CPU wants
+# every core). A notebook whose numbers must not depend on --jobs sets its own ``threads`` (the default profile's
+# walk-through: 1, as the sweep points).
 _THREAD_ENVS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def kernel_threads() -> dict[str, str]:
-    """The thread variables a notebook kernel of ``fcot reproduce`` gets: one torch thread, unless OMP_NUM_THREADS is
-    set (then the caller's, as it is)."""
-    if os.environ.get("OMP_NUM_THREADS"):
+def kernel_threads(jobs: int) -> dict[str, str]:
+    """The thread variables a notebook kernel of ``fcot reproduce --jobs jobs`` gets: one torch thread when processes
+    share the cores (``jobs >= 2``) and OMP_NUM_THREADS is not set; else none (torch's default, or the caller's)."""
+    if jobs < 2 or os.environ.get("OMP_NUM_THREADS"):
         return {}
     return {name: "1" for name in _THREAD_ENVS}
 
@@ -826,7 +827,7 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
     scratch = run.output_path.with_name(f".{run.output_path.stem}.running.ipynb")
     failed = failed_path(run)
     start = time.perf_counter()
-    with (_absolute_path_env(), _profile_env(run.profile), paths.environment({**_QUIET, **kernel_threads()}),
+    with (_absolute_path_env(), _profile_env(run.profile), paths.environment({**_QUIET, **kernel_threads(options.jobs)}),
           _quiet_papermill()):
         try:
             papermill.execute_notebook(

@@ -231,3 +231,18 @@ def test_gpu_benchmark_dry_run_on_a_cpu_measures_the_peak_and_runs_the_study_pip
     assert all(row["mfu_measured_peak"] > 0 for row in report["sizes"])
     assert report["pipeline"]["device"] == "cpu" and 0 <= report["pipeline"]["accuracy"] <= 1
     assert "Measured matmul peak in this run" in capsys.readouterr().out
+
+
+def test_the_readme_says_what_limits_training_from_the_training_benchmarks_profile_and_peak():
+    from bench import report
+
+    profile = {"student": "tiny-gpt2-s", "batch_size": 16, "threads": 1, "wall_ms_per_step": 80.0,
+               "categories": [{"category": "matrix multiplication", "share": 0.45},
+                              {"category": "outside torch ops", "share": 0.09}]}
+    training = {"benchmark": "training", "details": {"profile": profile, "fcot_share_of_peak": 0.27,
+                                                     "trl_share_of_peak": 0.13, "matmul_peak_gflops": 164.0}}
+    sentence = report.training_limits([{"benchmark": "teacher"}, training])
+    assert "matrix multiplication 45%; outside torch ops 9%" in sentence
+    assert "27% of the CPU's fp32 matmul peak" in sentence and "(164 GFLOP/s)" in sentence and "TRL's 13%" in sentence
+    smoke = {"benchmark": "training", "details": {"smoke": True}}  # no profile: nothing said
+    assert report.training_limits([smoke]) == ""

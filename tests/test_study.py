@@ -503,16 +503,35 @@ def test_kernels_talk_to_papermill_over_local_ipc_sockets_not_tcp(books, profile
     assert (paths.results_dir() / "transport.txt").read_text() == "ipc"
 
 
-def test_kernels_compute_on_one_torch_thread_unless_the_caller_set_omp_num_threads(books, profiles, monkeypatch):
+def test_with_jobs_kernels_compute_on_one_torch_thread_unless_the_caller_set_omp_num_threads(books, profiles, monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     write_notebook(books, "40_threads", 'name: str = "threads"  # output name',
                    "import torch\nfrom fcot import paths\n"
                    "(paths.results_dir() / f'{name}.txt').write_text(str(torch.get_num_threads()))")
     write_profile(profiles, "t", "steps:\n  - notebook: 40_threads\n")
-    study.run_study(study.load_profile("t", profiles), notebooks_dir=books, log=lambda _: None)
-    assert (paths.results_dir() / "threads.txt").read_text() == "1"  # what the sweep points use, whatever --jobs
+    study.run_study(study.load_profile("t", profiles), notebooks_dir=books, options=study.RunOptions(jobs=2),
+                    log=lambda _: None)
+    assert (paths.results_dir() / "threads.txt").read_text() == "1"  # processes share the cores
+    assert study.kernel_threads(1) == {}  # alone on the machine: torch's default
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert study.kernel_threads() == {}  # the caller's setting is kept as it is
+    assert study.kernel_threads(2) == {}  # the caller's setting is kept as it is
+
+
+def test_a_stage_notebook_sets_its_own_torch_threads():
+    import torch
+
+    from fcot import students
+
+    before = torch.get_num_threads()
+    try:
+        students.set_threads(1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ValueError, match="threads must be an integer >= 1"):
+        students.set_threads(0)
+    for notebook in ("20_finetune_student", "21_evaluate_student"):
+        assert "threads" in study.notebook_parameters(study.NOTEBOOKS_DIR / f"{notebook}.ipynb")
 
 
 def test_with_jobs_the_pool_of_sweep_points_starts_before_the_first_stage_notebook(books, profiles, monkeypatch):
