@@ -1211,10 +1211,12 @@ def _column_twin(study: str, root, data, method: str, student, accuracy: float) 
     method and student seed, when it scored exactly ``accuracy`` too; "" when there is none."""
     from fcot.experiments import collect_experiments
 
+    if student is None:
+        return ""
     frame = collect_experiments(root, study=study, where={
         "task": data.task, "difficulty": data.difficulty, "n_train": data.n_train, "n_val": data.n_val,
         "n_test": data.n_test, "data_seed": data.data_seed, "test_split": data.test_split, "method": method,
-        "seed": getattr(student, "seed", None)})
+        "seed": student.seed})
     if frame.empty or not (frame["accuracy"] == accuracy).any():
         return ""
     return f"student seed {student.seed} of the main-table column `{column_task(data.task, data.test_split)}`"
