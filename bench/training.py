@@ -173,8 +173,7 @@ def run(smoke: bool = False, seed: int = 0, threads: int | None = None, repeats:
         # per sequence, bench.gpu) at each arm's speed, against the CPU's fp32 matmul peak
         from bench.gpu import flop_parameters, measured_peak_flops, training_flops
 
-        lengths = [len(students.encode_sample(tokenizer, s.prompt, s.completion, "decoder", config.max_length)["input_ids"])
-                   for s in train]
+        lengths = students.encode_samples(tokenizer, train, "decoder", config.max_length)["length"]
         epoch_flops = training_flops(flop_parameters(best_model), best_model.config.n_layer, best_model.config.n_embd,
                                      lengths)
         peak = measured_peak_flops(torch.device("cpu"), 1024)

@@ -591,10 +591,15 @@ class _Point:
     teacher: float | None = None  # the teacher's accuracy on the same test questions
     extra: str = ""
 
-    def text(self) -> str:
-        text = f"{self.label}: {100 * self.mean:.1f}%"
+    def interval(self) -> str:
+        """``84.7% [78.0, 89.6]``: the mean and its interval in percent."""
+        text = f"{100 * self.mean:.1f}%"
         if self.low is not None and self.high is not None:
             text += f" [{100 * self.low:.1f}, {100 * self.high:.1f}]"
+        return text
+
+    def text(self) -> str:
+        text = f"{self.label}: {self.interval()}"
         if self.runs is not None:
             text += f", {self.runs} seed{'s' if self.runs != 1 else ''}"
         return text + (f", {self.extra}" if self.extra else "")
@@ -1243,7 +1248,7 @@ def _headline_sentence(summaries: Mapping[str, Any], published) -> str:
             paper_task = _COLUMN_PAPER_TASK.get(task, task)
             found = [_published_accuracy(published, m, paper_task) for m in ("ft_cot", "vanilla")]
             paper = f"; the paper: {found[0]:.1f}% vs {found[1]:.1f}%" if None not in found else ""
-            numbers = f"{_interval_text(ft)} vs {_interval_text(vanilla)}{paper}"
+            numbers = f"{ft.interval()} vs {vanilla.interval()}{paper}"
             (clear if _shows_clearly(row["verdict"], row["noise"]) else unclear).append(f"{where} ({numbers})")
             seeds |= {ft.runs, vanilla.runs}
     if not clear and not unclear:
@@ -1254,12 +1259,6 @@ def _headline_sentence(summaries: Mapping[str, Any], published) -> str:
     if unclear:
         text += f", and not clearly on {_and(unclear)}"
     return text + "."
-
-
-def _interval_text(point: _Point) -> str:
-    """``84.7% [78.0, 89.6]``: a point's mean and interval in percent."""
-    interval = f" [{100 * point.low:.1f}, {100 * point.high:.1f}]" if point.low is not None else ""
-    return f"{100 * point.mean:.1f}%{interval}"
 
 
 def _and(parts: Sequence[str]) -> str:
