@@ -29,11 +29,12 @@ CATEGORIES = (
     ("optimiser (AdamW)", ("adam", "_foreach", "fused")),
     ("layer norm", ("layer_norm",)),
     ("embedding", ("embedding",)),
-    ("elementwise (GELU, add, mul, dropout, ...)", ("aten::add", "aten::mul", "aten::gelu", "aten::tanh", "aten::pow",
-                                                   "aten::div", "aten::sub", "aten::where", "aten::masked_fill",
-                                                   "aten::copy_", "aten::fill_", "aten::zero_", "aten::neg",
-                                                   "aten::sum", "aten::mean", "dropout", "aten::clamp", "aten::sqrt",
-                                                   "aten::rsub", "aten::exp", "aten::_to_copy")),
+    ("elementwise (activation, add, mul, dropout, ...)", ("aten::add", "aten::mul", "aten::relu", "aten::threshold",
+                                                         "aten::gelu", "aten::tanh", "aten::pow",
+                                                         "aten::div", "aten::sub", "aten::where", "aten::masked_fill",
+                                                         "aten::copy_", "aten::fill_", "aten::zero_", "aten::neg",
+                                                         "aten::sum", "aten::mean", "dropout", "aten::clamp",
+                                                         "aten::sqrt", "aten::rsub", "aten::exp", "aten::_to_copy")),
 )
 
 

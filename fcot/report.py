@@ -1196,7 +1196,7 @@ def _walkthrough_sentence(study: str, root=None) -> str:
         scores.append(f"{method} {_percent(metrics['accuracy'])} [{_percent(metrics['low'])}, {_percent(metrics['high'])}]"
                       f" of {metrics.get('test_questions', '?')}")
         data = stages.data_of(run)
-        twins.append(_column_twin(study, root, data, method, stages.upstream_of(run), metrics["accuracy"]))
+        twins.append(_column_twin(study, root, data, method, stages.upstream_of(run), metrics["accuracy"], run.hash))
         if data.test_split == "real":
             design = f"{data.n_train} generated questions in the real task's format, tested on the real test split"
         else:
@@ -1205,16 +1205,18 @@ def _walkthrough_sentence(study: str, root=None) -> str:
         return ""
     twin = ""
     if twins and all(twins) and len(set(twins)) == 1:
-        twin = f" (the questions, methods and {twins[0]}, computed again by the stage notebooks: the same scores)"
+        twin = f" (the same runs as {twins[0]}: one computation, recorded under both names)"
     return (f"The stage walk-through (notebooks 10-21, one seed; {design}) scores {'; '.join(scores)} test questions"
             f"{twin}, and notebook 40 reads its student's errors beside the recorded text-davinci-002 on the same "
             "questions.")
 
 
-def _column_twin(study: str, root, data, method: str, student, accuracy: float) -> str:
+def _column_twin(study: str, root, data, method: str, student, accuracy: float, evaluation_hash: str) -> str:
     """``student seed 0 of the main-table column `coin_flip```: the experiment of ``study`` with the walk-through run's data,
-    method and student seed, when it scored exactly ``accuracy`` too; "" when there is none."""
+    method and student seed whose evaluation is the same run (its hash: the same configuration and upstream runs,
+    :func:`fcot.stages.upstream_key`) and scored exactly ``accuracy`` too; "" when there is none."""
     from fcot.experiments import collect_experiments
+    from fcot.runs import Run
 
     if student is None:
         return ""
@@ -1222,7 +1224,10 @@ def _column_twin(study: str, root, data, method: str, student, accuracy: float) 
         "task": data.task, "difficulty": data.difficulty, "n_train": data.n_train, "n_val": data.n_val,
         "n_test": data.n_test, "data_seed": data.data_seed, "test_split": data.test_split, "method": method,
         "seed": student.seed})
-    if frame.empty or not (frame["accuracy"] == accuracy).any():
+    same = [path for path, score in zip(frame.get("run_path", []), frame.get("accuracy", []))
+            if score == accuracy and str(Run.load(path).metrics.get("stage_runs", {}).get("evaluation", ""))
+            .endswith(f"-{evaluation_hash}")]
+    if not same:
         return ""
     return f"student seed {student.seed} of the main-table column `{column_task(data.task, data.test_split)}`"
 

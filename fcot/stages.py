@@ -2,8 +2,10 @@
 
 Each stage takes a frozen, validated config and its upstream run, and is recorded as one
 :class:`fcot.runs.Run` keyed by the hash of its config plus its upstream run's key (``upstream``
-in the run's config). A finished run with the same key is reused, never recomputed (unless its
-large artifacts, kept outside git under ``runs_dir()``, are gone: then it runs again).
+in the run's config: the upstream run's kind and hash, not its name). A finished run with the same key is
+reused, never recomputed (unless its large artifacts, kept outside git under ``runs_dir()``, are gone: then it
+runs again); under another name it is copied (the stage walk-through and the experiment it repeats are one
+computation).
 
     teach(data, TeachConfig)          -> teacher run   (completions of train + validation questions)
     curate(CurateConfig, teacher run) -> samples run   (fine-tuning samples; vanilla: curate(config, data=...))
@@ -212,18 +214,53 @@ def open_run(kind: str, config: dict, name: str, seed: int | None, data: DataCon
 @contextlib.contextmanager
 def _claimed(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str):
     """The run of ``config``, held exclusively while it is computed: a second process (a parallel sweep
-    point sharing this stage) waits for the first, then finds the run finished and reuses it."""
+    point sharing this stage) waits for the first, then finds the run finished and reuses it.
+
+    The lock is the configuration's (its hash), not the name's: a run of the same configuration and upstream
+    runs under another name -- the stage walk-through and the main table's coin-flip column, say -- is the same
+    computation, so it is computed once and copied under the second name (:func:`_copy_twin`)."""
     peek = Run.peek(kind, config, name, seed, data.data_hashes())
     if reusable(peek, *needed):
         yield Run.load(peek.path)
         return
-    lock = peek.artifacts() / ".lock"
-    with open(lock, "a") as handle:
+    locks = peek.artifacts_dir.parent / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{peek.hash}.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield open_run(kind, config, name, seed, data, *needed)  # again: it may have finished meanwhile
+            twin = None if reusable(peek, *needed) else _twin(peek, *needed)
+            if twin is not None:
+                yield _copy_twin(twin, peek)
+            else:
+                yield open_run(kind, config, name, seed, data, *needed)  # again: it may have finished meanwhile
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _twin(peek: Run, *needed: str) -> Run | None:
+    """A finished run of ``peek``'s kind and hash (so of the same configuration, seed and upstream runs) under
+    another name, with its ``needed`` artifacts on this machine; None when there is none."""
+    for manifest in sorted(peek.path.parent.glob(f"*-{peek.hash}/manifest.json")):
+        if manifest.parent != peek.path:
+            run = Run.load(manifest.parent)
+            if run.hash == peek.hash and run.data_hashes == peek.data_hashes and reusable(run, *needed):
+                return run
+    return None
+
+
+def _copy_twin(twin: Run, peek: Run) -> Run:
+    """``twin``'s record and artifacts copied under ``peek``'s name (the paths they record renamed), marked
+    ``copied_from``: the name's run without computing it again."""
+    old, new = str(twin.relpath), str(peek.relpath)
+    shutil.copytree(twin.artifacts_dir, peek.artifacts_dir, dirs_exist_ok=True)
+    shutil.copytree(twin.path, peek.path, dirs_exist_ok=True)
+    for file in peek.path.glob("*.json"):
+        text = file.read_text(encoding="utf-8")
+        if old in text:
+            file.write_text(text.replace(old, new), encoding="utf-8")
+    run = Run.load(peek.path)
+    run._update_manifest(name=peek.name, copied_from=old)
+    return Run.load(peek.path)
 
 
 def find(kind: str, ref: str | Path | Run) -> Run:
@@ -267,16 +304,24 @@ def data_of(run: Run) -> DataConfig:
 
 
 def upstream_key(run: Run) -> dict:
-    """How a run names its upstream run in its config (and so in its key)."""
-    return {"kind": run.kind, "name": run.name, "hash": run.hash}
+    """How a run names its upstream run in its config (and so in its key): by kind and hash, not by name, so that
+    the same chain under other names (the stage walk-through, an experiment) has the same keys."""
+    return {"kind": run.kind, "hash": run.hash}
 
 
 def upstream_of(run: Run) -> Run | None:
-    """The run a stage's run was made from (None for a teacher run, or a vanilla curation)."""
+    """The run a stage's run was made from (None for a teacher run, or a vanilla curation): a finished run of the
+    recorded kind and hash in the same profile (under any name: they are copies)."""
     upstream = run.config.get("upstream")
     if not upstream:
         return None
-    return Run.load(run.path.parent.parent / upstream["kind"] / f"{upstream['name']}-{upstream['hash']}")  # same profile
+    root = run.path.parent.parent / upstream["kind"]  # same profile
+    found = [p.parent for p in sorted(root.glob(f"*-{upstream['hash']}/manifest.json"))]
+    named = [p for p in found if upstream.get("name") and p.name == f"{upstream['name']}-{upstream['hash']}"]
+    finished = [p for p in named + found if Run.load(p).finished]
+    if not finished:
+        raise FileNotFoundError(f"{run.path}: its upstream {upstream['kind']} run (hash {upstream['hash']}) is not in {root}")
+    return Run.load(finished[0])
 
 
 # ----------------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def test_the_machine_path_pattern_finds_paths_not_urls_or_words():
     assert not MACHINE_PATH.findall("https://example.org/home/page and runs/default/student/x and a/tmp/b")
 
 
-def test_the_stage_walk_through_is_named_as_the_main_table_point_it_repeats_only_when_it_scores_the_same(monkeypatch):
+def test_the_stage_walk_through_is_named_as_the_main_table_point_it_repeats_only_when_it_is_the_same_run(monkeypatch):
     from fcot import experiments, report
 
     sentence = report._walkthrough_sentence("default", RESULTS)  # the committed runs
@@ -63,3 +63,11 @@ def test_the_stage_walk_through_is_named_as_the_main_table_point_it_repeats_only
     monkeypatch.setattr(experiments, "collect_experiments", other_scores)
     sentence = report._walkthrough_sentence("default", RESULTS)
     assert "scores ft_cot" in sentence and "main-table column" not in sentence
+    monkeypatch.setattr(experiments, "collect_experiments", collect)
+    from fcot import stages
+    from fcot.runs import Run
+
+    run = Run.load(next((RESULTS / "default" / "runs" / "evaluation").glob("walkthrough-ft_cot-*")))
+    point = ("default", RESULTS, stages.data_of(run), "ft_cot", stages.upstream_of(run), run.metrics["accuracy"])
+    assert report._column_twin(*point, run.hash)  # the column's evaluation is this very run
+    assert not report._column_twin(*point, "0123456789")  # the same score from another evaluation is not called so

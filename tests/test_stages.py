@@ -90,7 +90,7 @@ def test_each_run_is_keyed_by_its_config_and_its_upstream_run():
     curated_a = stages.curate(stages.CurateConfig(), teacher_a)
     curated_b = stages.curate(stages.CurateConfig(), teacher_b)
     assert curated_a.path != curated_b.path
-    assert curated_a.config["upstream"] == {"kind": "teacher", "name": teacher_a.name, "hash": teacher_a.hash}
+    assert curated_a.config["upstream"] == {"kind": "teacher", "hash": teacher_a.hash}  # the content, not the name
     # vanilla reads no rationale: one curation run whatever the teacher
     vanilla_a = stages.curate(stages.CurateConfig(method="vanilla"), teacher_a)
     vanilla_b = stages.curate(stages.CurateConfig(method="vanilla"), teacher_b)
@@ -110,6 +110,29 @@ def test_the_chain_teach_curate_train_evaluate_records_four_runs_each_naming_its
     assert [r.kind for r in (stages.upstream_of(evaluation), stages.upstream_of(student), stages.upstream_of(samples))] \
         == ["student", "curation", "teacher"]
     assert "Evaluation run" in stages.describe(evaluation).data
+
+
+def test_the_same_chain_under_other_names_is_computed_once_and_copied_under_each_name(monkeypatch):
+    def chain(name):
+        teacher = stages.teach(SMALL, stages.TeachConfig(accuracy=1.0), name=f"{name}-teacher")
+        samples = stages.curate(stages.CurateConfig(student="tiny-gpt2-xs"), teacher, name=name)
+        student = stages.train(students.recipe_config("smoke", student="tiny-gpt2-xs", epochs=1), samples, name=name)
+        return teacher, samples, student, stages.evaluate(stages.EvalConfig(max_new_tokens=24), student, name=name)
+
+    first = chain("walkthrough")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a run of the same configuration was computed again under another name")
+
+    monkeypatch.setattr(students, "train_student", no_training)
+    monkeypatch.setattr(stages, "ask_teacher", no_training)
+    second = chain("column")
+    for a, b in zip(first, second):
+        assert (a.kind, a.hash) == (b.kind, b.hash) and b.name.startswith("column") and b.path != a.path
+        assert b.manifest["copied_from"] == str(a.relpath) and b.finished
+    assert second[2].metrics["best_model_dir"].endswith(f"{second[2].relpath}/train/best")  # its own copy
+    assert stages.result_of(second[3]).predictions == stages.result_of(first[3]).predictions
+    assert stages.find("student", "column").path == second[2].path and stages.upstream_of(second[3]).kind == "student"
 
 
 def test_find_takes_a_directory_or_a_unique_name_and_says_what_is_wrong():
