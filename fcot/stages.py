@@ -237,15 +237,18 @@ def _claimed(kind: str, config: dict, name: str, seed: int | None, data: DataCon
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _finished_with_hash(kind_dir: Path, hash_: str) -> list[Run]:
+    """The finished runs ``<kind_dir>/<any name>-<hash_>``: the same configuration, seed and upstream runs under
+    each name (copies of one computation)."""
+    found = (Run.load(m.parent) for m in sorted(kind_dir.glob(f"*-{hash_}/manifest.json")))
+    return [run for run in found if run.finished]
+
+
 def _twin(peek: Run, *needed: str) -> Run | None:
-    """A finished run of ``peek``'s kind and hash (so of the same configuration, seed and upstream runs) under
-    another name, with its ``needed`` artifacts on this machine; None when there is none."""
-    for manifest in sorted(peek.path.parent.glob(f"*-{peek.hash}/manifest.json")):
-        if manifest.parent != peek.path:
-            run = Run.load(manifest.parent)
-            if run.hash == peek.hash and run.data_hashes == peek.data_hashes and reusable(run, *needed):
-                return run
-    return None
+    """A finished run of ``peek``'s kind and hash under another name, on the same data and with its ``needed``
+    artifacts on this machine; None when there is none."""
+    return next((run for run in _finished_with_hash(peek.path.parent, peek.hash)
+                 if run.path != peek.path and run.data_hashes == peek.data_hashes and reusable(run, *needed)), None)
 
 
 def _copy_twin(twin: Run, peek: Run) -> Run:
@@ -258,8 +261,7 @@ def _copy_twin(twin: Run, peek: Run) -> Run:
         text = file.read_text(encoding="utf-8")
         if old in text:
             file.write_text(text.replace(old, new), encoding="utf-8")
-    run = Run.load(peek.path)
-    run._update_manifest(name=peek.name, copied_from=old)
+    peek._update_manifest(name=peek.name, copied_from=old)  # peek's path is the copy's
     return Run.load(peek.path)
 
 
@@ -316,12 +318,11 @@ def upstream_of(run: Run) -> Run | None:
     if not upstream:
         return None
     root = run.path.parent.parent / upstream["kind"]  # same profile
-    found = [p.parent for p in sorted(root.glob(f"*-{upstream['hash']}/manifest.json"))]
-    named = [p for p in found if upstream.get("name") and p.name == f"{upstream['name']}-{upstream['hash']}"]
-    finished = [p for p in named + found if Run.load(p).finished]
+    finished = _finished_with_hash(root, upstream["hash"])
     if not finished:
         raise FileNotFoundError(f"{run.path}: its upstream {upstream['kind']} run (hash {upstream['hash']}) is not in {root}")
-    return Run.load(finished[0])
+    named = [r for r in finished if r.name == upstream.get("name")]  # a record written before keys left names out
+    return (named or finished)[0]
 
 
 # ----------------------------------------------------------------------------------------------
