@@ -667,8 +667,10 @@ def teacher_mistakes(comparison, n: int = 3):
     return (pd.concat(picked) if picked else comparison.head(0))[columns].reset_index(drop=True)
 
 
-def what_we_saw(counts, comparison):
-    """Notebook 40's closing "What we saw" (Markdown), computed from :func:`category_counts` and :func:`compare`."""
+def what_we_saw(counts, comparison, teacher: str | None = None):
+    """Notebook 40's closing "What we saw" (Markdown), computed from :func:`category_counts` and :func:`compare`.
+    ``teacher`` names which teacher the ``teacher`` column is (``fcot.stages.teacher_name``: the rule-based simulator
+    or the recorded text-davinci-002), so its score is never read as another teacher's."""
     from IPython.display import Markdown
 
     lines = []
@@ -678,7 +680,8 @@ def what_we_saw(counts, comparison):
         errors = column.drop("correct")
         if total == 0:
             continue
-        text = f"The {source} answered {100 * column['correct'] / total:.1f}% of {total} questions correctly"
+        who = f"The {source}" + (f", {teacher}," if teacher and source == "teacher" else "")
+        text = f"{who} answered {100 * column['correct'] / total:.1f}% of {total} questions correctly"
         if errors.sum():
             top = errors.idxmax()
             text += (f"; its most common error is **{top}** ({int(errors[top])} questions, "

@@ -21,6 +21,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ PROFILE_ENV = "FCOT_PROFILE"  # the profile whose runs a process reads and write
 DEFAULT_PROFILE = "smoke"  # a notebook run alone runs with its own (smoke) defaults
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DOWNLOAD_TIMEOUT_S = 60.0  # each network operation of a download
+DOWNLOAD_DEADLINE_S = 600.0  # a whole download: a server that drips its file is given up on after this
 
 
 class DataUnavailableError(FileNotFoundError):
@@ -186,11 +189,32 @@ def _check(file: UpstreamFile, path: Path) -> Path:
 
 def _mirror_problem(root: Path) -> str:
     """Why a whole mirror root cannot hold anything, where that is the cause (a wrong FCOT_DATA_MIRROR)."""
+    if root.is_file():
+        return f" (the mirror root {root} is a file, not a folder: check {MIRROR_ENV})"
     if not root.is_dir():
         return f" (the mirror root {root} does not exist: check {MIRROR_ENV})"
-    if not any(root.iterdir()):
-        return f" (the mirror root {root} is empty: check {MIRROR_ENV})"
+    try:
+        if not any(root.iterdir()):
+            return f" (the mirror root {root} is empty: check {MIRROR_ENV})"
+    except OSError as error:
+        return f" (the mirror root {root} cannot be read: {error.strerror}: check {MIRROR_ENV})"
     return ""
+
+
+def download(url: str, timeout_s: float = DOWNLOAD_TIMEOUT_S, deadline_s: float = DOWNLOAD_DEADLINE_S) -> bytes:
+    """The bytes at ``url``: each network operation within ``timeout_s``, the whole download within ``deadline_s``
+    (a server dripping its answer raises ``TimeoutError`` naming the URL, never hangs)."""
+    ends = time.monotonic() + deadline_s
+    chunks: list[bytes] = []
+    with urllib.request.urlopen(url, timeout=min(timeout_s, deadline_s)) as response:
+        while True:
+            if time.monotonic() > ends:
+                got = sum(map(len, chunks))
+                raise TimeoutError(f"{url}: the download did not finish within {deadline_s:g}s ({got} bytes came)")
+            chunk = response.read1(1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
 
 
 def fetch(
@@ -216,8 +240,7 @@ def fetch(
     else:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            with urllib.request.urlopen(file.url, timeout=60) as response:
-                data = response.read()
+            data = download(file.url)
             with tempfile.NamedTemporaryFile(dir=cached.parent, delete=False) as tmp:
                 tmp.write(data)
             os.replace(tmp.name, cached)

@@ -38,7 +38,7 @@ from pathlib import Path
 from fcot.answers import is_correct, normalize_gold, parse_teacher
 from fcot.paths import UpstreamFile, fetch, write_between_markers
 from fcot.prompts import COT_TRIGGER
-from fcot.records import Completion, Example, read_records
+from fcot.records import Completion, Example, read_completions
 
 LOG_REPO = "kojima-takeshi188/zero_shot_cot"
 LOG_COMMIT = "5ef330fcdeec0cd26aee27943504f91f8ec1c33c"
@@ -203,12 +203,20 @@ def _split_trigger(path: Path, line: int, after_cot: str, trigger: str | None, p
     return rationale, after_cot[end:], after_cot[start + 1 : end]
 
 
+def _check_new_block(path: Path, line: int, position: int, seen: dict[int, int]) -> None:
+    """A block numbered like an earlier one (a log, or part of one, written twice) raises naming both lines."""
+    if position in seen:
+        raise LogFormatError(f"{path}:{line}: block {position} is already at line {seen[position]}: were two logs "
+                             "(or parts of one) concatenated? Each question is scored once")
+    seen[position] = line
+
+
 def read_log(path: str | os.PathLike) -> RecordedLog:
     """Parse a recorded Kojima Zero-shot-CoT log; a malformed one raises naming file and line."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (expected a Kojima *_zero_shot_cot.log)")
-    with open(path, encoding="utf-8") as handle:
+    with open(path, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark (some editors write one) is dropped
         lines = handle.read().split("\n")
     dataset = trigger = None
     for text in lines[:5]:
@@ -219,6 +227,7 @@ def read_log(path: str | os.PathLike) -> RecordedLog:
             if found:
                 trigger = ast.literal_eval("'" + found.group(1) + "'").lstrip("\n")
     entries: list[LogEntry] = []
+    block_lines: dict[int, int] = {}  # block number -> its line
     accuracy: float | None = None
     i = 0
     total = len(lines)
@@ -279,6 +288,7 @@ def read_log(path: str | os.PathLike) -> RecordedLog:
             )
             if trigger is None:
                 trigger = used_trigger
+            _check_new_block(path, block_line, int(start.group(1)), block_lines)
             entries.append(
                 LogEntry(
                     position=int(start.group(1)),
@@ -298,8 +308,9 @@ def read_log(path: str | os.PathLike) -> RecordedLog:
         found = _ACCURACY.match(text)
         if found:
             if accuracy is not None:
-                raise LogFormatError(f"{path}:{i + 1}: a second 'accuracy :' line")
-            accuracy = float(found.group(1))
+                raise LogFormatError(f"{path}:{i + 1}: a second 'accuracy :' line (the first is at line "
+                                     f"{accuracy_line}): were two logs concatenated? One log per file")
+            accuracy, accuracy_line = float(found.group(1)), i + 1
         elif entries and text.strip() and text != _SEPARATOR and accuracy is None:
             raise LogFormatError(f"{path}:{i + 1}: unexpected line between blocks: {text[:60]!r}")
         i += 1
@@ -573,7 +584,7 @@ def split_example_ids(task: str, split: str, mirror=None) -> set[str] | None:
 def is_log_file(path: str | os.PathLike) -> bool:
     """Whether ``path`` looks like a Kojima log (its first non-blank character is not ``{``)."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:
             for line in handle:
                 if line.strip():
                     return not line.lstrip().startswith("{")
@@ -604,7 +615,7 @@ def score_completions(task: str, path: str | os.PathLike, examples: list[Example
                       split: str = "all") -> Score:
     """Re-parse every ``answer_completion`` of an fcot completions JSONL file with fcot's rules."""
     by_id = {e.id: e for e in examples}
-    rows = read_records(Completion, path)
+    rows = read_completions(path)  # a completion written twice raises, naming both lines
     correct = n = 0
     seen: set[str] = set()
     for number, row in enumerate(rows, start=1):

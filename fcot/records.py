@@ -11,9 +11,12 @@ Glossary (used everywhere in fcot):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import functools
 import json
+import math
 import os
 import types
 import typing
@@ -28,6 +31,40 @@ ANSWER_TYPES: tuple[str, ...] = get_args(AnswerType)
 
 class RecordError(ValueError):
     """A record file or field is malformed; the message names the file, line and field."""
+
+
+class StorageError(OSError):
+    """A file could not be written (disk full, read-only folder, a folder where a file belongs); the message names
+    the path and what to do. An ``OSError`` with the original ``errno``, so handlers of OSError still catch it."""
+
+
+_STORAGE_HINTS = {
+    errno.ENOSPC: "no space left on the device: free some space and rerun (finished work is kept)",
+    errno.EDQUOT: "the disk quota is used up: free some space and rerun (finished work is kept)",
+    errno.EROFS: "the file system is read-only: choose a writable folder",
+    errno.EACCES: "permission denied: make the folder writable or choose another folder",
+    errno.EPERM: "operation not permitted: make the folder writable or choose another folder",
+    errno.EISDIR: "it is a folder, where a file is expected: give a file path",
+    errno.ENOTDIR: "a part of the path is a file, where a folder is expected",
+}
+
+
+def storage_error(path: str | os.PathLike, error: OSError, doing: str = "writing") -> StorageError:
+    """A :class:`StorageError` naming ``path`` for an OS error met while ``doing`` something to it."""
+    hint = _STORAGE_HINTS.get(error.errno, error.strerror or str(error))
+    problem = StorageError(f"{path}: cannot finish {doing}: {hint} ([Errno {error.errno}])")
+    problem.errno = error.errno
+    return problem
+
+
+def is_finite_number(value: Any, minimum: float | None = 0.0) -> bool:
+    """A number (not a bool, not NaN or +-inf) that is at least ``minimum`` (None: any)."""
+    return is_number(value) and math.isfinite(value) and (minimum is None or value >= minimum)
+
+
+def is_count(value: Any) -> bool:
+    """An integer >= 0 (a token or call count), not a bool."""
+    return is_int(value) and value >= 0
 
 
 @dataclass(frozen=True)
@@ -172,9 +209,16 @@ def _type_name(hint: Any) -> str:
 def read_jsonl(path: str | os.PathLike) -> Iterator[dict]:
     """Yield the JSON objects of a JSONL file; a bad line raises naming ``file:line``. A torn last line (a
     writer killed mid-line) is skipped with a warning saying how many rows were read before it."""
+    for _, value in read_numbered(path):
+        yield value
+
+
+def read_numbered(path: str | os.PathLike) -> Iterator[tuple[int, Any]]:
+    """(line number, JSON value) of each non-blank line of a JSONL file, as :func:`read_jsonl` reads them (a UTF-8
+    byte-order mark on the first line is accepted)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
+        raise FileNotFoundError(f"{path}: no such file" + (" (it is a folder)" if path.is_dir() else ""))
     with open(path, "rb") as handle:
         rows = 0
         for number, raw in enumerate(handle, start=1):
@@ -182,6 +226,8 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[dict]:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise RecordError(f"{path}:{number}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+            if number == 1:
+                line = line.removeprefix("\ufeff")  # a UTF-8 byte-order mark (some editors write one)
             if not line.strip():
                 continue
             try:
@@ -189,41 +235,107 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[dict]:
             except json.JSONDecodeError as error:
                 if not line.endswith("\n"):
                     warnings.warn(f"{path}:{number}: the last line is cut (a writer stopped mid-line); skipped it, "
-                                  f"{rows} row(s) before it read", stacklevel=2)
+                                  f"{rows} row(s) before it read", stacklevel=3)
                     break
                 raise RecordError(f"{path}:{number}: malformed JSON ({error.msg} at column {error.colno})") from None
             rows += 1
-            yield value
+            yield number, value
 
 
 def read_records(cls: type[R], path: str | os.PathLike) -> list[R]:
     """Read a JSONL file of ``cls`` records (e.g. ``read_records(Completion, p)``)."""
-    return [from_dict(cls, row, where=f"{path}:{i}") for i, row in enumerate(read_jsonl(path), start=1)]
+    return [from_dict(cls, row, where=f"{path}:{number}") for number, row in read_numbered(path)]
+
+
+def read_completions(path: str | os.PathLike) -> list[Completion]:
+    """Read a completions JSONL file; a completion written twice (the same task, example_id and sample_index: a file
+    concatenated or appended twice) raises naming both lines, so no answer is counted twice."""
+    first: dict[tuple, int] = {}
+    completions = []
+    for number, row in read_numbered(path):
+        completion = from_dict(Completion, row, where=f"{path}:{number}")
+        key = (completion.task, completion.example_id, completion.sample_index)
+        if key in first:
+            raise RecordError(
+                f"{path}:{number}: the completion of example_id {completion.example_id!r} (task {completion.task}, "
+                f"sample_index {completion.sample_index}) is already at line {first[key]}; each is written once "
+                "(was the file concatenated or appended twice?). Remove the repeated lines."
+            )
+        first[key] = number
+        completions.append(completion)
+    return completions
+
+
+def cut_torn_tail(path: str | os.PathLike) -> bool:
+    """Cut a torn last line (a writer killed mid-line) off a JSONL file, with a warning naming ``file:line``, so
+    rows appended later start on a line of their own; a whole last line only missing its newline gets one.
+    True when something was cut."""
+    path = Path(path)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if not data or data.endswith(b"\n"):
+        return False
+    keep = data.rfind(b"\n") + 1
+    try:
+        json.loads(data[keep:].decode("utf-8"))
+        torn = False
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        torn = True
+    try:
+        with open(path, "r+b") as handle:
+            if torn:
+                handle.truncate(keep)
+            else:
+                handle.seek(0, os.SEEK_END)
+                handle.write(b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        raise storage_error(path, error, "repairing its last line") from None
+    if torn:
+        whole = data.count(b"\n")
+        warnings.warn(f"{path}:{whole + 1}: the last line is cut (a writer stopped mid-line); removed its "
+                      f"{len(data) - keep} bytes, kept the {whole} line(s) before it", stacklevel=2)
+    return torn
+
+
+def _mkdir_for(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise storage_error(path.parent, error, f"making the folder for {path.name}") from None
 
 
 def append_jsonl(path: str | os.PathLike, rows: Iterable[Any], durable: bool = True) -> int:
-    """Append rows (dicts or dataclasses) to a JSONL file; flush and fsync so they survive a kill."""
+    """Append rows (dicts or dataclasses) to a JSONL file; flush and fsync so they survive a kill. A file that
+    cannot be written (disk full, read-only, a folder) raises :class:`StorageError` naming it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with open(path, "a", encoding="utf-8") as handle:
-        for row in rows:
-            data = to_dict(row) if dataclasses.is_dataclass(row) else row
-            handle.write(json.dumps(data, ensure_ascii=False) + "\n")
-            count += 1
-        handle.flush()
-        if durable:
-            os.fsync(handle.fileno())
-    return count
+    _mkdir_for(path)
+    lines = [json.dumps(to_dict(row) if dataclasses.is_dataclass(row) else row, ensure_ascii=False) + "\n"
+             for row in rows]
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write("".join(lines))
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+    except OSError as error:
+        raise storage_error(path, error, f"appending {len(lines)} row(s)") from None
+    return len(lines)
 
 
 def write_jsonl(path: str | os.PathLike, rows: Iterable[Any]) -> int:
     """Write rows to a JSONL file atomically (temporary file, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _mkdir_for(path)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per process: concurrent writers never share it
-    if tmp.exists():
-        tmp.unlink()
-    count = append_jsonl(tmp, rows)
-    os.replace(tmp, path)
+    try:
+        if tmp.exists():
+            tmp.unlink()
+        count = append_jsonl(tmp, rows)
+        os.replace(tmp, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise storage_error(path, error, f"writing it (through {tmp.name}, then a rename)") from None
     return count

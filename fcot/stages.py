@@ -198,13 +198,36 @@ def mark_computed_here(run: Run) -> None:
     (run.artifacts() / COMPUTED_HERE).write_text("", encoding="utf-8")
 
 
+def computed_here(run: Run) -> bool:
+    """Whether this machine computed ``run`` (or copied it from a twin it computed): only then are its large
+    artifacts (completions, samples, checkpoints: ``runs/``, outside git) here. A committed record alone -- a fresh
+    clone's state -- has its small outputs (config, metrics, predictions) but none of its artifacts."""
+    return (run.artifacts_dir / COMPUTED_HERE).is_file()
+
+
 def reusable(run: Run, *needed: str) -> bool:
-    """Whether a run is finished and still has its ``needed`` artifacts on this machine."""
-    return run.finished and all((run.artifacts_dir / file).exists() for file in needed)
+    """Whether a run is finished, was computed on this machine and still has its ``needed`` artifacts here."""
+    return run.finished and computed_here(run) and all((run.artifacts_dir / file).exists() for file in needed)
+
+
+def artifact(run: Run, *parts: str) -> Path:
+    """The path of one of ``run``'s large artifacts, which must be on this machine: a clear error for a committed
+    record computed elsewhere (a fresh clone) or an artifact deleted since, naming the stage to run."""
+    path = run.artifacts_dir.joinpath(*parts)
+    if not computed_here(run):
+        raise FileNotFoundError(
+            f"{run.kind} run {run.path.name}: its artifacts ({'/'.join(parts)}) are not on this machine -- its record is "
+            f"committed (computed elsewhere) but this machine never computed it; run its stage here first (its "
+            f"notebook, or `make reproduce`)")
+    if not path.exists():
+        raise FileNotFoundError(f"{run.kind} run {run.path.name}: {paths.portable(path)} is gone (deleted since it was "
+                                f"computed); run its stage again")
+    return path
 
 
 def open_run(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str) -> Run:
-    """Open the run of ``config``; a finished one whose ``needed`` artifacts are gone runs again."""
+    """Open the run of ``config``; a finished one not computed here, or whose ``needed`` artifacts are gone, runs
+    again."""
     run = Run.open(kind, config, name=name, seed=seed, data_hashes=data.data_hashes())
     if run.finished and not reusable(run, *needed):
         run = Run.open(kind, config, name=name, seed=seed, data_hashes=data.data_hashes(), rerun=True)
@@ -214,7 +237,8 @@ def open_run(kind: str, config: dict, name: str, seed: int | None, data: DataCon
 @contextlib.contextmanager
 def _claimed(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str):
     """The run of ``config``, held exclusively while it is computed: a second process (a parallel sweep
-    point sharing this stage) waits for the first, then finds the run finished and reuses it.
+    point sharing this stage) waits for the first, then finds the run finished and reuses it. A run the body
+    finishes is marked computed here (:func:`mark_computed_here`).
 
     The lock is the configuration's (its hash), not the name's: a run of the same configuration and upstream
     runs under another name -- the stage walk-through and the main table's coin-flip column, say -- is the same
@@ -232,7 +256,10 @@ def _claimed(kind: str, config: dict, name: str, seed: int | None, data: DataCon
             if twin is not None:
                 yield _copy_twin(twin, peek)
             else:
-                yield open_run(kind, config, name, seed, data, *needed)  # again: it may have finished meanwhile
+                run = open_run(kind, config, name, seed, data, *needed)  # again: it may have finished meanwhile
+                yield run
+                if Run.load(run.path).finished and not computed_here(run):
+                    mark_computed_here(run)
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -269,8 +296,9 @@ def find(kind: str, ref: str | Path | Run) -> Run:
     """A finished run of ``kind`` named by ``ref``: a Run, a run directory, or a run name.
 
     A name refers to the one finished run ``<profile>/runs/<kind>/<name>-<hash>`` of the current
-    profile (:func:`fcot.paths.profile_runs`); when there
-    are several (the same name with other configurations), the error lists them: pass a path.
+    profile (:func:`fcot.paths.profile_runs`); when there are several (the same name with other configurations),
+    the one computed on this machine (a clone's committed records under the name stay readable but are not it), and
+    when that does not decide, the error lists them: pass a path.
     """
     if isinstance(ref, Run):
         run = ref
@@ -289,6 +317,9 @@ def find(kind: str, ref: str | Path | Run) -> Run:
                 raise FileNotFoundError(
                     f"no finished {kind} run {text!r}: not a run directory, and no {root}/{text}-<hash> "
                     f"(run its notebook first, or pass the directory it printed)")
+            if len(found) > 1:  # the same name with other configurations: the one computed here, if only one is
+                here = [p for p in found if computed_here(Run.load(p))]
+                found = here if len(here) == 1 else found
             if len(found) > 1:
                 listing = "\n  ".join(str(p) for p in found)
                 raise ValueError(f"{len(found)} finished {kind} runs are named {text!r}; pass one directory:\n  {listing}")
@@ -313,7 +344,8 @@ def upstream_key(run: Run) -> dict:
 
 def upstream_of(run: Run) -> Run | None:
     """The run a stage's run was made from (None for a teacher run, or a vanilla curation): a finished run of the
-    recorded kind and hash in the same profile (under any name: they are copies)."""
+    recorded kind and hash in the same profile (under any name: they are copies), one computed on this machine where
+    there is one (a fresh clone holds committed copies whose artifacts are elsewhere)."""
     upstream = run.config.get("upstream")
     if not upstream:
         return None
@@ -321,8 +353,9 @@ def upstream_of(run: Run) -> Run | None:
     finished = _finished_with_hash(root, upstream["hash"])
     if not finished:
         raise FileNotFoundError(f"{run.path}: its upstream {upstream['kind']} run (hash {upstream['hash']}) is not in {root}")
-    named = [r for r in finished if r.name == upstream.get("name")]  # a record written before keys left names out
-    return (named or finished)[0]
+    here = [r for r in finished if computed_here(r)] or finished  # copies: the one whose artifacts are here
+    named = [r for r in here if r.name == upstream.get("name")]  # a record written before keys left names out
+    return (named or here)[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -374,7 +407,7 @@ def ask_teacher(task: str, config: TeachConfig, questions: Sequence, *, seed: in
         ids = {e.id for e in questions}
         source = config.completions
         if not source.endswith(".jsonl"):
-            source = str(find("teacher", source).artifacts_dir / "completions.jsonl")
+            source = str(artifact(find("teacher", source), "completions.jsonl"))
         return [c for c in teachers.load_completions(source) if c.example_id in ids and c.sample_index < degree]
     backend = teacher_backend(task, config, on_missing=on_missing)
     cache = _open_cache(call_cache(task, backend))
@@ -447,7 +480,7 @@ def completions_of(run: Run) -> list:
     """The completions a teacher run stored."""
     from fcot import teachers
 
-    return teachers.load_completions(run.artifacts_dir / "completions.jsonl")
+    return teachers.load_completions(artifact(run, "completions.jsonl"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -520,8 +553,8 @@ def samples_of(run: Run) -> tuple[list, list]:
     """``(train, validation)`` samples of a curation run."""
     from fcot import curate as curation
 
-    return (curation.read_samples(run.artifacts_dir / "samples_train.jsonl"),
-            curation.read_samples(run.artifacts_dir / "samples_val.jsonl"))
+    return (curation.read_samples(artifact(run, "samples_train.jsonl")),
+            curation.read_samples(artifact(run, "samples_val.jsonl")))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -601,7 +634,7 @@ def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None,
             return run
         with run:
             started = time.perf_counter()
-            model, tokenizer = students.load_trained(paths.resolve(student_run.metrics["best_model_dir"]))
+            model, tokenizer = students.load_trained(artifact(student_run, "train", "best"))
             result = evaluation.evaluate_student(
                 model, tokenizer, examples(data).test, fmt=method, batch_size=config.batch_size,
                 max_new_tokens=config.resolved_max_new_tokens(method), self_consistency=config.self_consistency,
@@ -612,7 +645,6 @@ def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None,
                 "test_questions": result.n, "correct": int(round(result.accuracy * result.n)),
                 "eval_seconds": time.perf_counter() - started,
             })
-        mark_computed_here(run)
     return run
 
 
@@ -691,8 +723,8 @@ def describe(run: Run):
                 f"{_percent(m.get('share_filtered_train'))} of the train completions filtered out.")
     elif run.kind == "student":
         text = (f"**Student run** {where}: {c['train']['student']} trained on {m.get('train_samples')} "
-                f"{c['method']} samples of {data.get('task')}; best epoch {m.get('best_epoch')} of "
-                f"{m.get('epochs_run')} by {m.get('select_by')} on {m.get('val_samples')} validation samples; "
+                f"{c['method']} samples of {data.get('task')}; kept epoch {m.get('best_epoch')} of "
+                f"{m.get('epochs_run')} (`select_by={m.get('select_by')}`, {m.get('val_samples')} validation samples); "
                 f"{m.get('parameters'):,} parameters, {m.get('tokens_per_second', 0):,.0f} tokens/s.")
     elif run.kind == "evaluation":
         text = (f"**Evaluation run** {where}: {_percent(m.get('accuracy'))} "
@@ -711,6 +743,94 @@ def _teacher_of(run: Run) -> Run | None:
     return run
 
 
+def teacher_name(teach, task: str | None = None) -> str:
+    """Which teacher a teacher run's ``teach`` configuration names, in words: the rule-based simulator and the
+    accuracy it was set to, the recorded text-davinci-002 (replay), a completions file, or a model. ``teach``: a
+    run's ``config["teach"]`` (a dict) or a :class:`TeachConfig` (``task`` resolves its default accuracy)."""
+    if isinstance(teach, TeachConfig):
+        teach = teach.key(task) if task else dataclasses.asdict(teach)
+    backend = teach.get("backend")
+    if backend == "simulated":
+        accuracy = teach.get("accuracy")
+        return ("the rule-based teacher simulator (not a language model"
+                + (f", set to {_percent(accuracy)} accuracy)" if accuracy is not None else ")"))
+    if backend == "replay":
+        return "the recorded text-davinci-002 (the paper's teacher, replayed from its logs)"
+    if backend == "file":
+        return f"the teacher whose completions were read from `{teach.get('completions')}`"
+    if backend == "openai":
+        return f"`{teach.get('model')}` (an OpenAI-compatible endpoint)"
+    if backend == "hf":
+        return f"`{teach.get('model')}` (a Hugging Face model)"
+    return f"a {backend} teacher"
+
+
+def _filter_lines(m: dict) -> list[str]:
+    """Notebook 10: what the answer filter of notebook 11 will drop, from the counts the metrics table prints
+    (``completions``, ``teacher_accuracy``, ``share_filtered``: train plus validation; ``completions_train``,
+    ``teacher_accuracy_train``: train alone)."""
+    n, n_train = m.get("completions"), m.get("completions_train")
+    accuracy_all, accuracy_train = m.get("teacher_accuracy"), m.get("teacher_accuracy_train")
+    share = m.get("share_filtered", None if accuracy_all is None else 1 - accuracy_all)
+    if not n or share is None or accuracy_train is None or not n_train:
+        return [f"The teacher answered {n or 0} completions: there is nothing to filter."] if not n else []
+    wrong_all, wrong_train = round(n * share), round(n_train * (1 - accuracy_train))
+    n_val, wrong_val = n - n_train, round(n * share) - round(n_train * (1 - accuracy_train))
+    lines = [f"The teacher was right on {_percent(accuracy_train)} of its {n_train} train completions"
+             + (f" and on {_percent(accuracy_all)} of all {n} (train plus validation)." if n_val else ".")]
+    lines.append(f"The answer filter (notebook 11, `correct_only`) will drop the wrong ones: {wrong_train} of the "
+                 f"{n_train} train completions ({_percent(wrong_train / n_train)})"
+                 + (f" and {wrong_val} of the {n_val} validation completions; {wrong_all} of {n} in all "
+                    f"(`share_filtered` {_percent(share)}, train plus validation)." if n_val else "."))
+    lines.append(f"It leaves {_percent(m.get('teacher_coverage_train'))} of the train questions with at least one "
+                 "rationale: a weaker teacher means fewer samples.")
+    return lines
+
+
+def _epoch_lines(m: dict, curves) -> list[str]:
+    """Notebook 20: where validation loss was lowest (from the learning curves, whatever ``select_by`` kept), and
+    which epoch's weights ``select_by`` kept (``best_epoch`` in the metrics is the kept epoch)."""
+    kept, ran, select_by = m.get("best_epoch"), m.get("epochs_run"), m.get("select_by")
+    lines = []
+    if curves is not None and "eval_loss" in curves and curves["eval_loss"].notna().any():
+        scored = curves[curves["eval_loss"].notna()]
+        low = scored.loc[scored["eval_loss"].idxmin()]
+        last = scored.loc[scored["epoch"].idxmax()]
+        if low["epoch"] == last["epoch"]:
+            lines.append(f"Validation loss was lowest at the last epoch ({last['epoch']:g} of {last['epoch']:g}, "
+                         f"{low['eval_loss']:.3f}): the student was still improving, so more epochs (or more data) "
+                         "would likely help.")
+        else:
+            text = (f"Validation loss was lowest at epoch {low['epoch']:g} of {last['epoch']:g} ({low['eval_loss']:.3f}) "
+                    f"and ended at {last['eval_loss']:.3f}")
+            falling = "train_loss" in scored and low.get("train_loss") is not None and last.get("train_loss") is not None \
+                and last["train_loss"] < low["train_loss"]
+            lines.append(text + (f", while train loss fell from {low['train_loss']:.3f} to {last['train_loss']:.3f}: "
+                                 f"after epoch {low['epoch']:g} the student overfits its {m.get('train_samples')} samples."
+                                 if falling else ": the student stopped improving on validation after it."))
+    if kept is not None:
+        why = {"last": "the last epoch, whatever its validation loss",
+               "eval_loss": "the lowest validation loss",
+               "eval_accuracy": "the highest validation accuracy"}.get(select_by, "its rule")
+        lines.append(f"`select_by=\"{select_by}\"` kept the weights of epoch {kept:g}"
+                     + (f" of {ran:g}" if ran is not None else "") + f" ({why}).")
+    return lines
+
+
+def _teacher_comparison(m: dict, teacher: Run) -> str:
+    """Notebook 21: the student's test accuracy against its teacher's on the same questions, the teacher named
+    (:func:`teacher_name`); a teacher score inside the student's interval is within noise."""
+    score, accuracy = teacher.metrics["teacher_accuracy_test"], m.get("accuracy") or 0.0
+    gap = accuracy - score
+    direction = "level with" if round(100 * gap, 1) == 0 else "above" if gap > 0 else "below"
+    low, high = m.get("low"), m.get("high")
+    noise = (" (its score lies inside the student's interval: within noise)"
+             if direction != "level with" and low is not None and high is not None and low <= score <= high else "")
+    distance = "" if direction == "level with" else f"{abs(100 * gap):.1f} points "
+    return (f"Its teacher, {teacher_name(teacher.config.get('teach', {}))}, scored {_percent(score)} on the same "
+            f"questions: the student is {distance}{direction} it{noise}.")
+
+
 def what_we_saw(run: Run):
     """The closing "What we saw" of notebooks 10, 11, 20 and 21 (Markdown), computed from a stage run's numbers and
     read against what the paper leads one to expect, so it stays true when the parameters change."""
@@ -722,11 +842,7 @@ def what_we_saw(run: Run):
     task = c.get("data", {}).get("task")
     lines = []
     if run.kind == "teacher":
-        accuracy, coverage = m.get("teacher_accuracy_train"), m.get("teacher_coverage_train")
-        lines.append(f"The teacher was right on {_percent(accuracy)} of its train completions, so the answer filter "
-                     f"(notebook 11) will drop {_percent(None if accuracy is None else 1 - accuracy)} of them and leave "
-                     f"{_percent(coverage)} of the train questions with at least one rationale: a weaker teacher means "
-                     "fewer samples, which is why the paper's students stay below their teacher on hard tasks.")
+        lines += _filter_lines(m)
         if (m.get("degree") or 1) > 1:
             lines.append(f"With D={m.get('degree')} samples per question, {_percent(m.get('share_questions_all_distinct'))} "
                          "of the questions got all-distinct rationales: only distinct ones add information "
@@ -737,20 +853,15 @@ def what_we_saw(run: Run):
     elif run.kind == "curation":
         method = c["curate"]["method"]
         lines.append(f"{m.get('samples_train')} {method} training samples from {m.get('questions_train')} questions "
-                     f"({_percent(m.get('share_filtered_train'))} of the teacher's completions filtered out"
+                     f"({_percent(m.get('share_filtered_train'))} of the teacher's train completions filtered out"
                      + (", none needed for vanilla samples, which carry the gold answer only" if method == "vanilla"
                         else "") + ").")
         if m.get("samples_dropped_too_long_train") or m.get("rationales_truncated_train"):
             lines.append(f"{m.get('samples_dropped_too_long_train') or 0} samples were too long for the student and "
                          f"{m.get('rationales_truncated_train') or 0} rationales were cut.")
     elif run.kind == "student":
-        best, ran = m.get("best_epoch"), m.get("epochs_run")
-        if best is not None and ran is not None and best >= ran:
-            lines.append(f"The best epoch on validation was the last one ({best:g} of {ran:g}): the student was still "
-                         "improving, so more epochs (or more data) would likely help.")
-        elif best is not None:
-            lines.append(f"The best epoch on validation was {best:g} of {ran:g}: after it the student overfits its "
-                         f"{m.get('train_samples')} samples, and the weights of epoch {best:g} are the ones kept.")
+        curves_file = run.path / "tables" / "learning_curves.csv"
+        lines += _epoch_lines(m, learning_curves_of(run) if curves_file.is_file() else None)
         lines.append(f"{m.get('parameters', 0):,} parameters trained at {m.get('tokens_per_second', 0):,.0f} tokens/s "
                      f"for {m.get('train_runtime_s', 0):.0f} s.")
     elif run.kind == "evaluation":
@@ -764,9 +875,7 @@ def what_we_saw(run: Run):
                      f"**{where}** random guessing ({_percent(chance)}).")
         teacher = _teacher_of(run)
         if teacher is not None and teacher.metrics.get("teacher_accuracy_test") is not None:
-            gap = m.get("accuracy", 0) - teacher.metrics["teacher_accuracy_test"]
-            lines.append(f"Its teacher scored {_percent(teacher.metrics['teacher_accuracy_test'])} on the same questions: "
-                         f"the student is {abs(100 * gap):.1f} points {'above' if gap > 0 else 'below'} it.")
+            lines.append(_teacher_comparison(m, teacher))
         if (m.get("stop_rate") or 0) < 0.9:
             lines.append(f"It stopped by itself on only {_percent(m.get('stop_rate'))} of the questions: an unfinished "
                          "completion has no answer after ` --> `.")

@@ -64,6 +64,7 @@ from __future__ import annotations
 import ast
 import concurrent.futures
 import contextlib
+import dataclasses
 import datetime as _dt
 import hashlib
 import io
@@ -81,7 +82,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import yaml
 
-from fcot import paths
+from fcot import paths, reproduction
+from fcot.reproduction import format_reproduction, headline_numbers, reproduction_check  # noqa: F401 - the study's API
 from fcot.runs import publish
 
 NOTEBOOKS_DIR = paths.REPO_ROOT / "notebooks"
@@ -478,6 +480,7 @@ class PlannedRun:
     grid_point: Mapping[str, Any]
     hash: str
     profile: str = ""  # the profile's name: the kernel's FCOT_PROFILE (whose runs it reads and writes)
+    links: Mapping[str, str] = field(default_factory=dict)  # source notebook stem -> what its links lead to here
 
     @property
     def name(self) -> str:
@@ -629,7 +632,18 @@ def plan(
                     profile=profile.name,
                 )
             )
-    return runs
+    return _with_links(runs, folder, out_dir)
+
+
+def _with_links(runs: list[PlannedRun], folder: Path, out_dir: Path) -> list[PlannedRun]:
+    """Each run with the link targets of its executed notebook (:func:`fcot.links.executed_names`): a source
+    notebook's executed copy in this profile, else the source notebook itself (relative to the executed copy)."""
+    from fcot import links
+
+    executed = [(run.step.notebook, run.name) for run in runs]
+    sources = {p.stem: os.path.relpath(p.with_suffix(""), out_dir) for p in sorted(folder.glob("*.ipynb"))}
+    return [dataclasses.replace(run, links={**sources, **links.executed_names(executed, output=run.name)})
+            for run in runs]
 
 
 def _stage_configs(notebook: str) -> tuple:
@@ -811,9 +825,25 @@ def kernel_config():
     return Config({"KernelManager": {"transport": "ipc", "ip": sockets}})
 
 
+def local_dir(run: PlannedRun) -> Path:
+    """This machine's bookkeeping of ``run``'s profile: ``runs/<profile>`` (outside git)."""
+    return paths.runs_dir() / (run.profile or "default")
+
+
 def failed_path(run: PlannedRun) -> Path:
-    """Where a failed execution of ``run`` is kept (beside its last completed one, which stays)."""
-    return run.output_path.with_name(f"{run.output_path.stem}.failed.ipynb")
+    """Where a failed execution of ``run`` is kept: ``runs/<profile>/failed/<name>.ipynb``, outside git, so that a
+    failed reproduction leaves nothing under ``results/`` (its last completed execution there stays)."""
+    return local_dir(run) / "failed" / f"{run.output_path.stem}.ipynb"
+
+
+def _scratch_path(run: PlannedRun) -> Path:
+    """Where papermill writes while ``run`` executes (``runs/<profile>/executing/``): moved into ``results/`` whole
+    when it completes, to :func:`failed_path` when it fails."""
+    return local_dir(run) / "executing" / f"{run.output_path.stem}.ipynb"
+
+
+RESUME_HINT = ("fix the cause, then run the same command again: the steps and runs that finished are reused, "
+               "nothing computed is lost")
 
 
 def execute_run(run: PlannedRun, options: RunOptions) -> float:
@@ -821,11 +851,14 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
     import nbformat
     import papermill
 
+    from fcot import links
+
     run.output_path.parent.mkdir(parents=True, exist_ok=True)
-    # papermill writes into a scratch file: a failed execution never replaces the last completed
-    # one; it is kept beside it as <name>.failed.ipynb for reading
-    scratch = run.output_path.with_name(f".{run.output_path.stem}.running.ipynb")
-    failed = failed_path(run)
+    # papermill writes into a scratch file outside git: a failed execution never replaces the last completed one;
+    # it is kept for reading under runs/<profile>/failed/
+    scratch, failed = _scratch_path(run), failed_path(run)
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    failed.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with (_absolute_path_env(), _profile_env(run.profile), paths.environment({**_QUIET, **kernel_threads(options.jobs)}),
           _quiet_papermill()):
@@ -845,7 +878,8 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
             raise StepFailedError(
                 f"step {run.step.id} ({run.notebook_path.name}) failed in cell {error.exec_count}: "
                 f"{error.ename}: {error.evalue}\n  the failed execution is {failed}"
-                + (f"; the last completed one is kept: {run.output_path}" if run.output_path.is_file() else ""),
+                + (f"; the last completed one is kept: {run.output_path}" if run.output_path.is_file() else "")
+                + f"\n  {RESUME_HINT}",
                 failed,
             ) from None
         except Exception as error:  # kernel died, could not start, ...
@@ -853,7 +887,7 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
                 os.replace(scratch, failed)
             raise StepFailedError(
                 f"step {run.step.id} ({run.notebook_path.name}) could not be executed: "
-                f"{type(error).__name__}: {error}\n  the failed execution (if any) is {failed}",
+                f"{type(error).__name__}: {error}\n  the failed execution (if any) is {failed}\n  {RESUME_HINT}",
                 failed,
             ) from None
     seconds = time.perf_counter() - start
@@ -874,92 +908,13 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
         "seconds": round(seconds, 3),
         "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    if run.links:  # the "You are here" lines lead to the executed notebooks beside it
+        notebook = nbformat.from_dict(links.rewrite_links(notebook, run.links))
     text = nbformat.writes(notebook)
     publish(run.output_path, text if text.endswith("\n") else text + "\n")  # as nbformat.write ends a file
     _stamp(run).parent.mkdir(parents=True, exist_ok=True)
     _stamp(run).write_text(run.hash + "\n", encoding="utf-8")
     return seconds
-
-
-# ----------------------------------------------------------------------------------------------
-# Reproduction check: committed numbers vs the numbers this run produced
-# ----------------------------------------------------------------------------------------------
-
-
-def headline_numbers(profile: str, results_root: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
-    """``{"<ablation>: <point>": {"mean", "low", "high", "design"}}`` (fractions) from a profile's ablation
-    summaries (``results/<profile>/ablations/*/summary.csv``): the numbers its findings rest on. ``design``: a hash
-    of the sweep's recorded configuration (``ablation.json``, the seed left out), None where none is recorded."""
-    import csv
-
-    numbers: dict[str, dict[str, Any]] = {}
-    for file in sorted((paths.results_dir(results_root) / profile / "ablations").glob("*/summary.csv")):
-        design = _design_hash(file.parent / "ablation.json")
-        with open(file, encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                keys = list(row)[: list(row).index("runs")] if "runs" in row else []
-                label = f"{file.parent.name}: " + ", ".join(f"{k}={row[k] or 'none'}" for k in keys)
-                with contextlib.suppress(TypeError, ValueError):
-                    numbers[label] = {**{k: float(row[k]) for k in ("mean", "low", "high")}, "design": design}
-    return numbers
-
-
-def _design_hash(record: Path) -> str | None:
-    """:func:`fcot.runs.config_hash` of an ablation's recorded configuration without its seed; None when it is not
-    recorded."""
-    from fcot.runs import config_hash
-
-    try:
-        config = dict(json.loads(record.read_text(encoding="utf-8"))["config"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    config.pop("seed", None)
-    return config_hash(config)
-
-
-def reproduction_check(committed: Mapping[str, Mapping[str, Any]],
-                       reproduced: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One row per headline number: committed vs reproduced and whether they agree -- ``exactly``,
-    ``within the interval`` (the reproduced mean lies in the committed 95% interval: floating point
-    differs between machines), ``differs``, ``new`` / ``gone`` when only one side has it, or ``other design`` when
-    the sweep's recorded configuration changed (its numbers are not the same experiment, so not compared)."""
-    rows = []
-    for label in sorted(set(committed) | set(reproduced)):
-        old, new = committed.get(label), reproduced.get(label)
-        if old is None or new is None:
-            verdict = "new" if old is None else "gone"
-        elif old.get("design") and new.get("design") and old["design"] != new["design"]:
-            verdict = "other design"
-        elif abs(old["mean"] - new["mean"]) < 1e-9:
-            verdict = "exactly"
-        elif old["low"] - 1e-9 <= new["mean"] <= old["high"] + 1e-9:
-            verdict = "within the interval"
-        else:
-            verdict = "differs"
-        rows.append({"number": label, "committed": old and old["mean"], "reproduced": new and new["mean"],
-                     "committed_interval": old and (old["low"], old["high"]), "agreement": verdict})
-    return rows
-
-
-def format_reproduction(rows: Sequence[Mapping[str, Any]]) -> str:
-    """The reproduction check as text: one line per number, then the counts."""
-    if not rows:
-        return "reproduction check: no ablation summaries to compare (none committed and none produced)"
-
-    def pct(value) -> str:
-        return "-" if value is None else f"{100 * value:.1f}%"
-
-    width = max(len(r["number"]) for r in rows)
-    lines = ["reproduction check (committed -> reproduced, mean accuracy over seeds):"]
-    for r in rows:
-        interval = r["committed_interval"]
-        band = f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]" if interval else ""
-        lines.append(f"  {r['number']:<{width}}  {pct(r['committed']):>6}{band:<15} -> {pct(r['reproduced']):>6}  "
-                     f"{r['agreement']}")
-    verdicts = ("exactly", "within the interval", "differs", "other design", "new", "gone")
-    counts = {v: sum(r["agreement"] == v for r in rows) for v in verdicts}
-    lines.append("  " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
-    return "\n".join(lines)
 
 
 def _execute_in_worker(run: PlannedRun, options: RunOptions) -> tuple[float | None, str | None]:
@@ -970,7 +925,16 @@ def _execute_in_worker(run: PlannedRun, options: RunOptions) -> tuple[float | No
 
 
 def timings_path(profile_name: str, results_root: str | os.PathLike | None = None) -> Path:
+    """The committed timings of a profile's study (``results/<profile>/timings.json``): each step's seconds as last
+    *executed*, and the wall time of the last call that executed steps without a failure. A call that only skips,
+    or fails, does not rewrite it (:func:`local_timings_path` keeps this machine's bookkeeping of every call)."""
     return paths.results_dir(results_root) / profile_name / "timings.json"
+
+
+def local_timings_path(profile_name: str) -> Path:
+    """This machine's timings of a profile (``runs/<profile>/timings.json``, outside git): every step's last status
+    (ran, skipped, failed) and parameters, and the last call."""
+    return paths.runs_dir() / profile_name / "timings.json"
 
 
 def _write_timings(path: Path, profile: Profile, outcomes: Sequence[StepOutcome]) -> None:
@@ -1093,7 +1057,7 @@ def run_study(
     parsed = [o if isinstance(o, Override) else parse_override(o) for o in overrides]
     runs = plan(profile, parsed, only, notebooks_dir, results_root)
     timings = timings_path(profile.name, results_root)
-    committed = headline_numbers(profile.name, results_root)  # what this run will be compared against
+    committed = reproduction.committed_numbers(profile.name, results_root)  # as committed (git HEAD)
     started, cpu_started = time.monotonic(), cpu_seconds()
     computed_before = computed_runs(profile.name)
     groups = execution_groups(runs)
@@ -1112,13 +1076,19 @@ def run_study(
         report = _run_groups(profile, groups, execute, options, timings, log, steps_bar, ahead)
         finished = True
     finally:
+        if ahead is not None and not finished:
+            log("stopping: the sweep pool takes no new points; the points in flight finish (their runs are kept for "
+                "the next call) ...")
         pool = ahead.close(finished) if ahead is not None else None
         steps_bar.close()
-    _record_call(timings, time.monotonic() - started, options.jobs, report.outcomes, cpu_seconds() - cpu_started,
-                 computed_runs(profile.name) - computed_before, from_scratch=computed_before == 0, prefetch=pool)
+    call = dict(seconds=time.monotonic() - started, jobs=options.jobs, outcomes=report.outcomes,
+                cpu=cpu_seconds() - cpu_started, computed=computed_runs(profile.name) - computed_before,
+                from_scratch=computed_before == 0, prefetch=pool)
+    _record_call(local_timings_path(profile.name), **call)
+    _record_call(timings, **call)
     log(format_summary(report))
     if any(o.status == "ran" for o in report.outcomes):
-        log(format_reproduction(reproduction_check(committed, headline_numbers(profile.name, results_root))))
+        log(format_reproduction(reproduction.check(profile.name, committed, results_root)))
     return report
 
 
@@ -1205,7 +1175,10 @@ def _run_groups(profile, groups, execute, options, timings, log, steps_bar, ahea
                 log(f"[{done}/{total}] {run.name}: ran in {seconds:.1f} s")
         ordered = [group_outcomes[r.name] for r in group if r.name in group_outcomes]
         outcomes.extend(ordered)
-        _write_timings(timings, profile, ordered)
+        _write_timings(local_timings_path(profile.name), profile, ordered)
+        ran = [o for o in ordered if o.status == "ran"]
+        if ran:  # the committed timings change only where a step was executed (never for a skip or a failure)
+            _write_timings(timings, profile, ran)
         if failures:
             report = StudyReport(profile, outcomes, timings)
             log(format_summary(report))

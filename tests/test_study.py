@@ -382,9 +382,13 @@ def test_rerun_skips_completed_steps_and_a_changed_step_reruns_itself_and_later_
     again = study.run_study(profile, notebooks_dir=books, log=lambda _: None)
     assert [o.status for o in again.outcomes] == ["skipped", "skipped"]
     assert {p.name: p.stat().st_mtime_ns for p in outputs.glob("*.ipynb")} == mtimes
+    # a call that only skips rewrites no committed file: results/<profile>/timings.json keeps the executed steps'
+    # times and the last real call; this machine's bookkeeping (runs/<profile>/timings.json) says what it did
     timings = json.loads((paths.results_dir() / "chain" / "timings.json").read_text())
-    assert all(t["status"] == "skipped" and t["seconds"] > 0 for t in timings["notebooks"].values())
-    assert timings["last_call"]["executed"] == 2  # a call that only skipped keeps the last real call's time
+    assert all(t["status"] == "ran" and t["seconds"] > 0 for t in timings["notebooks"].values())
+    assert timings["last_call"]["executed"] == 2
+    local = json.loads(study.local_timings_path("chain").read_text())
+    assert all(t["status"] == "skipped" and t["seconds"] > 0 for t in local["notebooks"].values())
 
     # committed executed notebooks are not a cache: a clone without this machine's stamps runs every step
     import shutil
@@ -409,7 +413,7 @@ def test_a_failing_notebook_keeps_its_partial_output_and_the_error_names_it(book
     logs: list[str] = []
     with pytest.raises(study.StepFailedError) as error:
         study.run_study(study.load_profile("f", profiles), notebooks_dir=books, log=logs.append)
-    failed = paths.results_dir() / "f" / "notebooks" / "30_fail.failed.ipynb"
+    failed = paths.runs_dir() / "f" / "failed" / "30_fail.ipynb"  # outside git: results/ gets nothing from a failure
     assert error.value.output_path == failed
     assert str(failed) in str(error.value) and "RuntimeError: boom in 30" in str(error.value)
     partial = nbformat.read(str(failed), as_version=4)
@@ -417,8 +421,12 @@ def test_a_failing_notebook_keeps_its_partial_output_and_the_error_names_it(book
     assert any(o.get("text") == "before\n" for c in partial.cells for o in c.get("outputs", []))
     assert not (paths.results_dir() / "f" / "notebooks" / "30_fail.ipynb").exists()
     assert not (paths.results_dir() / "f" / "notebooks" / "20_sum_numbers.ipynb").exists()
-    timings = json.loads((paths.results_dir() / "f" / "timings.json").read_text())["notebooks"]
+    timings = json.loads(study.local_timings_path("f").read_text())["notebooks"]
     assert timings["10_make_numbers"]["status"] == "ran" and timings["30_fail"]["status"] == "failed"
+    committed = json.loads((paths.results_dir() / "f" / "timings.json").read_text())["notebooks"]
+    assert set(committed) == {"10_make_numbers"}  # the failed step (and its parameters) stay out of results/
+    assert "run the same command again" in str(error.value)
+    assert not list((paths.results_dir() / "f").rglob("*fail*.ipynb"))
     # the completed first step is skipped on the next attempt
     with pytest.raises(study.StepFailedError):
         study.run_study(study.load_profile("f", profiles), notebooks_dir=books, log=logs.append)
@@ -438,7 +446,7 @@ def test_a_failed_rerun_never_replaces_the_last_completed_execution(books, profi
         study.run_study(study.load_profile("k", profiles), ["40_maybe_fail.fail=true"], notebooks_dir=books,
                         log=lambda _: None)
     assert "the last completed one is kept" in str(error.value)
-    assert output.read_bytes() == completed and output.with_name("40_maybe_fail.failed.ipynb").is_file()
+    assert output.read_bytes() == completed and (paths.runs_dir() / "k" / "failed" / "40_maybe_fail.ipynb").is_file()
 
 
 def test_grid_points_run_in_parallel_processes_with_jobs(books, profiles):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import warnings
 
 import pytest
@@ -142,3 +143,32 @@ def test_a_malformed_ledger_row_is_an_error_naming_file_and_line(tmp_path):
     path.write_text('{"event": "sent", "id": "x"}\n', encoding="utf-8")
     with pytest.raises(RecordError, match=r"ledger\.jsonl:1: a 'sent' ledger row needs"):
         Ledger(path)
+
+
+# -- a key stored twice, and paths that cannot hold a cache (issue 31) -----------------------------------------------
+def _row(text: str = " Two.", **changes) -> str:
+    return json.dumps({"key": "k", "backend": "openai", "model": "m", "text": text, "finish_reason": "stop",
+                       "prompt_tokens": 12, "completion_tokens": 2} | changes) + "\n"
+
+
+def test_the_same_answer_stored_twice_is_accepted(tmp_path):
+    path = tmp_path / "calls.jsonl"
+    path.write_text(_row() + _row())
+    with ResponseCache(path) as cache:
+        assert len(cache) == 1 and cache.get("k") == RESULT
+
+
+@pytest.mark.parametrize("changes, field", [({"text": " Three."}, "text"),
+                                            ({"finish_reason": "length"}, "finish_reason"),
+                                            ({"completion_tokens": 3}, "completion_tokens")])
+def test_one_key_with_two_answers_is_an_error_naming_both_lines(tmp_path, changes, field):
+    path = tmp_path / "calls.jsonl"
+    path.write_text(_row() + "\n" + _row(**changes))
+    with pytest.raises(RecordError, match=rf"calls\.jsonl:3: key k\.\.\. was already stored at line 1 with another "
+                                          rf"{field}"):
+        ResponseCache(path)
+
+
+def test_a_cache_path_that_is_a_folder_is_named(tmp_path):
+    with pytest.raises(OSError, match=r"calls\.jsonl: the cache path is a folder"):
+        ResponseCache((tmp_path / "calls.jsonl").mkdir() or tmp_path / "calls.jsonl")

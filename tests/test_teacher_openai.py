@@ -325,3 +325,84 @@ def test_the_openai_backend_through_a_server_backed_by_the_simulated_teacher_giv
     assert [c.rationale for c in served] == [c.rationale for c in direct]
     assert summarize(served)["teacher_accuracy"] == 1.0
     assert summarize(served)["distinct_per_question_mean"] == 2
+
+
+# -- answers of the wrong shape, the overall deadline, redirects (issue 31) ------------------------------------------
+def _mangled(**changes):
+    """A ``Faults.mangle`` that overrides top-level fields, or ``usage``/``choices[0]`` ones (``usage__x=...``)."""
+    def mangle(payload: dict) -> dict:
+        for name, value in changes.items():
+            part, _, field = name.partition("__")
+            if not field:
+                payload[part] = value
+            elif part == "usage":
+                payload["usage"][field] = value
+            else:
+                payload["choices"][0][field] = value
+        return payload
+    return mangle
+
+
+@pytest.mark.parametrize("changes, names", [
+    ({"choices": ["yes"]}, r"choices\[0\] is a string 'yes'"),
+    ({"choices": "yes"}, r"no 'choices' list \(got a string"),
+    ({"choices": [{"index": "0", "text": "x", "finish_reason": "stop"}]}, r"choices\[0\]\.index is a string"),
+    ({"usage__prompt_tokens": "30"}, r"usage\.prompt_tokens is a string '30'; expected an integer >= 0"),
+    ({"usage__completion_tokens": -30}, r"usage\.completion_tokens is an integer -30"),
+    ({"usage__prompt_tokens": 2.5}, r"usage\.prompt_tokens is a number 2\.5"),
+    ({"usage__prompt_tokens": True}, r"usage\.prompt_tokens is a boolean"),
+    ({"usage": [1, 2]}, r"'usage' is a list"),
+    ({"choice__finish_reason": "banana"}, r"choices\[0\]\.finish_reason is a string 'banana', which fcot does not"),
+    ({"choice__finish_reason": 7}, r"choices\[0\]\.finish_reason is an integer 7"),
+    ({"choice__text": None}, r"a choice has no string text"),
+])
+def test_an_answer_of_the_wrong_shape_is_an_error_naming_the_response_and_field(server, changes, names):
+    server.faults.mangle = _mangled(**changes)
+    with pytest.raises(EndpointError, match=r"completions: response 'fake-1'.*" + names):
+        backend_for(server, max_retries=0).complete([GenerationRequest("Q: hi\nA:")])
+
+
+def test_a_chat_message_that_is_not_an_object_is_named(server):
+    server.faults.mangle = _mangled(choice__message="hello")
+    with pytest.raises(EndpointError, match=r"chat/completions: response 'fake-1': a choice has no string message"):
+        backend_for(server, style="chat", max_retries=0).complete([GenerationRequest("Q: hi\nA:")])
+
+
+def test_negative_usage_is_never_entered_in_the_ledger(server, tmp_path):
+    server.faults.mangle = _mangled(usage__prompt_tokens=-30)
+    ledger = Ledger(tmp_path / "ledger.jsonl", prices={"fake-teacher": (1.0, 1.0)}, budget_usd=1.0)
+    with pytest.raises(EndpointError, match=r"usage\.prompt_tokens is an integer -30"):
+        generate(toy_examples(1), backend_for(server, max_retries=0), ledger=ledger)
+    assert ledger.calls == 0 and ledger.possibly_billed[0] == 1  # the call stays possibly billed, at its worst case
+
+
+def test_a_server_dripping_its_answer_is_given_up_on_at_the_overall_deadline(server):
+    server.faults.drip_s = 0.5  # one byte per 0.5 s: every single read is quick, the answer never ends
+    backend = backend_for(server, timeout_s=2, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(EndpointError, match=r"timed out: no whole response within timeout_s=2s"):
+        backend.complete([GenerationRequest("Q: hi\nA:")])
+    assert 1.5 < time.monotonic() - started < 4.0
+
+
+def test_the_deadline_holds_for_every_attempt_and_a_fast_answer_is_untouched(server):
+    server.faults.drip_s = 0.3
+    backend = backend_for(server, timeout_s=1, max_retries=2)
+    started = time.monotonic()
+    with pytest.raises(EndpointError, match=r"gave up after 3 attempts; last problem: timed out"):
+        backend.complete([GenerationRequest("Q: hi\nA:")])
+    assert time.monotonic() - started < 5.0
+    server.faults.drip_s = 0.0
+    assert backend.complete([GenerationRequest("Q: hi\nA:")])[0].text
+
+
+def test_a_redirect_to_a_closed_port_names_the_redirect_target(server):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    server.faults.redirect_to = f"http://127.0.0.1:{closed}/v1/completions"
+    with pytest.raises(EndpointError, match=rf"at http://127\.0\.0\.1:{closed}/v1/completions \(where "
+                                            rf"{server.base_url}/completions redirected\)"):
+        backend_for(server, max_retries=0).complete([GenerationRequest("Q: hi\nA:")])

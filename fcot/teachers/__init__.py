@@ -42,7 +42,7 @@ from fcot.prompts import (
     zero_shot_cot_stage1,
     zero_shot_cot_stage2,
 )
-from fcot.records import Completion, Example, read_records, write_jsonl
+from fcot.records import Completion, Example, read_completions, write_jsonl
 from fcot.teachers.base import Backend, GenerationRequest, GenerationResult
 from fcot.teachers.cache import ResponseCache, cache_key
 from fcot.teachers.ledger import DEFAULT_PRICES, BudgetExceeded, Ledger, estimate_cost
@@ -147,11 +147,12 @@ def save_completions(completions: Sequence[Completion], name: str) -> Path:
 
 
 def load_completions(name_or_path: str | os.PathLike) -> list[Completion]:
-    """Read the completions of a teacher run (its name, or a JSONL path)."""
+    """Read the completions of a teacher run (its name, or a JSONL path); a completion written twice raises naming
+    both lines (it would otherwise count as a second rationale: degree 2)."""
     path = Path(name_or_path)
     if path.suffix != ".jsonl":
         path = completions_path(str(name_or_path))
-    return read_records(Completion, path)
+    return read_completions(path)
 
 
 # -- backends -------------------------------------------------------------------------------------
@@ -558,11 +559,13 @@ def choose_backend(
     simulated_accuracy: float | None = None,
     batch_size: int = 8,
     seed: int = 0,
+    timeout_s: float = 120.0,
 ) -> Backend:
     """A backend from one flat set of notebook parameters; each kind takes the ones it needs.
 
     ``openai``: model (required), base_url (default api.openai.com), api_key_env, style,
-    concurrency. ``hf``: model (hub id or local path, required), batch_size. ``replay``: task
+    concurrency, timeout_s (the deadline of each attempt as a whole: connecting and reading the whole answer).
+    ``hf``: model (hub id or local path, required), batch_size. ``replay``: task
     (greedy recordings of text-davinci-002). ``simulated``: task, simulated_accuracy, seed.
     """
     if kind not in KINDS:
@@ -570,7 +573,8 @@ def choose_backend(
     if kind in ("openai", "hf") and not model:
         raise ValueError(f"backend {kind!r} needs model= (an endpoint's model name, or a hub id / local path)")
     if kind == "openai":
-        settings = dict(model=model, style=style, api_key_env=api_key_env or None, concurrency=concurrency)
+        settings = dict(model=model, style=style, api_key_env=api_key_env or None, concurrency=concurrency,
+                        timeout_s=timeout_s)
         if base_url:
             settings["base_url"] = base_url
         return make_backend("openai", **settings)

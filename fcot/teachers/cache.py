@@ -9,7 +9,9 @@ File layout (``calls.jsonl``): one JSON object per line, ``{"key", "backend", "m
 "finish_reason", "prompt_tokens", "completion_tokens"}``. Prompts are not stored (they can be
 long, and the key already identifies them); API keys never are. A torn last line (the writer was
 killed mid-write) is cut off when the cache is opened again; an earlier malformed line is an
-error naming ``file:line``. One process at a time may hold a cache file (an advisory lock on
+error naming ``file:line``, and so is a key written twice with different results (which one is the answer?; the
+same result twice is accepted). A path that cannot hold the cache (a folder, a read-only folder, a full disk) is an
+error naming it. One process at a time may hold a cache file (an advisory lock on
 ``calls.jsonl.lock``; the OS releases it when the holder dies).
 """
 
@@ -24,7 +26,7 @@ import warnings
 from pathlib import Path
 from typing import Iterable
 
-from fcot.records import RecordError, from_dict
+from fcot.records import RecordError, StorageError, from_dict, storage_error
 from fcot.teachers.base import GenerationRequest, GenerationResult
 
 _FIELDS = ("text", "finish_reason", "prompt_tokens", "completion_tokens")
@@ -59,14 +61,24 @@ class ResponseCache:
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self._data: dict[str, GenerationResult] = {}
+        self._lines: dict[str, int] = {}  # key -> the line it was read from (to name both lines of a conflict)
         self._lock = threading.Lock()
         self._handle = None
         self._lock_handle = None
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._acquire_file_lock()
-            self._load()
-            self._handle = open(self.path, "a", encoding="utf-8")
+            if self.path.is_dir():
+                raise StorageError(f"{self.path}: the cache path is a folder; give a file path such as "
+                                   f"{self.path / 'calls.jsonl'}")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._acquire_file_lock()
+                self._load()
+                self._handle = open(self.path, "a", encoding="utf-8")
+            except StorageError:
+                raise
+            except OSError as error:
+                self.close()
+                raise storage_error(self.path, error, "opening the response cache") from None
 
     def _acquire_file_lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
@@ -110,7 +122,20 @@ class ResponseCache:
             if not isinstance(row, dict) or not isinstance(row.get("key"), str):
                 raise RecordError(f"{where}: not a cache record; expected a JSON object with a string 'key' and "
                                   f"{list(_FIELDS)}")
-            self._data[row["key"]] = from_dict(GenerationResult, {f: row[f] for f in _FIELDS if f in row}, where)
+            self._keep(row["key"], from_dict(GenerationResult, {f: row[f] for f in _FIELDS if f in row}, where), number)
+
+    def _keep(self, key: str, result: GenerationResult, number: int) -> None:
+        """Hold a loaded row; the same key with another result than an earlier line's is an error naming both."""
+        earlier = self._data.get(key)
+        if earlier is not None and _fields(earlier) != _fields(result):
+            changed = [f for f in _FIELDS if getattr(earlier, f) != getattr(result, f)]
+            raise RecordError(
+                f"{self.path}:{number}: key {key[:12]}... was already stored at line {self._lines[key]} with another "
+                f"{'/'.join(changed)} ({getattr(earlier, changed[0])!r:.60} vs {getattr(result, changed[0])!r:.60}); a "
+                "key has one answer: remove the line that is wrong (or the cache, to ask again)"
+            )
+        self._data[key] = result
+        self._lines.setdefault(key, number)
 
     def __len__(self) -> int:
         return len(self._data)
@@ -129,20 +154,25 @@ class ResponseCache:
         items = list(items)
         with self._lock:
             if self._handle is not None:
-                for key, result in items:
-                    row = {"key": key, "backend": backend, "model": model}
-                    row.update({f: getattr(result, f) for f in _FIELDS})
-                    self._handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-                self._handle.flush()
-                os.fsync(self._handle.fileno())
+                lines = [json.dumps({"key": key, "backend": backend, "model": model} | _fields(result),
+                                    ensure_ascii=False) + "\n" for key, result in items]
+                try:
+                    self._handle.write("".join(lines))
+                    self._handle.flush()
+                    os.fsync(self._handle.fileno())
+                except OSError as error:
+                    raise storage_error(self.path, error, f"storing {len(items)} response(s)") from None
             for key, result in items:
                 self._data[key] = GenerationResult(**{f: getattr(result, f) for f in _FIELDS})
 
     def close(self) -> None:
         with self._lock:
             if self._handle is not None:
-                self._handle.close()
-                self._handle = None
+                handle, self._handle = self._handle, None
+                try:
+                    handle.close()
+                except OSError:  # a write that failed (disk full) was already raised by put_many
+                    pass
             if self._lock_handle is not None:
                 self._lock_handle.close()
                 self._lock_handle = None
@@ -158,3 +188,7 @@ class ResponseCache:
             self.close()
         except Exception:
             pass
+
+
+def _fields(result: GenerationResult) -> dict:
+    return {f: getattr(result, f) for f in _FIELDS}

@@ -23,6 +23,13 @@ flight when the process was killed, or abandoned after timeouts -- may have been
 many it found (:attr:`Ledger.unsettled_at_start`). So do attempts the client gave up on after they went out and
 then retried successfully (a timeout while the server kept working): the ``done`` row carries their count
 (``abandoned``), and each is counted as possibly billed at its call's worst-case cost.
+
+**No value lowers the spend.** A ledger row whose cost, token or call count is not a finite number >= 0 (NaN,
++-inf, negative, a string), a malformed line or a ``sent`` id written twice raises :class:`RecordError` naming
+``file:line``; a torn last line (a writer killed mid-line) is cut off with a warning (its call's ``sent`` row stays
+open, so it is counted at its worst case). Token counts a server reports are checked the same way before they are
+entered, and a reservation must be a finite amount >= 0: whatever the file or the server says, ``spent + reserved``
+never passes the budget.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Mapping
 
-from fcot.records import RecordError, append_jsonl, from_dict, is_int, read_jsonl
+from fcot.records import (RecordError, append_jsonl, cut_torn_tail, from_dict, is_count, is_finite_number, is_int,
+                          read_numbered)
 
 #: USD per 1M tokens (input, output). Published list prices; edit or pass your own table.
 #: text-davinci-002 (the paper's teacher) was $0.02 / 1K tokens for input and output alike.
@@ -73,7 +81,7 @@ def price_of(
     table = DEFAULT_PRICES if prices is None else prices
     if model in table:
         value = table[model]
-        if len(value) != 2 or any(float(v) < 0 for v in value):
+        if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(is_finite_number(v) for v in value):
             raise ValueError(f"price table entry for {model!r} must be (input, output) USD per 1M tokens >= 0, got {value!r}")
         return (float(value[0]), float(value[1]))
     with _WARN_LOCK:
@@ -134,8 +142,8 @@ class Ledger:
         prices: Mapping[str, tuple[float, float]] | None = None,
         budget_usd: float | None = None,
     ) -> None:
-        if budget_usd is not None and budget_usd < 0:
-            raise ValueError(f"budget_usd must be >= 0 or None, got {budget_usd}")
+        if budget_usd is not None and not is_finite_number(budget_usd):
+            raise ValueError(f"budget_usd must be a finite number of USD >= 0, or None for no budget; got {budget_usd!r}")
         self.path = Path(path) if path is not None else None
         self.prices = dict(DEFAULT_PRICES if prices is None else prices)
         self.budget_usd = budget_usd
@@ -145,8 +153,13 @@ class Ledger:
         self._lock = threading.Lock()
         self._open: dict[str, dict] = {}  # sent, neither done nor failed: possibly billed
         self._abandoned: list[dict] = []  # attempts given up on after they went out, then retried: possibly billed
+        self._sent_lines: dict[str, str] = {}  # id -> the line of its 'sent' row (an id is written once)
+        if self.path is not None and self.path.is_dir():
+            raise RecordError(f"{self.path}: the ledger path is a folder; give a file path such as "
+                              f"{self.path}/ledger.jsonl")
         if self.path is not None and self.path.is_file():
-            for number, row in enumerate(read_jsonl(self.path), start=1):
+            cut_torn_tail(self.path)  # so rows appended later start on a line of their own
+            for number, row in read_numbered(self.path):
                 self._load_row(row, f"{self.path}:{number}")
         self.unsettled_at_start = sum(a["calls"] for a in self._open.values())
         if self.unsettled_at_start:
@@ -157,13 +170,15 @@ class Ledger:
     def _load_row(self, row: dict, where: str) -> None:
         event = row.get("event") if isinstance(row, dict) else None
         if event is None:  # a finished call's entry (also every row of ledgers written before write-ahead)
-            self.entries.append(from_dict(LedgerEntry, row, where))
+            self.entries.append(_checked_entry(from_dict(LedgerEntry, row, where), where))
             return
         if event == "sent":
-            try:
-                self._open[str(row["id"])] = {"calls": int(row["calls"]), "worst_case_usd": float(row["worst_case_usd"])}
-            except (KeyError, TypeError, ValueError) as error:
-                raise RecordError(f"{where}: a 'sent' ledger row needs id, calls and worst_case_usd ({error!r})") from None
+            attempt, opened = _sent_row(row, where)
+            if attempt in self._sent_lines:
+                raise RecordError(f"{where}: a second 'sent' row with id {attempt!r} (the first is at line "
+                                  f"{self._sent_lines[attempt]}); each id is written once")
+            self._sent_lines[attempt] = where.rpartition(":")[2]
+            self._open[attempt] = opened
         elif event in ("done", "failed"):
             abandoned = row.get("abandoned", 0)
             if not is_int(abandoned) or abandoned < 0:
@@ -236,6 +251,8 @@ class Ledger:
 
     def reserve(self, amount: float) -> bool:
         """Hold ``amount`` for a call about to be made; False (nothing held) if it could pass the budget."""
+        if not is_finite_number(amount):
+            raise ValueError(f"a reservation must be a finite amount of USD >= 0, got {amount!r}")
         with self._lock:
             if self.budget_usd is None:
                 self._reserved += amount
@@ -247,12 +264,17 @@ class Ledger:
             return True
 
     def release(self, amount: float) -> None:
+        if not is_finite_number(amount):
+            raise ValueError(f"a released reservation must be a finite amount of USD >= 0, got {amount!r}")
         with self._lock:
             self._reserved = max(0.0, self._reserved - amount)
 
     # -- write-ahead ------------------------------------------------------------------------------
     def sent(self, backend: str, model: str, stage: str, calls: int, worst_case_usd: float) -> str:
         """Write that ``calls`` calls are about to go out (before they do); returns the id to settle them with."""
+        if not is_count(calls) or not is_finite_number(worst_case_usd):
+            raise ValueError(f"sent: calls must be an integer >= 0 and worst_case_usd a finite number >= 0, got "
+                             f"calls={calls!r}, worst_case_usd={worst_case_usd!r}")
         attempt = uuid.uuid4().hex
         row = {"event": "sent", "id": attempt, "time": time.time(), "backend": backend, "model": model,
                "stage": stage, "calls": int(calls), "worst_case_usd": float(worst_case_usd)}
@@ -294,6 +316,11 @@ class Ledger:
         prompt_tokens: int | None,
         completion_tokens: int | None,
     ) -> LedgerEntry:
+        """Enter one call made; token counts that cannot be counts (negative, not integers) raise, never recorded."""
+        for name, value in (("prompt_tokens", prompt_tokens), ("completion_tokens", completion_tokens)):
+            if value is not None and not is_count(value):
+                raise ValueError(f"{backend}:{model} ({stage}): {name} must be an integer >= 0 or None (unknown), got "
+                                 f"{value!r}; not entered in the ledger")
         entry = LedgerEntry(
             time=time.time(),
             backend=backend,
@@ -308,3 +335,30 @@ class Ledger:
             if self.path is not None:
                 append_jsonl(self.path, [asdict(entry)])
         return entry
+
+
+def _checked_entry(entry: LedgerEntry, where: str) -> LedgerEntry:
+    """A loaded call entry whose counts and cost can be a spend: integers/finite numbers >= 0 (or None)."""
+    for name in ("prompt_tokens", "completion_tokens"):
+        value = getattr(entry, name)
+        if value is not None and not is_count(value):
+            raise RecordError(f"{where}: {name} must be an integer >= 0 or null, got {value!r}")
+    if entry.cost_usd is not None and not is_finite_number(entry.cost_usd):
+        raise RecordError(f"{where}: cost_usd must be a finite number of USD >= 0 or null, got {entry.cost_usd!r}; "
+                          "a value that cannot be a cost is never counted (it could lower the spend)")
+    return entry
+
+
+def _sent_row(row: dict, where: str) -> tuple[str, dict]:
+    """The id and the held amount of a 'sent' row, its fields checked."""
+    missing = [name for name in ("id", "calls", "worst_case_usd") if name not in row]
+    if missing:
+        raise RecordError(f"{where}: a 'sent' ledger row needs id, calls and worst_case_usd (missing {missing})")
+    if not isinstance(row["id"], str) or not row["id"]:
+        raise RecordError(f"{where}: 'id' of a 'sent' row must be a non-empty string, got {row['id']!r}")
+    if not is_count(row["calls"]):
+        raise RecordError(f"{where}: 'calls' of a 'sent' row must be an integer >= 0, got {row['calls']!r}")
+    if not is_finite_number(row["worst_case_usd"]):
+        raise RecordError(f"{where}: 'worst_case_usd' of a 'sent' row must be a finite number of USD >= 0, got "
+                          f"{row['worst_case_usd']!r}")
+    return row["id"], {"calls": row["calls"], "worst_case_usd": float(row["worst_case_usd"])}

@@ -15,6 +15,15 @@ testable without waiting):
   model the server's ``GET /models`` does not list (servers that load models on demand answer an unknown one
   with a bare 500), named with the models it does list.
 
+**Deadline.** ``timeout_s`` bounds each attempt as a whole -- connecting, sending, and reading the headers and
+the whole body -- not only each read (a server that drips its answer a byte at a time is given up on after
+``timeout_s``, then retried as a timeout). The same holds for ``GET /models``.
+
+**Answers are checked** before anything is stored or entered in the ledger: ``choices`` must be a list of objects
+with a string text, ``finish_reason`` one of :data:`FINISH_REASONS` (or null), and ``usage`` token counts integers
+>= 0 (or absent). Anything else is an :class:`EndpointError` naming the endpoint, the response id and the field --
+a count that cannot be a count would otherwise lower the spend the budget is held against.
+
 An attempt given up on after it went out (a timeout, a dropped connection, a cut body) may still be done and
 billed by the server; a result says how many its call had (``extra["abandoned_attempts"]``), and the driver's
 ledger counts them as possibly billed.
@@ -37,6 +46,7 @@ import json
 import os
 import random
 import re
+import contextlib
 import socket
 import threading
 import time
@@ -44,12 +54,15 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence
 
+from fcot.records import is_count
 from fcot.teachers.base import GenerationRequest, GenerationResult
 
 STYLES = ("completions", "chat")
 RETRY_STATUS = frozenset({408, 409, 429}) | frozenset(range(500, 600))
 AUTH_STATUS = frozenset({401, 403})
 BAD_REQUEST_STATUS = frozenset({400, 404, 405, 413, 415, 422})
+#: finish reasons fcot understands: ``length`` is a cut answer; the others end it (null: the server does not say)
+FINISH_REASONS = ("stop", "length", "content_filter", "tool_calls", "function_call", "eos", "eos_token")
 _KEY_PATTERN = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-\*\.]{4,}")
 
 
@@ -174,19 +187,14 @@ class OpenAIBackend:
             body = self._body(remaining[0], len(remaining))
             data, given_up = self._post(body)
             abandoned += given_up
-            choices = data.get("choices")
-            if not isinstance(choices, list) or not choices:
-                raise EndpointError(f"{self.url}: the response has no 'choices' (got keys {sorted(data)})")
-            choices = sorted(choices, key=lambda c: c.get("index", 0) if isinstance(c, dict) else 0)
-            choices = choices[: len(remaining)]
-            usage = data.get("usage") or {}
-            prompt_tokens = usage.get("prompt_tokens")
-            completion_tokens = usage.get("completion_tokens")
+            where = self._where(data)
+            choices = self._choices(data, where)[: len(remaining)]
+            prompt_tokens, completion_tokens = self._usage(data, where)
             shares = _split(completion_tokens, len(choices))
             for i, choice in enumerate(choices):
                 results.append(
                     GenerationResult(
-                        text=_cut_at_stop(self._text(choice), remaining[0].stop),
+                        text=_cut_at_stop(self._text(choice, where), remaining[0].stop),
                         finish_reason=choice.get("finish_reason"),
                         prompt_tokens=(prompt_tokens if i == 0 else 0) if prompt_tokens is not None else None,
                         completion_tokens=shares[i],
@@ -211,15 +219,68 @@ class OpenAIBackend:
         body.update(self.extra_body)
         return body
 
-    def _text(self, choice: dict) -> str:
+    def _where(self, data: dict) -> str:
+        """How errors name one response: the endpoint and the response's id."""
+        answer_id = data.get("id")
+        return f"{self.url}: response {answer_id!r}" if isinstance(answer_id, str) else f"{self.url}: the response"
+
+    def _choices(self, data: dict, where: str) -> list[dict]:
+        """The response's choices in index order, each an object with a known finish_reason."""
+        choices = data.get("choices")
+        if not isinstance(choices, list) or not choices:
+            raise EndpointError(f"{where} has no 'choices' list (got {_shown(choices)}; keys {sorted(data)})")
+        for i, choice in enumerate(choices):
+            if not isinstance(choice, dict):
+                raise EndpointError(f"{where}: choices[{i}] is {_shown(choice)}; expected an object with "
+                                    f"{'message.content' if self.style == 'chat' else 'text'} and finish_reason")
+            if "index" in choice and not is_count(choice["index"]):
+                raise EndpointError(f"{where}: choices[{i}].index is {_shown(choice['index'])}; "
+                                    "expected an integer >= 0")
+            reason = choice.get("finish_reason")
+            if reason is not None and reason not in FINISH_REASONS:
+                raise EndpointError(f"{where}: choices[{i}].finish_reason is {_shown(reason)}, which fcot does not "
+                                    f"know (accepted: {', '.join(FINISH_REASONS)} or null); it could not tell a "
+                                    "whole answer from a cut one")
+        return sorted(choices, key=lambda c: c.get("index", 0))
+
+    def _usage(self, data: dict, where: str) -> tuple[int | None, int | None]:
+        """(prompt_tokens, completion_tokens) of ``usage``: integers >= 0, None where the server does not say."""
+        usage = data.get("usage")
+        if usage is None:
+            return None, None
+        if not isinstance(usage, dict):
+            raise EndpointError(f"{where}: 'usage' is {_shown(usage)}; expected an object with integer token counts")
+        counts = []
+        for name in ("prompt_tokens", "completion_tokens"):
+            value = usage.get(name)
+            if value is not None and not is_count(value):
+                raise EndpointError(f"{where}: usage.{name} is {_shown(value)}; expected an integer >= 0 (or absent): "
+                                    "a count that is not one is never entered in the ledger")
+            counts.append(value)
+        return counts[0], counts[1]
+
+    def _text(self, choice: dict, where: str) -> str:
         if self.style == "chat":
-            message = choice.get("message") or {}
-            text = message.get("content")
+            message = choice.get("message")
+            text = message.get("content") if isinstance(message, dict) else None
         else:
             text = choice.get("text")
         if not isinstance(text, str):
-            raise EndpointError(f"{self.url}: a choice has no text ({sorted(choice)})")
+            field = "message.content" if self.style == "chat" else "text"
+            raise EndpointError(f"{where}: a choice has no string {field} (got {_shown(choice)})")
         return text
+
+    def _redirected(self, error: Exception) -> str:
+        """`` at <url> (where <self.url> redirected)`` when the failed request was not the one sent to the endpoint
+        (the server answered a redirect), else ``""``: the message names the address that failed."""
+        request = None
+        for cause in (error.__cause__, error):  # httpx's error holds the request that failed; openai's, the first
+            with contextlib.suppress(Exception):  # httpx raises RuntimeError for a request it never set
+                request = request or getattr(cause, "request", None)
+        failed = str(getattr(request, "url", "") or "")
+        if not failed or failed.rstrip("/") == self.url.rstrip("/"):
+            return ""
+        return f" at {failed} (where {self.url} redirected)"
 
     def _key(self) -> str | None:
         if self.api_key_env is None:
@@ -288,7 +349,8 @@ class OpenAIBackend:
         served = None
         for _ in range(2):  # a server may reset the kept-alive connection its 500 came on (measured: uvicorn)
             try:
-                served = [model.id for model in self._openai().models.list(extra_headers=headers).data]
+                with deadline(self.timeout_s):
+                    served = [model.id for model in self._openai().models.list(extra_headers=headers).data]
                 break
             except openai.APIConnectionError:
                 continue
@@ -307,7 +369,8 @@ class OpenAIBackend:
                 import openai
 
                 self._client = openai.OpenAI(api_key="fcot-sends-the-key-per-request", base_url=self.base_url,
-                                             max_retries=0, timeout=self.timeout_s)
+                                             max_retries=0, timeout=self.timeout_s,
+                                             http_client=_deadline_client(self.timeout_s, self.concurrency))
             return self._client
 
     def _attempt(self, body: dict, key: str | None) -> dict:
@@ -320,8 +383,10 @@ class OpenAIBackend:
         resource = client.chat.completions if self.style == "chat" else client.completions
         headers = {"Authorization": f"Bearer {key}" if key else openai.Omit()}
         try:
-            response = resource.with_raw_response.create(**standard, extra_body=fields or None, extra_headers=headers)
-            raw = response.http_response.content
+            with deadline(self.timeout_s):
+                response = resource.with_raw_response.create(**standard, extra_body=fields or None,
+                                                             extra_headers=headers)
+                raw = response.http_response.content
         except openai.APIStatusError as error:
             status = error.status_code
             try:
@@ -344,15 +409,18 @@ class OpenAIBackend:
                 ) from None
             raise _Retryable(f"HTTP {status}: {detail or reason}", status=status) from None
         except openai.APITimeoutError as error:
-            raise _Retryable(f"timed out after {self.timeout_s}s ({error})", maybe_billed=True) from None
+            raise _Retryable(f"timed out: no whole response within timeout_s={self.timeout_s}s (the deadline covers "
+                             f"connecting and reading the whole answer){self._redirected(error)}",
+                             maybe_billed=True) from None
         except openai.APIConnectionError as error:
             cause = error.__cause__
             while cause is not None and not isinstance(cause, socket.gaierror):
                 cause = cause.__cause__ or cause.__context__
             if isinstance(cause, socket.gaierror):
-                raise EndpointError(f"{self.url}: cannot resolve the host ({cause})") from None
+                raise EndpointError(f"{self.url}{self._redirected(error)}: cannot resolve the host ({cause})") from None
             reason = error.__cause__ or error
-            raise _Retryable(f"connection dropped: {type(reason).__name__}: {reason}", maybe_billed=True) from None
+            raise _Retryable(f"connection dropped{self._redirected(error)}: {type(reason).__name__}: {reason}",
+                             maybe_billed=True) from None
         try:
             data = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -360,6 +428,115 @@ class OpenAIBackend:
         if not isinstance(data, dict):
             raise _Retryable("the body is not a JSON object", maybe_billed=True)
         return data
+
+
+def _shown(value) -> str:
+    """A value as an error message shows it: its JSON type and a short repr."""
+    kind = {str: "a string", bool: "a boolean", int: "an integer", float: "a number", list: "a list", dict: "an object",
+            type(None): "null"}.get(type(value), type(value).__name__)
+    return f"{kind} {value!r:.60}" if value is not None else kind
+
+
+# -- the overall deadline ---------------------------------------------------------------------------
+# httpx's timeout bounds each read, so a server that drips its answer is waited on for ever. Every connection of
+# the backend's client goes through a network backend whose reads, writes and connects are bounded by the time left
+# to the deadline of the request the calling thread makes (the sync client does its I/O in the calling thread).
+_DEADLINE = threading.local()
+
+
+@contextlib.contextmanager
+def deadline(seconds: float):
+    """Requests this thread makes inside the block must finish within ``seconds`` in all."""
+    previous = getattr(_DEADLINE, "at", None)
+    _DEADLINE.at = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _DEADLINE.at = previous
+
+
+def _http():
+    """The (httpx, httpcore) modules the installed openai client is built on (``httpx2``/``httpcore2`` in newer
+    releases of openai, ``httpx``/``httpcore`` before)."""
+    import importlib
+
+    import openai
+
+    root = next(k.__module__.split(".")[0] for k in openai.DefaultHttpxClient.__mro__ if k.__name__ == "Client")
+    return importlib.import_module(root), importlib.import_module(root.replace("httpx", "httpcore"))
+
+
+def _time_left(timeout: float | None, kind: str) -> float | None:
+    """The timeout of one network operation: ``timeout`` cut to what is left of the deadline (an error past it)."""
+    httpcore = _http()[1]
+
+    at = getattr(_DEADLINE, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        error = {"read": httpcore.ReadTimeout, "write": httpcore.WriteTimeout}.get(kind, httpcore.ConnectTimeout)
+        raise error("the overall deadline passed before the whole response came")
+    return left if timeout is None else min(timeout, left)
+
+
+def _deadline_network():
+    """An httpcore network backend whose every operation honours the calling thread's :func:`deadline`."""
+    httpcore = _http()[1]
+
+    class Stream(httpcore.NetworkStream):
+        def __init__(self, inner) -> None:
+            self._inner = inner
+
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return self._inner.read(max_bytes, _time_left(timeout, "read"))
+
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            self._inner.write(buffer, _time_left(timeout, "write"))
+
+        def close(self) -> None:
+            self._inner.close()
+
+        def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+            return Stream(self._inner.start_tls(ssl_context, server_hostname, _time_left(timeout, "connect")))
+
+        def get_extra_info(self, info: str):
+            return self._inner.get_extra_info(info)
+
+    class Network(httpcore.NetworkBackend):
+        def __init__(self) -> None:
+            self._inner = httpcore.SyncBackend()
+
+        def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+            return Stream(self._inner.connect_tcp(host, port, _time_left(timeout, "connect"), local_address,
+                                                  socket_options))
+
+        def connect_unix_socket(self, path, timeout=None, socket_options=None):
+            return Stream(self._inner.connect_unix_socket(path, _time_left(timeout, "connect"), socket_options))
+
+        def sleep(self, seconds: float) -> None:
+            self._inner.sleep(seconds)
+
+    return Network()
+
+
+def _deadline_client(timeout_s: float, concurrency: int):
+    """The openai client's httpx client, every transport of which (proxies too) honours :func:`deadline`."""
+    import openai
+
+    httpx = _http()[0]
+    limits = httpx.Limits(max_connections=max(100, 2 * concurrency), max_keepalive_connections=max(20, concurrency))
+    client = openai.DefaultHttpxClient(timeout=timeout_s, limits=limits,
+                                       transport=httpx.HTTPTransport(limits=limits))
+    for transport in [client._transport, *client._mounts.values()]:
+        if transport is None:  # a pattern mounted to go without a proxy: the default transport serves it
+            continue
+        pool = getattr(transport, "_pool", None)
+        if pool is None or not hasattr(pool, "_network_backend"):
+            raise RuntimeError(f"httpx {httpx.__version__}: cannot bound the whole response (no network backend to "
+                               "wrap); fcot needs httpx 0.2x / httpcore 1.x")
+        pool._network_backend = _deadline_network()
+    return client
 
 
 def _same_but_seed(requests: list[GenerationRequest]) -> bool:

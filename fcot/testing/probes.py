@@ -4,7 +4,9 @@ Each :class:`Probe` does one wrong thing (a corrupt file, a wrong-typed paramete
 request) in a scratch folder and says what a clear answer names: an error, or a warning, whose
 message matches ``expect`` (the file and line, the field or parameter, what is accepted). A probe is
 **clear** when fcot answers so, **raw** when it raises something else (a bare ``TypeError``, a codec
-error without the file), and **silent** when it answers nothing at all.
+error without the file), and **silent** when it answers nothing at all. An input fcot should simply accept
+(a byte-order mark) is a probe with ``answer="result"``: clear when the call returns, without a warning, a
+value whose text matches ``expect``.
 
 ``python -m fcot.testing.probes`` runs them all and prints one line each and the counts;
 ``tests/test_probes.py`` requires every probe to be clear. Needs the data mirror
@@ -13,11 +15,14 @@ error without the file), and **silent** when it answers nothing at all.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import errno
 import io
 import json
 import os
 import re
+import socket
 import sys
 import tempfile
 import warnings
@@ -35,7 +40,7 @@ class Probe:
     name: str  # what the user did
     call: Callable[[Path], object]  # does it, given an empty scratch folder
     expect: str  # a regex the clear answer's message matches
-    answer: str = "error"  # error | warning: what a user of this field expects
+    answer: str = "error"  # error | warning | result: what a user of this field expects
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,9 @@ def run(probe: Probe, folder: Path) -> Outcome:
             clear = probe.answer == "error" and not raw and re.search(probe.expect, str(error))
             return Outcome(probe.name, "clear" if clear else "raw", _first_line(message))
     said = [str(w.message) for w in caught] + ([stderr.getvalue()] if stderr.getvalue().strip() else [])
+    if probe.answer == "result":  # accepted and handled: what it returned says so, with nothing to warn about
+        clear = not said and re.search(probe.expect, str(returned))
+        return Outcome(probe.name, "clear" if clear else "silent", _first_line(said[0] if said else str(returned)))
     if probe.answer == "error" and isinstance(returned, int) and returned != 0 and stderr.getvalue().strip():
         text = stderr.getvalue()  # a command line's answer: a non-zero exit and its message
         return Outcome(probe.name, "clear" if re.search(probe.expect, text) else "raw", _first_line(text))
@@ -231,6 +239,176 @@ def _empty_rationales(folder: Path):
     return teachers.generate(chosen.train, Mute())
 
 
+# -- the ledger, the cache and the file system (issue 31) -------------------------------------------------------
+
+def _ledger_row(**changes) -> str:
+    row = {"time": 0.0, "backend": "openai", "model": "gpt-4o", "stage": "rationale", "prompt_tokens": 10,
+           "completion_tokens": 10, "cost_usd": 0.000125}
+    return json.dumps(row | changes) + "\n"
+
+
+def _sent_row(**changes) -> str:
+    return json.dumps({"event": "sent", "id": "a1", "calls": 1, "worst_case_usd": 0.01} | changes) + "\n"
+
+
+def _budget(**settings):
+    from fcot.teachers import Ledger
+
+    return Ledger(**settings)
+
+
+def _reserve(amount):
+    from fcot.teachers import Ledger
+
+    return Ledger(budget_usd=1.0).reserve(amount)
+
+
+def _record(**tokens):
+    from fcot.teachers import Ledger
+
+    return Ledger(budget_usd=1.0).record("openai", "gpt-4o", "rationale", **tokens)
+
+
+def _full(folder: Path, name: str) -> Path:
+    """A file in ``folder`` on a full disk: a link to /dev/full (every write: ENOSPC)."""
+    path = folder / name
+    path.symlink_to("/dev/full")
+    return path
+
+
+@contextlib.contextmanager
+def _refusing(folder: Path, code: int):
+    """Writes under ``folder`` fail with ``code`` (EROFS: a read-only mount; EACCES: a folder not ours) -- as chmod
+    would, also where the probes run as root (who may write anywhere)."""
+    real_open, real_mkdir = builtins.open, Path.mkdir
+
+    def refuse(path) -> None:
+        if str(Path(path)).startswith(str(folder)):
+            raise OSError(code, os.strerror(code), str(path))
+
+    def guarded_open(file, mode="r", *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)) and any(c in mode for c in "wax+"):
+            refuse(file)
+        return real_open(file, mode, *args, **kwargs)
+
+    def guarded_mkdir(self, *args, **kwargs):
+        if not self.exists():
+            refuse(self)
+        return real_mkdir(self, *args, **kwargs)
+
+    builtins.open, Path.mkdir = guarded_open, guarded_mkdir
+    try:
+        yield
+    finally:
+        builtins.open, Path.mkdir = real_open, real_mkdir
+
+
+def _read_only(folder: Path, call: Callable[[Path], object], code: int = errno.EROFS):
+    target = folder / "results"
+    target.mkdir()
+    with _refusing(target, code):
+        return call(target)
+
+
+def _save(folder: Path):
+    from fcot.records import write_jsonl
+
+    return write_jsonl(folder / "completions.jsonl", [{"a": 1}])
+
+
+def _full_ledger(folder: Path):
+    from fcot.teachers import Ledger
+
+    return Ledger(_full(folder, "ledger.jsonl")).sent("openai", "gpt-4o", "rationale", 1, 0.01)
+
+
+def _full_cache(folder: Path):
+    from fcot.teachers import ResponseCache
+    from fcot.teachers.base import GenerationResult
+
+    with ResponseCache(_full(folder, "cache.jsonl")) as cache:
+        cache.put("k1", GenerationResult("It is heads.", "stop", 5, 4))
+
+
+def _cache_in_a_folder(folder: Path):
+    from fcot.teachers import ResponseCache
+
+    (folder / "cache.jsonl").mkdir()
+    return ResponseCache(folder / "cache.jsonl")
+
+
+def _answer(changes: dict, style: str = "completions", timeout_s: float = 10.0, redirect: bool = False,
+            drip_s: float = 0.0):
+    """One call to a local server whose 200 body is changed by ``changes`` (``usage__x``/``choice__x``: a field of
+    ``usage``/the first choice), that drips its body, or that redirects to a closed port."""
+    from fcot.teachers.base import GenerationRequest
+    from fcot.teachers.openai_backend import OpenAIBackend
+    from fcot.testing.server import FakeOpenAIServer, Faults
+
+    def mangle(payload: dict) -> dict:
+        for name, value in changes.items():
+            part, _, field = name.partition("__")
+            target = payload if not field else payload["usage"] if part == "usage" else payload["choices"][0]
+            target[field or part] = value
+        return payload
+
+    with FakeOpenAIServer(faults=Faults(mangle=mangle, drip_s=drip_s)) as server:
+        if redirect:
+            server.faults.redirect_to = f"http://127.0.0.1:{_closed_port()}/v1/completions"
+        backend = OpenAIBackend(model="fake", base_url=server.base_url, style=style, api_key_env=None,
+                                max_retries=0, timeout_s=timeout_s, sleep=lambda seconds: None)
+        return backend.complete([GenerationRequest("Q: hi\nA:")])
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _dripped_download(folder: Path):
+    from fcot import paths
+    from fcot.testing.server import FakeOpenAIServer, Faults
+
+    with FakeOpenAIServer(faults=Faults(drip_s=0.25)) as server:
+        return paths.download(f"{server.base_url}/models", timeout_s=1, deadline_s=1)
+
+
+def _kojima_log(folder: Path, prefix: bytes = b"", times: int = 1) -> Path:
+    from fcot import recorded
+
+    return _write(folder, "coin_flip_zero_shot_cot.log", prefix + recorded.fetch_log("coin_flip").read_bytes() * times)
+
+
+def _rescored(path: Path) -> str:
+    from fcot import recorded
+
+    return str(recorded.rescore("coin_flip", path).as_dict())
+
+
+def _doubled(folder: Path) -> Path:
+    path = _completions_file(folder)
+    return _write(folder, "twice.jsonl", path.read_bytes() * 2)
+
+
+def _file_teacher_with_a_repeated_row(folder: Path):
+    from fcot import teachers
+
+    path = _completions_file(folder)
+    lines = path.read_text().splitlines(keepends=True)
+    return teachers.load_completions(_write(folder, "teacher.jsonl", "".join(lines + lines[:1])))
+
+
+def _cache_in_results(folder: Path):
+    from fcot.teachers import ResponseCache
+
+    return ResponseCache(folder / "cache.jsonl")
+
+
+def _cache_key_twice(folder: Path):
+    return _cache(folder, _cache_row() + _cache_row(text="It is tails."))
+
+
 PROBES: tuple[Probe, ...] = (
     # -- numbers that would be silently wrong
     Probe("rescore an empty completions file", lambda f: _rescore(_write(f, "empty.jsonl", "")), r"empty\.jsonl"),
@@ -307,6 +485,77 @@ PROBES: tuple[Probe, ...] = (
     Probe("FCOT_DATA_MIRROR pointing at nothing", lambda f: _mirror(f / "missing"), r"mirror root .*missing does not exist"),
     Probe("rescore with an unknown task", lambda f: _cli("rescore", "--task", "coin_flop", "--completions", "x.jsonl"),
           r"coin_flop"),
+    # -- the budget holds against any ledger content and any server answer (issue 31)
+    Probe("a ledger row whose cost_usd is NaN", lambda f: _ledger(f, _ledger_row(cost_usd=float("nan"))),
+          r"ledger\.jsonl:1: cost_usd .*finite.*got nan"),
+    Probe("a ledger row whose cost_usd is negative", lambda f: _ledger(f, _ledger_row() + _ledger_row(cost_usd=-5.0)),
+          r"ledger\.jsonl:2: cost_usd .*got -5\.0"),
+    Probe("a ledger row whose cost_usd is Infinity", lambda f: _ledger(f, _ledger_row(cost_usd=float("inf"))),
+          r"ledger\.jsonl:1: cost_usd"),
+    Probe("a ledger row whose cost_usd is the string NaN", lambda f: _ledger(f, _ledger_row(cost_usd="NaN")),
+          r"ledger\.jsonl:1: field 'cost_usd'.*a number or null"),
+    Probe("a ledger row with negative prompt_tokens", lambda f: _ledger(f, _ledger_row(prompt_tokens=-30)),
+          r"ledger\.jsonl:1: prompt_tokens must be an integer >= 0"),
+    Probe("a 'sent' ledger row whose worst case is \"NaN\"", lambda f: _ledger(f, _sent_row(worst_case_usd="NaN")),
+          r"ledger\.jsonl:1: 'worst_case_usd'.*finite"),
+    Probe("a 'sent' ledger row with calls -1", lambda f: _ledger(f, _sent_row(calls=-1)), r"ledger\.jsonl:1: 'calls'"),
+    Probe("a 'sent' ledger id written twice", lambda f: _ledger(f, _sent_row() + _sent_row(worst_case_usd=0.0)),
+          r"ledger\.jsonl:2: a second 'sent' row with id 'a1'"),
+    Probe("a ledger whose last line is torn", lambda f: _ledger(f, _sent_row() + '{"event": "do'),
+          r"ledger\.jsonl:2: the last line is cut", "warning"),
+    Probe("a budget of NaN", lambda f: _budget(budget_usd=float("nan")), r"budget_usd must be a finite number"),
+    Probe("a reservation of NaN", lambda f: _reserve(float("nan")), r"reservation must be a finite amount"),
+    Probe("a price table with a NaN price", lambda f: _budget(prices={"gpt-4o": (float("nan"), 1.0)}, budget_usd=1.0)
+          .check_budget_possible("openai", "gpt-4o"), r"price table entry for 'gpt-4o'"),
+    Probe("negative token counts entered in the ledger", lambda f: _record(prompt_tokens=-30, completion_tokens=5),
+          r"prompt_tokens must be an integer >= 0.*-30"),
+    # -- server answers of the wrong type or shape: named, never a Python error
+    Probe("a server answering choices: [\"yes\"]", lambda f: _answer({"choices": ["yes"]}),
+          r"response 'fake-1': choices\[0\] is a string 'yes'"),
+    Probe("a server sending usage counts as strings", lambda f: _answer({"usage__prompt_tokens": "30"}),
+          r"usage\.prompt_tokens is a string '30'; expected an integer >= 0"),
+    Probe("a server sending negative usage", lambda f: _answer({"usage__completion_tokens": -30}),
+          r"usage\.completion_tokens is an integer -30"),
+    Probe("a server sending usage as a list", lambda f: _answer({"usage": [1, 2]}), r"'usage' is a list"),
+    Probe("a server with a finish_reason fcot does not know", lambda f: _answer({"choice__finish_reason": "banana"}),
+          r"finish_reason is a string 'banana', which fcot does not know.*accepted: stop, length"),
+    Probe("a chat server whose message is a string", lambda f: _answer({"choice__message": "hi"}, style="chat"),
+          r"chat/completions: response 'fake-1': a choice has no string message\.content"),
+    Probe("a server whose choice index is a string", lambda f: _answer({"choice__index": "0"}),
+          r"choices\[0\]\.index is a string"),
+    # -- no hang, and the address that failed
+    Probe("a server dripping its answer a byte at a time", lambda f: _answer({}, timeout_s=1, drip_s=0.25),
+          r"timed out: no whole response within timeout_s=1s"),
+    Probe("a download dripping a byte at a time", _dripped_download,
+          r"/v1/models: the download did not finish within 1s"),
+    Probe("a 302 redirect to a closed port", lambda f: _answer({}, redirect=True),
+          r"at http://127\.0\.0\.1:\d+/v1/completions \(where http://127\.0\.0\.1:\d+/v1/completions redirected\)"),
+    # -- the response cache and the file system
+    Probe("a cache holding one key twice with different texts", _cache_key_twice,
+          r"cache\.jsonl:2: key k1\.\.\. was already stored at line 1 with another text"),
+    Probe("a cache path that is a folder", _cache_in_a_folder, r"cache\.jsonl: the cache path is a folder"),
+    Probe("a response cache on a full disk", _full_cache, r"cache\.jsonl: cannot finish storing.*no space left"),
+    Probe("a ledger on a full disk", _full_ledger, r"ledger\.jsonl: cannot finish appending.*no space left"),
+    Probe("records written to a read-only folder", lambda f: _read_only(f, _save),
+          r"results/completions\.jsonl: cannot finish writing it.*read-only"),
+    Probe("a response cache in a folder that is not ours", lambda f: _read_only(f, _cache_in_results, errno.EACCES),
+          r"cache\.jsonl: cannot finish opening the response cache: permission denied"),
+    Probe("records written where a folder stands", lambda f: _save((f / "completions.jsonl").mkdir() or f),
+          r"completions\.jsonl: cannot finish writing it.*it is a folder"),
+    # -- duplicated records, and inputs that are fine
+    Probe("rescore a completions file concatenated twice", lambda f: _rescore(_doubled(f)),
+          r"twice\.jsonl:4: the completion of example_id .* is already at line 1"),
+    Probe("rescore a Kojima log concatenated twice", lambda f: _rescore(_kojima_log(f, times=2)),
+          r"coin_flip_zero_shot_cot\.log:\d+: block 1 is already at line \d+"),
+    Probe("a file teacher with a duplicated row", _file_teacher_with_a_repeated_row,
+          r"teacher\.jsonl:4: the completion of example_id .* is already at line 1"),
+    Probe("rescore a Kojima log with a UTF-8 BOM (accepted)", lambda f: _rescored(_kojima_log(f, b"\xef\xbb\xbf")),
+          r"'n': [1-9]", "result"),
+    Probe("rescore a completions file with a UTF-8 BOM (accepted)",
+          lambda f: _rescored(_write(f, "bom.jsonl", b"\xef\xbb\xbf" + _completions_file(f).read_bytes())),
+          r"'n': 3", "result"),
+    Probe("FCOT_DATA_MIRROR pointing at a file", lambda f: _mirror(_write(f, "mirror.txt", "x")),
+          r"mirror root .*mirror\.txt is a file, not a folder"),
 )
 
 

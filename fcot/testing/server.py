@@ -9,7 +9,10 @@ Tokens are counted as whitespace-separated words.
 
 Faults (:class:`Faults`, changeable while the server runs): the next N requests (or a random
 share) answered 429, 500 or dropped (connection closed without a response); a fixed and a random
-extra delay; ``ignore_n`` (one choice whatever ``n`` asks); a required API key (401 otherwise).
+extra delay; ``ignore_n`` (one choice whatever ``n`` asks); a required API key (401 otherwise); ``drip_s`` (the
+body written one byte at a time, ``drip_s`` apart: a server that never quite stops answering); ``redirect_to``
+(every POST answered ``302`` to that URL); ``mangle`` (a function that rewrites each 200 body: wrong types,
+odd fields).
 ``hold()`` makes new requests wait (counted in ``held``) until ``release()``; ``release(drop=True)``
 closes them unanswered -- tests use it to kill a client at a moment when nothing is half-stored.
 
@@ -70,6 +73,9 @@ class Faults:
     ignore_stop: bool = False  # like `transformers serve`: `stop` is accepted but not applied to the returned text
     api_key: str | None = None
     retry_after_s: float | None = None
+    drip_s: float = 0.0  # > 0: the body goes out one byte per drip_s seconds
+    redirect_to: str | None = None  # every POST is answered 302 with this Location
+    mangle: Callable[[dict], dict] | None = None  # rewrites each 200 body before it is sent
 
 
 class FakeOpenAIServer:
@@ -190,6 +196,8 @@ class FakeOpenAIServer:
                 return 401, _error("Incorrect API key provided.", "invalid_api_key"), {}
         if self._take("next_drop", faults.p_drop):
             return 0, None, {}
+        if faults.redirect_to is not None:
+            return 302, {}, {"Location": faults.redirect_to}
         if self._take("next_429", faults.p_429):
             extra = {"Retry-After": str(faults.retry_after_s)} if faults.retry_after_s is not None else {}
             return 429, _error("Rate limit reached, slow down.", "rate_limit_exceeded"), extra
@@ -238,9 +246,10 @@ class FakeOpenAIServer:
         with self._lock:
             self.served += 1
             self.served_log.append((prompt, seed, n))
+        mangle = faults.mangle or (lambda payload: payload)
         return (
             200,
-            {
+            mangle({
                 "id": f"fake-{self.served}",
                 "object": "chat.completion" if chat else "text_completion",
                 "created": int(time.time()),
@@ -251,7 +260,7 @@ class FakeOpenAIServer:
                     "completion_tokens": completion_tokens,
                     "total_tokens": prompt_tokens + completion_tokens,
                 },
-            },
+            }),
             {},
         )
 
@@ -301,9 +310,20 @@ def _handler_for(state: FakeOpenAIServer):
                 for name, value in extra.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data)
+                self._write(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass
+
+        def _write(self, data: bytes) -> None:
+            """The body at once, or one byte per ``drip_s`` (for at most 10 minutes: the loop is bounded)."""
+            drip = state.faults.drip_s
+            if drip <= 0:
+                self.wfile.write(data)
+                return
+            for byte in data[: max(1, int(600 / drip))]:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(drip)
 
         def do_GET(self):  # noqa: N802
             if self.path.rstrip("/").endswith("/models") and state.models is not None:
@@ -313,7 +333,10 @@ def _handler_for(state: FakeOpenAIServer):
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self._write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
             else:
                 self.send_error(404)
 
