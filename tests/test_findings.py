@@ -261,16 +261,26 @@ def test_a_methods_row_links_the_notebook_of_its_own_column(phenomenon, notebook
     assert report._notebook_of(phenomenon, recorded) == notebook
 
 
-def test_the_headline_says_where_fine_tune_cot_beats_vanilla_clearly_and_where_not_beside_the_papers_numbers():
+def test_the_headline_says_where_fine_tune_cot_lies_relative_to_vanilla_in_the_datas_direction():
     published = report.load_published(report.Path(report.__file__).parent / "resources" / "published_table1.csv")
     coin = _methods(("vanilla", 0.5), ("ft_cot", 0.85)).assign(task="synth_coin_flip", test_split="real")
     shuffled = _methods(("vanilla", 0.33), ("ft_cot", 0.34)).assign(task="synth_shuffled_objects", test_split="real")
-    headline = report._headline_sentence({"methods-coin_flip": coin, "methods-shuffled": shuffled}, published)
-    assert headline.startswith("**Headline** (3 seeds each, 95% intervals;")
-    clearly, _, not_clearly = headline.partition(", and not clearly on ")
-    assert "clearly on the real `coin_flip` test split (85.0% [80.0, 90.0] vs 50.0% [45.0, 55.0]; the paper: " \
-           "98.7% vs 72.0%)" in clearly
-    assert not_clearly.startswith("the real `tracking_shuffled_objects` test split (34.0% [29.0, 39.0] vs 33.0%")
+    # a reversal within noise (notebook 30's synth_arithmetic column: 2.3% [1.0, 5.5] vs 2.8% [1.3, 6.2])
+    arithmetic = pd.DataFrame([{"task": "synth_arithmetic", "arm": arm, "runs": 3, "mean": mean, "low": low,
+                                "high": high} for arm, mean, low, high in (("ft_cot", 0.023, 0.010, 0.055),
+                                                                           ("vanilla", 0.028, 0.013, 0.062))])
+    letters = _methods(("vanilla", 0.0), ("ft_cot", 0.0)).assign(task="synth_last_letter", test_split="real")
+    headline = report._headline_sentence({"methods-coin_flip": coin, "methods-shuffled": shuffled,
+                                          "methods-synth_arithmetic": arithmetic, "methods-letters": letters},
+                                         published)
+    assert headline.startswith("**Headline** (3 seeds each;")
+    assert "Fine-tune-CoT is clearly above vanilla fine-tuning on the real `coin_flip` test split." in headline
+    assert ("Fine-tune-CoT is above vanilla fine-tuning only within noise on the real `tracking_shuffled_objects` "
+            "test split.") in headline
+    assert "Fine-tune-CoT is below vanilla fine-tuning, within noise, on `synth_arithmetic`." in headline
+    assert "Fine-tune-CoT ties with vanilla fine-tuning on the real `last_letter_concatenation` test split." in headline
+    assert "not clearly" not in headline
+    assert "above vanilla on the task of 4 of these 4 columns (Table 1)." in headline
     assert report._headline_sentence({"degree": _summary("degree", [(1, 0.1, 0.05, 0.15, 3)])}, published) == ""
 
 

@@ -217,3 +217,115 @@ def test_findings_judge_each_phenomenon_from_the_tables_by_its_stated_rule():
     # 0.8 >= 0.7 at n_train=400
     assert verdicts["the student matches or beats an imperfect teacher (best point of any ablation)"] == "yes"
     assert verdicts[report.FILTERING_PHENOMENON] == "no"
+
+
+# ----------------------------------------------------------------------------------------------
+# The README's first screen and the sentences of the generated blocks (issue 29)
+# ----------------------------------------------------------------------------------------------
+
+def _committed(path: str) -> str:
+    return (paths.REPO_ROOT / path).read_text(encoding="utf-8")
+
+
+def _between(text: str, begin: str, end: str) -> str:
+    return text[text.index(begin) + len(begin):text.index(end)].strip("\n")
+
+
+def _sentences(block: str) -> list[str]:
+    """The prose sentences of a Markdown block: tables, images and markers left out, each list item or line apart."""
+    import re
+
+    found = []
+    for line in block.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("|", "![", "<!--", "```")):
+            continue
+        line = re.sub(r"^[-*] ", "", line)
+        found += [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z*`(\[\"])", line) if s.strip()]
+    return found
+
+
+def test_the_readmes_first_40_lines_hold_the_two_commands_and_the_result_table():
+    lines = _committed("README.md").splitlines()[:40]
+    assert "## Two commands" in lines
+    assert any(line.startswith("make reproduce") for line in lines) and any(line.startswith("make test") for line in lines)
+    assert report.SUMMARY_END in lines, "the first-screen result table must end within the README's first 40 lines"
+    assert lines.index("## Two commands") < lines.index(report.SUMMARY_BEGIN)
+    # the lead engineer's pretrained-student table follows the first-screen table directly
+    text = "\n".join(_committed("README.md").splitlines())
+    after = text[text.index(report.SUMMARY_END) + len(report.SUMMARY_END):].lstrip("\n")
+    assert after.startswith(report.PRETRAINED_BEGIN) and report.PRETRAINED_END in after
+
+
+def test_the_first_screen_table_is_generated_from_the_default_profiles_runs_one_row_per_main_table_column():
+    readme = _committed("README.md")
+    with paths.environment({paths.PROFILE_ENV: "default", paths.RESULTS_ENV: str(paths.REPO_ROOT / "results")}):
+        expected = report.summary_block("default")
+    assert _between(readme, report.SUMMARY_BEGIN, report.SUMMARY_END) == expected, \
+        "stale: run `make notes` (python -m fcot results --write README.md)"
+    rows = [line for line in expected.splitlines() if line.startswith("| `")]
+    from fcot import ablations
+
+    recorded = [n for n in ablations.recorded_ablations("default", paths.REPO_ROOT / "results")
+                if ablations.ablation_kind(n) == "methods"]
+    assert len(rows) == len(recorded) == 5
+    # the reversal within noise takes its direction; the tie is a tie; neither says "not clearly"
+    assert "| `synth_arithmetic` (generated questions) | 2.3% [1.0, 5.5] vs 2.8% [1.3, 6.2] | 33.3% vs 15.0% " \
+           "(MultiArith) | **within noise (below)** |" in rows
+    assert any("`last_letter_concatenation` (real test split)" in row and row.endswith("| **tie** |") for row in rows)
+    assert "not clearly" not in expected
+
+
+def _point(mean, low, high, runs=3):
+    return report._Point("x", mean, low, high, runs)
+
+
+@pytest.mark.parametrize("ft, vanilla, verdict", [
+    (_point(0.718, 0.652, 0.776), _point(0.022, 0.0, 0.072), "above"),
+    (_point(0.023, 0.010, 0.055), _point(0.028, 0.013, 0.062), "within noise (below)"),  # a reversal within noise
+    (_point(0.718, 0.652, 0.776), _point(0.715, 0.649, 0.773), "within noise (above)"),  # never "above" alone
+    (_point(0.0, 0.0, 0.025), _point(0.0, 0.0, 0.025), "tie"),
+    (_point(0.20, 0.15, 0.25), _point(0.50, 0.45, 0.55), "below"),
+    (_point(0.30, None, None), _point(0.20, None, None), "above (uncertainty unknown)"),
+])
+def test_a_columns_verdict_word_takes_the_datas_direction(ft, vanilla, verdict):
+    assert report.column_verdict(ft, vanilla) == verdict
+
+
+def test_the_phenomena_count_puts_differences_within_noise_apart_and_names_reversals():
+    clear = report._compare("", _point(0.718, 0.652, 0.776), _point(0.022, 0.0, 0.072), "ft_cot", "vanilla")
+    within = report._compare("", _point(0.718, 0.652, 0.776), _point(0.715, 0.649, 0.773), "correct_only", "keep_all")
+    reversal = report._compare("", _point(0.023, 0.010, 0.055), _point(0.028, 0.013, 0.062), "ft_cot", "vanilla")
+    tie = report._compare("", _point(0.0, 0.0, 0.025), _point(0.0, 0.0, 0.025), "ft_cot", "vanilla")
+    flipped = report._compare("", _point(0.20, 0.15, 0.25), _point(0.50, 0.45, 0.55), "ft_cot", "vanilla")
+    assert (within["verdict"], within["noise"]) == ("yes", "within noise")
+    assert (reversal["verdict"], reversal["noise"]) == ("no", "within noise")
+    rows = [(r["verdict"], r["noise"]) for r in (clear, within, reversal, tie, flipped)]
+    assert report.tally(rows) == {"clear": 1, "noise_yes": 1, "noise_no": 1, "noise_tie": 1, "noise_partly": 0,
+                                  "reversed": 1, "partly": 0, "undecided": 0}
+    sentence = report.counted_sentence(rows)
+    assert sentence == ("Of the 5 phenomena the paper reports, 1 shows clearly here (the intervals separate), 3 are "
+                        "within noise (1 in the paper's direction, 1 against it, 1 tie) and 1 is clearly reversed "
+                        "(the intervals separate the other way).")
+    # the within-noise pair alone is not counted as showing
+    assert report.counted_sentence([(within["verdict"], within["noise"])]) == (
+        "Of the 1 phenomena the paper reports, 1 is within noise (1 in the paper's direction).")
+    assert "show" not in report.counted_sentence([(reversal["verdict"], reversal["noise"])])
+
+
+def test_every_sentence_of_the_generated_blocks_stays_under_45_words():
+    from fcot import teaching
+
+    readme, guide = _committed("README.md"), _committed("notebooks/TEACHING.md")
+    blocks = {"README summary": _between(readme, report.SUMMARY_BEGIN, report.SUMMARY_END),
+              "README results": _between(readme, report.RESULTS_BEGIN, report.RESULTS_END)}
+    blocks.update({f"TEACHING {name}": _between(guide, *teaching.markers(name)) for name in teaching.BLOCKS})
+    long = [(name, len(s.split()), s) for name, block in blocks.items() for s in _sentences(block)
+            if len(s.split()) > 45]
+    assert not long, long
+    assert all(_sentences(block) for block in blocks.values())
+
+
+def test_every_hypothesis_sentence_stays_under_45_words():
+    long = [s for _, text in report._HYPOTHESES for s in _sentences(f"Hypothesis: {text}") if len(s.split()) > 45]
+    assert not long, long

@@ -149,6 +149,12 @@ def _default_plan(*overrides: str):
     return study.plan(study.load_profile("default"), [study.parse_override(o) for o in overrides])
 
 
+def _select(only: str):
+    from fcot import study
+
+    return study.plan(study.load_profile("default"), only=only)
+
+
 def _teach(**settings):
     from fcot import stages
 
@@ -556,6 +562,71 @@ PROBES: tuple[Probe, ...] = (
           r"'n': 3", "result"),
     Probe("FCOT_DATA_MIRROR pointing at a file", lambda f: _mirror(_write(f, "mirror.txt", "x")),
           r"mirror root .*mirror\.txt is a file, not a folder"),
+    # -- profiles: YAML corner cases, selections and outputs (issue 31)
+    Probe("a profile with two top-level steps:",
+          lambda f: _profile(f, "steps:\n  - notebook: 00_tour\nsteps:\n  - notebook: 01_explore_tasks\n"),
+          r"mine\.yaml:3: key 'steps' appears twice in one mapping \(first at line 1\)"),
+    Probe("a profile step stating one parameter twice",
+          lambda f: _profile(f, "steps:\n  - notebook: 00_tour\n    parameters:\n      seed: 1\n      seed: 2\n"),
+          r"mine\.yaml:5: key 'seed' appears twice"),
+    Probe("a profile stating defaults twice",
+          lambda f: _profile(f, "defaults: {seed: 1}\ndefaults: {seed: 2}\nsteps:\n  - notebook: 00_tour\n"),
+          r"mine\.yaml:2: key 'defaults' appears twice"),
+    Probe("a profile step stating notebook twice",
+          lambda f: _profile(f, "steps:\n  - notebook: 00_tour\n    notebook: 01_explore_tasks\n"),
+          r"mine\.yaml:3: key 'notebook' appears twice"),
+    Probe("a duplicated key inside a merged mapping",
+          lambda f: _profile(f, "steps:\n  - notebook: 00_tour\n    parameters: {<<: {seed: 1, seed: 2}}\n"),
+          r"mine\.yaml:3: key 'seed' appears twice"),
+    Probe("a key given as 1 and as true in one mapping",
+          lambda f: _profile(f, "steps:\n  - notebook: 00_tour\n    parameters: {1: a, true: b}\n"),
+          r"mine\.yaml:3: key True appears twice"),
+    Probe("a profile without steps", lambda f: _profile(f, "description: nothing yet\n"), r"mine\.yaml: profile mine has no steps"),
+    Probe("a profile whose steps is a mapping", lambda f: _profile(f, "steps: {notebook: 00_tour}\n"),
+          r"mine\.yaml: 'steps' must be a list"),
+    Probe("a profile that is a list", lambda f: _profile(f, "- notebook: 00_tour\n"), r"mine\.yaml: a profile is a mapping"),
+    Probe("a profile grid listing one value twice",
+          lambda f: _profile(f, "steps:\n  - notebook: 00_tour\n    grid: {seed: [0, 1, 0]}\n"),
+          r"mine\.yaml, step 1 \(00_tour\) \(grid\): step 00_tour, parameter 'seed': the value 0 is listed twice"),
+    Probe("two steps writing one output notebook",
+          lambda f: _profile(f, "steps:\n  - notebook: 00_tour\n    grid: {seed: [1]}\n"
+                                "  - notebook: 01_explore_tasks\n    output: 00_tour__seed-1\n"),
+          r"two runs would write one output 00_tour__seed-1\.ipynb"),
+    Probe("grid values that differ only in characters an output name drops",
+          lambda f: _profile(f, "steps:\n  - notebook: 01_explore_tasks\n    grid: {tasks: [coin/flip, coin-flip]}\n"),
+          r"two runs would write one output 01_explore_tasks__tasks-coin-flip\.ipynb"),
+    Probe("--only ','", lambda f: _select(","), r"--only ',' names no step .*steps: 00_tour, 01_explore_tasks"),
+    Probe("--only ''", lambda f: _select(""), r"--only '' names no step"),
+    Probe("--only ',' on the command line",
+          lambda f: _cli("reproduce", "--profile", "smoke", "--list", "--only", ","), r"--only ',' names no step"),
+    Probe("--set a list of one value twice", lambda f: _default_plan("10.task=[coin_flip, coin_flip]"),
+          r"--set 10\.task=.*step 10_generate_teacher_rationales, parameter 'task': the value 'coin_flip' is listed twice"),
+    Probe("--set a mapping where one value is expected", lambda f: _default_plan("10.task={coin_flip: 1}"),
+          r"--set 10\.task=.*parameter 'task' of 10_generate_teacher_rationales\.ipynb: got .* \(dict\)"),
+    Probe("--set a key twice in a mapping value", lambda f: _default_plan("29.recipes=[{n_train: 1, n_train: 2}]"),
+          r"--set '29\.recipes=.*': key 'n_train' appears twice in one mapping of the value"),
+    # -- every override validated against its step's config by --list, before anything runs (issue 31)
+    Probe("--set a negative learning rate", lambda f: _default_plan("20_finetune_student.lr=-1"),
+          r"^20_train_ft_cot \(--set 20_finetune_student\.lr=-1\): TrainConfig\.lr must be > 0"),
+    Probe("--set a negative student seed", lambda f: _default_plan("20_finetune_student.seed=-3"),
+          r"--set 20_finetune_student\.seed=-3.*seed: must be an integer >= 0"),
+    Probe("--set an unknown training recipe", lambda f: _default_plan("20_finetune_student.recipe=fast"),
+          r"--set 20_finetune_student\.recipe=fast.*unknown training recipe 'fast'"),
+    Probe("--set an ftp teacher endpoint", lambda f: _default_plan("10_generate_teacher_rationales.base_url=ftp://x"),
+          r"TeachConfig\.base_url: must be an http\(s\) URL.*'ftp://x'"),
+    Probe("--set a teacher deadline of 0", lambda f: _default_plan("10.timeout_s=0"), r"TeachConfig\.timeout_s: must be"),
+    Probe("--set an unknown chat style", lambda f: _default_plan("10.style=poem"),
+          r"TeachConfig\.style: 'poem' is not accepted; accepted: completions, chat"),
+    Probe("--set zero threads for an evaluation", lambda f: _default_plan("21.threads=0"), r"--set 21\.threads=0.*threads: must be"),
+    Probe("--set a negative sweep seed", lambda f: _default_plan("30_compare_methods.seeds=[-3]"),
+          r"--set 30_compare_methods\.seeds=\[-3\].*ExperimentConfig\.seed: must be an integer >= 0"),
+    Probe("--set a negative learning rate for a sweep", lambda f: _default_plan("31_ablate_degree.lr=-1"),
+          r"--set 31_ablate_degree\.lr=-1.*ExperimentConfig\.lr: must be > 0"),
+    Probe("--set zero workers for a sweep", lambda f: _default_plan("32.workers=0"), r"--set 32\.workers=0.*workers: must be"),
+    Probe("a teacher deadline of NaN", lambda f: _teach(timeout_s=float("nan")), r"TeachConfig\.timeout_s: must be .*nan"),
+    Probe("a teacher deadline given as a string", lambda f: _teach(timeout_s="120"), r"TeachConfig\.timeout_s: .*'120'"),
+    Probe("an API key where its variable's name belongs", lambda f: _teach(api_key_env="sk-abc123"),
+          r"TeachConfig\.api_key_env: must be the NAME.*not shown"),
 )
 
 
