@@ -30,6 +30,8 @@ def _published(name: str):
 def _cell(row) -> str:
     if row is None:
         return "–"
+    if "mean" not in row and "accuracy" in row:
+        row = {**row, "mean": row["accuracy"]}
     text = f"{100 * float(row['mean']):.1f}%"
     if row.get("low") == row.get("low") and row.get("low") is not None:  # not NaN
         text += f" [{100 * float(row['low']):.1f}, {100 * float(row['high']):.1f}]"
@@ -51,6 +53,26 @@ def _verdict(ft, vanilla) -> str:
     return column_verdict(point(ft), point(vanilla))
 
 
+def prompting_cells(study: str = "pretrained", root: str | os.PathLike | None = None) -> dict:
+    """``{(task, fmt): {"mean", "low", "high", "n"}}`` of the study's finished prompting runs (notebook 22)."""
+    import json
+
+    cells = {}
+    for manifest in sorted((paths.results_dir(root) / study / "runs" / "prompting").glob("*/manifest.json")):
+        try:
+            if json.loads(manifest.read_text(encoding="utf-8")).get("status") != "finished":
+                continue
+            config = json.loads((manifest.parent / "config.json").read_text(encoding="utf-8"))
+            metrics = json.loads((manifest.parent / "metrics.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        config = config.get("config", config)
+        cells[(config["data"]["task"], config["prompt"]["fmt"])] = {
+            "mean": metrics["accuracy"], "low": metrics.get("low"), "high": metrics.get("high"),
+            "n": metrics.get("test_questions")}
+    return cells
+
+
 def levels_rows(study: str = "pretrained", root: str | os.PathLike | None = None) -> list[dict]:
     """One dict per task with a finished Fine-tune-CoT and vanilla cell: fcot's cells, n, the verdict and the paper's
     open-student numbers (percent)."""
@@ -62,6 +84,7 @@ def levels_rows(study: str = "pretrained", root: str | os.PathLike | None = None
     table = pd.read_csv(file)
     ft, vanilla, teacher = _rows(table, "ft_cot"), _rows(table, "vanilla"), _rows(table, "teacher")
     gpt2, t5 = _published("published_open_students.csv"), _published("published_t5_small.csv")
+    prompted = prompting_cells(study, root)
 
     def paper(frame, method, task):
         found = frame[(frame["method"] == method) & (frame["task"] == task)]["accuracy"]
@@ -72,7 +95,8 @@ def levels_rows(study: str = "pretrained", root: str | os.PathLike | None = None
         rows.append({"task": task, "n": ft[task].get("n"), "teacher": teacher.get(task), "ft_cot": ft[task],
                      "vanilla": vanilla[task], "verdict": _verdict(ft[task], vanilla[task]),
                      "gpt2_vanilla": paper(gpt2, "vanilla", task), "gpt2_ft_cot": paper(gpt2, "ft_cot", task),
-                     "t5_ft_cot": paper(t5, "ft_cot", task), "random": paper(gpt2, "random", task)})
+                     "t5_ft_cot": paper(t5, "ft_cot", task), "random": paper(gpt2, "random", task),
+                     "zero_shot": prompted.get((task, "zero_shot")), "few_shot_cot": prompted.get((task, "few_shot_cot"))})
     return rows
 
 
@@ -86,9 +110,9 @@ def levels_block(study: str = "pretrained", root: str | os.PathLike | None = Non
             f"([`results/{study}`](results/{study}/tables/main_table.md)).")
     if not rows:
         return head + "\n\nNo column has finished yet: `make reproduce PROFILE=pretrained` computes them."
-    lines = [head, "", "| task | n | Fine-tune-CoT | vanilla | verdict | teacher (recorded) | paper GPT-2 124M: "
-             "Fine-tune-CoT / vanilla | paper T5-small 60M: Fine-tune-CoT | Random |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [head, "", "| task | n | Fine-tune-CoT | vanilla | verdict | untrained: zero-shot / few-shot-CoT | teacher "
+             "(recorded) | paper GPT-2 124M: Fine-tune-CoT / vanilla | paper T5-small 60M: Fine-tune-CoT | Random |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
 
     def pct(value):
         return "–" if value is None else f"{value:.1f}%"
@@ -96,6 +120,7 @@ def levels_block(study: str = "pretrained", root: str | os.PathLike | None = Non
     for r in rows:
         n = "–" if r["n"] is None or r["n"] != r["n"] else int(r["n"])
         lines.append(f"| `{r['task']}` | {n} | {_cell(r['ft_cot'])} | {_cell(r['vanilla'])} | **{r['verdict']}** | "
+                     f"{_cell(r['zero_shot'])} / {_cell(r['few_shot_cot'])} | "
                      f"{_cell(r['teacher'])} | {pct(r['gpt2_ft_cot'])} / {pct(r['gpt2_vanilla'])} | "
                      f"{pct(r['t5_ft_cot'])} | {pct(r['random'])} |")
     lines += ["", _standing(rows)]

@@ -255,7 +255,7 @@ def open_run(kind: str, config: dict, name: str, seed: int | None, data: DataCon
 
 
 @contextlib.contextmanager
-def _claimed(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str):
+def claimed(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str):
     """The run of ``config``, held exclusively while it is computed: a second process (a parallel sweep
     point sharing this stage) waits for the first, then finds the run finished and reuses it. A run the body
     finishes is marked computed here (:func:`mark_computed_here`).
@@ -459,7 +459,7 @@ def teach(data: DataConfig, config: TeachConfig, *, name: str | None = None) -> 
 
     name = name or f"{data.task}-{config.backend}-d{config.degree}"
     key = {"data": data.resolved(), "teach": config.key(data.task), "upstream": _file_source(config)}
-    with _claimed("teacher", key, name, None, data, "completions.jsonl") as run:
+    with claimed("teacher", key, name, None, data, "completions.jsonl") as run:
         if run.finished:
             return run
         with run:
@@ -532,7 +532,7 @@ def curate(config: CurateConfig, teacher: Run | str | None = None, *, data: Data
     uses_teacher = config.method != "vanilla"
     key = {"data": data.resolved(), "curate": dataclasses.asdict(config),
            "upstream": upstream_key(teacher_run) if uses_teacher else None}
-    with _claimed("curation", key, name or f"{data.task}-{config.method}", None, data,
+    with claimed("curation", key, name or f"{data.task}-{config.method}", None, data,
                   "samples_train.jsonl", "samples_val.jsonl") as run:
         if run.finished:
             return run
@@ -601,7 +601,7 @@ def train(config, samples: Run | str, *, name: str | None = None, keep_checkpoin
     method = samples_run.config["curate"]["method"]
     key = {"data": data.resolved(), "method": method, "train": dataclasses.asdict(config),
            "upstream": upstream_key(samples_run)}
-    with _claimed("student", key, name or f"{data.task}-{method}", config.seed, data, "train/best") as run:
+    with claimed("student", key, name or f"{data.task}-{method}", config.seed, data, "train/best") as run:
         if run.finished:
             return run
         with run:
@@ -650,7 +650,7 @@ def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None,
     degree = _degree_of(upstream_of(student_run))
     key = {"data": data.resolved(), "method": method, "evaluate": dataclasses.asdict(config),
            "upstream": upstream_key(student_run)}
-    with _claimed("evaluation", key, name or f"{data.task}-{method}", config.seed, data, COMPUTED_HERE) as run:
+    with claimed("evaluation", key, name or f"{data.task}-{method}", config.seed, data, COMPUTED_HERE) as run:
         if run.finished:
             return run
         with run:

@@ -737,11 +737,12 @@ def _with_links(runs: list[PlannedRun], folder: Path, out_dir: Path) -> list[Pla
 
 def _stage_configs(notebook: str) -> tuple:
     """The config classes a stage notebook builds from its parameters (validated on construction)."""
-    from fcot import stages
+    from fcot import prompting, stages
     from fcot.data import DataConfig
 
     return {"10_generate_teacher_rationales": (DataConfig, stages.TeachConfig),
-            "11_curate_samples": (stages.CurateConfig,), "21_evaluate_student": (stages.EvalConfig,)}.get(notebook, ())
+            "11_curate_samples": (stages.CurateConfig,), "21_evaluate_student": (stages.EvalConfig,),
+            "22_prompt_student": (prompting.PromptConfig,)}.get(notebook, ())
 
 
 def _training_config(values: Mapping[str, Any]):

@@ -35,6 +35,12 @@ def test_smoke_run_writes_a_json_per_benchmark_and_a_readme_table_with_ratios(tm
     flops = next(m for m in training["measurements"] if m["unit"] == "GFLOP/s")  # against the peak of the same run
     assert "of the peak" in flops["fcot_label"] and "GFLOP/s" in flops["note"]
     assert 0 < training["details"]["fcot_share_of_peak"] < 1 and 0 < training["details"]["trl_share_of_peak"] < 1
+    from bench import pretrained
+
+    if pretrained.available():  # the 135M step: the full pair at smoke size (LoRA and bf16: test_pretrained_bench)
+        rows = json.loads((out / "pretrained.json").read_text())["measurements"]
+        assert {m["unit"] for m in rows} == {"tokens/s", "nats/token", "GFLOP/s"}
+        assert next(m for m in rows if m["unit"] == "tokens/s")["ratio"] > 0
     evaluation = json.loads((out / "evaluation.json").read_text())
     assert evaluation["details"]["same_predictions"] is True and evaluation["measurements"][0]["ratio"] > 0
 
@@ -65,7 +71,7 @@ def test_only_selects_benchmarks_in_canonical_order(text, expected):
 
 
 def test_only_rejects_an_unknown_benchmark_naming_the_accepted_ones():
-    with pytest.raises(ValueError, match="accepted: teacher, training, evaluation, study"):
+    with pytest.raises(ValueError, match="accepted: teacher, training, pretrained, evaluation, study"):
         suite.parse_only("teacher,gpu")
 
 

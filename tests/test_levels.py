@@ -32,3 +32,17 @@ def test_each_finished_column_gets_its_cells_verdict_and_the_papers_rows(tmp_pat
 
 def test_no_table_yet_says_how_to_make_it(tmp_path):
     assert "make reproduce PROFILE=pretrained" in levels.levels_block(root=tmp_path)
+
+
+def test_the_untrained_students_prompting_runs_fill_their_column(tmp_path):
+    import json
+
+    _table(tmp_path, "ft_cot,Fine-tune-CoT,coin_flip,0.9,0.85,0.94,1,150,wilson (1 run),\n"
+                     "vanilla,Vanilla fine-tuning,coin_flip,0.5,0.42,0.58,1,150,wilson (1 run),\n")
+    run = paths.results_dir(tmp_path) / "pretrained" / "runs" / "prompting" / "zero_shot-coin_flip-0123456789"
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps({"status": "finished"}))
+    (run / "config.json").write_text(json.dumps({"data": {"task": "coin_flip"}, "prompt": {"fmt": "zero_shot"}}))
+    (run / "metrics.json").write_text(json.dumps({"accuracy": 0.46, "low": 0.38, "high": 0.54, "test_questions": 150}))
+    coin = next(line for line in levels.levels_block(root=tmp_path).splitlines() if line.startswith("| `coin_flip`"))
+    assert "46.0% [38.0, 54.0] / –" in coin  # zero-shot measured, few-shot-CoT not run

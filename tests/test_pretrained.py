@@ -71,3 +71,13 @@ def test_every_stage_takes_the_pretrained_student_by_name(cache, monkeypatch):
     assert student.metrics["parameters"] > 134e6 and student.config["train"]["student"] == ALIAS
     evaluation = stages.evaluate(stages.EvalConfig(max_new_tokens=24, batch_size=3), student)
     assert evaluation.metrics["test_questions"] == 3 and 0.0 <= evaluation.metrics["accuracy"] <= 1.0
+
+
+def test_prompting_refuses_a_tiny_student_and_an_unknown_format():
+    from fcot import prompting
+
+    with pytest.raises(ValueError, match="tiny student built at random"):
+        prompting.PromptConfig(student="tiny-gpt2-s")
+    with pytest.raises(ValueError, match="accepted: zero_shot, zero_shot_cot, few_shot_cot"):
+        prompting.PromptConfig(fmt="ft_cot")
+    assert prompting.PromptConfig(fmt="zero_shot").resolved_max_new_tokens() == 32

@@ -1,0 +1,73 @@
+"""The prompting stage: a pretrained student answers the test questions with no fine-tuning at all.
+
+The paper's Table 1 puts its students' prompting rows (Zero-shot, Few-shot-CoT) beside the fine-tuned ones: what the
+student can do before it is taught. :func:`prompt` records one run of kind ``prompting`` per (data, student, format),
+keyed by its configuration like every stage run (a finished run is reused); its predictions and metrics have the same
+shape as an evaluation run's (:func:`fcot.stages.evaluate`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+from fcot import stages
+from fcot.data import DataConfig, examples
+from fcot.records import is_int
+from fcot.runs import Run
+
+FORMATS = ("zero_shot", "zero_shot_cot", "few_shot_cot")
+KIND = "prompting"
+
+
+@dataclass(frozen=True)
+class PromptConfig:
+    """How the untrained student is prompted (validated on construction)."""
+
+    student: str = "smollm2-135m"  # a pretrained student: alias, local path or hub id (a tiny alias has learnt nothing)
+    fmt: str = "zero_shot"  # zero_shot ("The answer is") | zero_shot_cot (two stages) | few_shot_cot (the paper's exemplars)
+    max_new_tokens: int | None = None  # None: 128 with a rationale (zero_shot_cot, few_shot_cot), 32 for zero_shot
+    batch_size: int = 16  # questions per generation batch
+
+    def __post_init__(self) -> None:
+        from fcot import students
+
+        if self.fmt not in FORMATS:
+            raise ValueError(f"PromptConfig.fmt: {self.fmt!r} is not accepted; accepted: {', '.join(FORMATS)}")
+        if not isinstance(self.student, str) or not self.student:
+            raise ValueError("PromptConfig.student: name a pretrained student (alias, local path or hub id)")
+        if students.is_tiny_alias(self.student):
+            raise ValueError(f"PromptConfig.student: {self.student!r} is a tiny student built at random: prompting it "
+                             "measures nothing; name a pretrained one (e.g. smollm2-135m)")
+        if self.max_new_tokens is not None and (not is_int(self.max_new_tokens) or self.max_new_tokens < 1):
+            raise ValueError(f"PromptConfig.max_new_tokens: must be an integer >= 1 or None, got {self.max_new_tokens!r}")
+        if not is_int(self.batch_size) or self.batch_size < 1:
+            raise ValueError(f"PromptConfig.batch_size: must be an integer >= 1, got {self.batch_size!r}")
+
+    def resolved_max_new_tokens(self) -> int:
+        return self.max_new_tokens or (32 if self.fmt == "zero_shot" else 128)
+
+
+def prompt(data: DataConfig, config: PromptConfig, *, name: str | None = None, threads: int | None = None) -> Run:
+    """The untrained ``config.student`` answers the test questions of ``data`` in ``config.fmt``: one run."""
+    from fcot import evaluate as evaluation
+    from fcot import students
+
+    students.set_threads(threads)
+    key = {"data": data.resolved(), "prompt": dataclasses.asdict(config)}
+    with stages.claimed(KIND, key, name or f"{data.task}-{config.fmt}", 0, data, stages.COMPUTED_HERE) as run:
+        if run.finished:
+            return run
+        with run:
+            started = time.perf_counter()
+            model, tokenizer = students.load_student(config.student)
+            result = evaluation.evaluate_student(model, tokenizer, examples(data).test, fmt=config.fmt,
+                                                 batch_size=config.batch_size,
+                                                 max_new_tokens=config.resolved_max_new_tokens())
+            run.save_predictions(result.predictions)
+            run.save_metrics(result.metrics() | {
+                "test_questions": result.n, "correct": int(round(result.accuracy * result.n)),
+                "eval_seconds": time.perf_counter() - started, "parameters": students.count_parameters(model),
+            })
+    return run
