@@ -143,6 +143,4 @@ def _standing(rows: list[dict]) -> str:
 def write_levels_block(readme: str | os.PathLike, study: str = "pretrained",
                        root: str | os.PathLike | None = None) -> bool:
     """Write :func:`levels_block` between the README's pretrained markers (when it has them)."""
-    if BEGIN not in Path(readme).read_text(encoding="utf-8"):
-        return False
-    return paths.write_between_markers(readme, BEGIN, END, levels_block(study, root))
+    return paths.write_if_marked(readme, BEGIN, END, lambda: levels_block(study, root))

@@ -159,6 +159,14 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def write_if_marked(path: str | os.PathLike, begin: str, end: str, block) -> bool:
+    """:func:`write_between_markers` where the file has the ``begin`` marker (an optional block of a README);
+    ``block`` is a callable making the text, called only then. False when the file has no such block."""
+    if begin not in Path(path).read_text(encoding="utf-8"):
+        return False
+    return write_between_markers(path, begin, end, block())
+
+
 def write_between_markers(path: str | os.PathLike, begin: str, end: str, block: str) -> bool:
     """Replace the text between the markers ``begin`` and ``end`` of the file ``path`` with ``block``
     (one newline on either side): how the generated blocks of the READMEs are kept current.

@@ -210,6 +210,4 @@ def cost_block(profile: str = "default", root: str | os.PathLike | None = None) 
 def write_cost_block(readme: str | os.PathLike, profile: str = "default",
                      root: str | os.PathLike | None = None) -> bool:
     """Write :func:`cost_block` between the README's reproduce-cost markers (when it has them)."""
-    if COST_BEGIN not in Path(readme).read_text(encoding="utf-8"):
-        return False
-    return paths.write_between_markers(readme, COST_BEGIN, COST_END, cost_block(profile, root))
+    return paths.write_if_marked(readme, COST_BEGIN, COST_END, lambda: cost_block(profile, root))

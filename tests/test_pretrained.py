@@ -35,8 +35,13 @@ def test_other_names_are_not_pretrained_aliases():
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
-    """One conversion for the module (about 30 s): later uses read the cached directory."""
-    return tmp_path_factory.mktemp("fcot-cache")
+    """One conversion for the whole test session (about 30 s): the session's cache (conftest's, which the notebooks
+    validated by nbval share), else a folder of this module's; later uses read the converted directory."""
+    import os
+    from pathlib import Path
+
+    shared = os.environ.get("FCOT_CACHE_DIR")  # conftest's session folder: a module fixture runs before the per-test one
+    return Path(shared) if shared else tmp_path_factory.mktemp("fcot-cache")
 
 
 @installed
