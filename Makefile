@@ -53,7 +53,7 @@ setup: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-## reproduce: run the study's notebooks with papermill into results/ (PROFILE=default|paper|smoke, ARGS=...)
+## reproduce: run the study's notebooks with papermill into results/ (PROFILE=default|pretrained|paper|smoke, ARGS=...)
 reproduce: $(STAMP)
 	$(BIN)/python -m fcot reproduce --profile $(PROFILE) --jobs $(JOBS) $(ARGS)
 

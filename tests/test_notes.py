@@ -72,3 +72,19 @@ def test_results_readme_lists_every_note_in_the_code(tmp_path: Path) -> None:
     copy.write_text(committed.read_text(encoding="utf-8"), encoding="utf-8")
     changed = notes.write_notes_block(copy)
     assert not changed, "results/README.md is stale: run `python -m fcot notes --write results/README.md`"
+
+
+def test_the_readmes_layout_table_lists_every_module_of_the_package():
+    import re
+
+    from fcot import paths
+
+    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Package layout"): text.index("Benchmarks are in `bench/`")]
+    listed = {name.strip("/") for name in re.findall(r"`([a-z_]+/?)`", section)}
+    package = paths.REPO_ROOT / "fcot"
+    modules = {p.stem for p in package.glob("*.py") if not p.stem.startswith("_")}
+    modules |= {p.name for p in package.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    assert modules - listed == set(), f"modules missing from the README's layout table: {sorted(modules - listed)}"
+    unknown = listed - modules - {"fcot", "bench", "tests"}
+    assert not unknown, f"the layout table names modules the package does not have: {sorted(unknown)}"
