@@ -15,6 +15,7 @@ original bf16 weights (4-bit blocks with a scale and a minimum per 32 weights): 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -80,17 +81,30 @@ def _sha256(path: Path) -> str:
 
 
 def model_dir(alias: str) -> Path:
-    """The cached Hugging Face directory of ``alias``, converted from its GGUF file on first use."""
+    """The cached Hugging Face directory of ``alias``, converted from its GGUF file on first use. Processes that ask
+    at once (a study's parallel steps) wait for the one converting: a lock per alias, the check repeated under it."""
     source = gguf_path(alias)
     target = paths.cache_dir() / "students" / f"{alias}-{PRETRAINED[alias].sha256[:12]}"
-    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+    if _complete(target):
         return target
-    actual = _sha256(source)
-    if actual != PRETRAINED[alias].sha256:
-        raise ValueError(f"student {alias!r}: {source} has sha256 {actual}, expected {PRETRAINED[alias].sha256} "
-                         f"(another release of {PRETRAINED[alias].distribution}?): `{PRETRAINED[alias].install}`")
-    _convert(source, target, alias)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{alias}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not _complete(target):
+                actual = _sha256(source)
+                if actual != PRETRAINED[alias].sha256:
+                    raise ValueError(f"student {alias!r}: {source.name} of {PRETRAINED[alias].distribution} has sha256 "
+                                     f"{actual}, expected {PRETRAINED[alias].sha256} (another release?): "
+                                     f"`{PRETRAINED[alias].install}`")
+                _convert(source, target, alias)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return target
+
+
+def _complete(target: Path) -> bool:
+    return (target / "config.json").is_file() and (target / "model.safetensors").is_file()
 
 
 def _convert(source: Path, target: Path, alias: str) -> None:

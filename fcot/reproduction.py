@@ -1,7 +1,9 @@
 """The reproduction check: the committed headline numbers against the ones this machine recomputed.
 
 A number is compared only when it was **recomputed here**: every experiment run behind it was computed on this
-machine (its ``.computed`` marker under ``runs/<profile>``, :func:`fcot.stages.computed_here`). The committed side is
+machine (its ``.computed`` marker under ``runs/<profile>``, :func:`fcot.stages.computed_here`), and its value is
+summarised again from those runs (:func:`recomputed_numbers`), not read from a summary file that may be the committed
+one. The committed side is
 read from git (``HEAD``), not from the working tree: a reproduction overwrites the working tree's summaries, and a
 resumed one must not compare numbers with themselves. Numbers that were not recomputed are counted, not compared.
 """
@@ -141,23 +143,28 @@ def _git(cwd: Path, *args: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def recomputed_here(profile: str, results_root: str | os.PathLike | None = None) -> set[str]:
-    """The labels of :func:`headline_numbers` whose every experiment run was computed on this machine."""
+def recomputed_numbers(profile: str, results_root: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
+    """:func:`headline_numbers` recomputed from the runs that exist now, keeping only the numbers whose every experiment
+    run this machine computed: a number a sweep shares with another (the base point) counts once its runs are here,
+    even when that other sweep's summary file was not rewritten."""
     from fcot import ablations
 
-    labels: set[str] = set()
+    numbers: dict[str, dict[str, Any]] = {}
     for name in ablations.recorded_ablations(profile, results_root):
         results, summary = ablations.ablation_summary(name, study=profile, root=results_root)
         if summary.empty or results.empty:
             continue
+        design = _design_hash(ablations.ablation_dir(name, profile, results_root) / "ablation.json")
         rows = list(csv.DictReader(io.StringIO(summary.to_csv(index=False))))
         for index, row in enumerate(rows):
             keys = list(row)[: list(row).index("runs")] if "runs" in row else []
             mask = results.apply(lambda r: all(_same(r.get(k), summary.iloc[index][k]) for k in keys), axis=1)
             behind = list(results.loc[mask, "run_path"])
             if behind and all(_computed_here(profile, run_path) for run_path in behind):
-                labels.add(f"{name}: " + ", ".join(f"{k}={row[k] or 'none'}" for k in keys))
-    return labels
+                with contextlib.suppress(TypeError, ValueError):
+                    numbers[f"{name}: " + ", ".join(f"{k}={row[k] or 'none'}" for k in keys)] = {
+                        **{k: float(row[k]) for k in ("mean", "low", "high")}, "design": design}
+    return numbers
 
 
 def _same(a, b) -> bool:
@@ -176,9 +183,7 @@ def check(profile: str, committed: Mapping[str, Mapping[str, Any]],
           results_root: str | os.PathLike | None = None) -> list[dict[str, Any]]:
     """:func:`reproduction_check` of the numbers recomputed here against ``committed``; the others are rows with the
     agreement ``not recomputed``."""
-    produced = headline_numbers(profile, results_root)
-    here = recomputed_here(profile, results_root)
-    rows = reproduction_check(committed, {k: v for k, v in produced.items() if k in here})
+    rows = reproduction_check(committed, recomputed_numbers(profile, results_root))
     for row in rows:
         if row["agreement"] == "gone":  # committed, but not recomputed in this reproduction
             row["agreement"] = "not recomputed"

@@ -263,6 +263,7 @@ class Run:
         self.relpath = Path(kind) / f"{name}-{hash_}"
         self.path = paths.profile_runs(profile) / self.relpath
         self.artifacts_dir = paths.profile_artifacts(profile) / self.relpath
+        self._record: dict[Path, bytes] | None = None  # a finished record being recomputed: restored on failure
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -295,6 +296,8 @@ class Run:
         run = cls(kind, name, data, seed, config_hash(data, seed), dict(data_hashes or {}), profile)
         if run.finished and not rerun:
             return run
+        if run.finished and is_main_process():  # a committed record recomputed here: kept whole unless it finishes
+            run._record = {f: f.read_bytes() for f in run.path.rglob("*") if f.is_file()}
         if is_main_process():
             _write_json(run.path / "config.json", data)
             previous = run.manifest if (run.path / "manifest.json").is_file() else {}
@@ -377,11 +380,26 @@ class Run:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc is not None:
+        if exc is not None and self._record is not None:
+            self._restore(f"{exc_type.__name__}: {exc}")
+        elif exc is not None:
             self.fail(f"{exc_type.__name__}: {exc}")
         elif self.status == "running":
             self.finish()
         return False
+
+    def _restore(self, error: str) -> None:
+        """A recomputation of a finished (committed) record failed or was interrupted: put the record back as it was
+        -- nothing under ``results/`` changes -- and keep the failure beside the artifacts (``runs/``, outside git)."""
+        if not is_main_process():
+            return
+        for file in [f for f in self.path.rglob("*") if f.is_file() and f not in self._record]:
+            file.unlink()
+        for file, content in self._record.items():
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_bytes(content)
+        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        _write_json(self.artifacts_dir / "failed.json", {"ended": _now(), "error": error[:2000]})
 
     # -- writing ----------------------------------------------------------------------------------
 

