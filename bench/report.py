@@ -286,7 +286,7 @@ README_END = "<!-- END bench -->"
 
 
 def write_readme_block(readme: str | os.PathLike, out_dir: str | os.PathLike,
-                       order: Iterable[str] = ("teacher", "training", "evaluation", "study")) -> bool:
+                       order: Iterable[str] = ("teacher", "training", "pretrained", "evaluation", "study")) -> bool:
     """Copy the benchmark table of ``out_dir`` (its JSON files) into ``readme`` between the bench markers.
 
     Returns True when the README changed. The table is the one ``python -m bench`` wrote, built again
