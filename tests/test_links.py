@@ -143,3 +143,14 @@ def test_every_link_into_the_tour_names_an_anchor_it_has():
         text = path.read_text(encoding="utf-8")
         for anchor in re.findall(r"00_tour\.ipynb#([\w.-]+)", text):
             assert anchor in anchors, f"{path.name}: 00_tour.ipynb#{anchor}"
+
+
+def test_no_relative_link_a_reader_follows_is_broken():
+    """The committed results (every profile's executed notebooks and READMEs), the README and notebooks/*.md."""
+    from fcot import paths
+
+    root = paths.REPO_ROOT
+    broken = [f"results/{b}" for b in links.broken_links(root / "results")]
+    broken += [b for b in links.broken_links(root) if b.split(":")[0] in ("README.md",)]
+    broken += [f"notebooks/{b}" for b in links.broken_links(root / "notebooks") if b.split(":")[0].endswith(".md")]
+    assert broken == [], f"{len(broken)} broken links, e.g. {broken[:8]}"
