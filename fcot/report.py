@@ -287,6 +287,7 @@ def main_table(runs, *, teacher=None, random: bool = True, confidence: float = 0
             rows.append({"method": "random", "task": task, "mean": random_accuracy(task, difficulty.get(task)),
                          "low": None, "high": None, "runs": 0, "interval": "exact (expected value)", "detail": ""})
     table = pd.DataFrame(rows, columns=[c for c in MAIN_COLUMNS if c != "label"])
+    table["n"] = pd.to_numeric(table["n"], errors="coerce").astype("Int64")  # a count, blank where none
     table.insert(1, "label", table["method"].map(METHOD_ROWS))
     order = {k: i for i, k in enumerate(METHOD_ROWS)}
     task_order = {t: i for i, t in enumerate(tasks)}
@@ -300,7 +301,9 @@ def _questions(frame, task: str, key: str, degree) -> int | None:
 
     if "test_questions" not in frame.columns:
         return None
-    cell = frame[(frame["task"] == task) & (frame["row"] == key) & (frame["degree"].astype(str) == str(degree))]
+    cell = frame[(frame["task"] == task) & (frame["row"] == key)]
+    if key == "ft_cot_diverse":  # the row of the largest degree found
+        cell = cell[pd.to_numeric(cell["degree"], errors="coerce") == pd.to_numeric(degree, errors="coerce")]
     values = pd.to_numeric(cell["test_questions"], errors="coerce").dropna()
     return int(values.max()) if len(values) else None
 

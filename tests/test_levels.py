@@ -46,3 +46,6 @@ def test_the_untrained_students_prompting_runs_fill_their_column(tmp_path):
     (run / "metrics.json").write_text(json.dumps({"accuracy": 0.46, "low": 0.38, "high": 0.54, "test_questions": 150}))
     coin = next(line for line in levels.levels_block(root=tmp_path).splitlines() if line.startswith("| `coin_flip`"))
     assert "46.0% [38.0, 54.0] / –" in coin  # zero-shot measured, few-shot-CoT not run
+    assert "below its own untrained zero-shot" not in levels.levels_block(root=tmp_path)  # 90% > 46%
+    (run / "metrics.json").write_text(json.dumps({"accuracy": 0.95, "low": 0.9, "high": 0.98, "test_questions": 150}))
+    assert "below its own untrained zero-shot answers on `coin_flip` (90.0% vs 95.0%)" in levels.levels_block(root=tmp_path)
