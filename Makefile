@@ -56,6 +56,9 @@ test: $(STAMP)
 ## reproduce: run the study's notebooks with papermill into results/ (PROFILE=default|pretrained|paper|smoke, ARGS=...)
 reproduce: $(STAMP)
 	$(BIN)/python -m fcot reproduce --profile $(PROFILE) --jobs $(JOBS) $(ARGS)
+	@# the README's and TEACHING.md's generated blocks describe the results just written (seconds)
+	$(BIN)/python -m fcot results --profile default --write README.md
+	$(BIN)/python -m fcot teaching --profile default --write notebooks/TEACHING.md
 
 ## rehearse-paper: run the paper profile's chain offline on two tasks (replay teacher, tiny stand-in students) into runs/rehearsal
 rehearse-paper: $(STAMP)

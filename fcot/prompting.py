@@ -71,3 +71,24 @@ def prompt(data: DataConfig, config: PromptConfig, *, name: str | None = None, t
                 "eval_seconds": time.perf_counter() - started, "parameters": students.count_parameters(model),
             })
     return run
+
+
+def what_we_saw(run: Run):
+    """What a prompting run shows, computed from its numbers (Markdown): accuracy against Random, and how often the
+    untrained student ended its answer by itself."""
+    from IPython.display import Markdown
+
+    from fcot.report import random_accuracy
+
+    m, c = run.metrics, run.config
+    task, fmt = c["data"]["task"], c["prompt"]["fmt"]
+    chance = random_accuracy(task)
+    place = "above" if m["low"] > chance else "below" if m["high"] < chance else "level with (within the interval)"
+    return Markdown(
+        f"- Untrained, `{c['prompt']['student']}` answered {100 * m['accuracy']:.1f}% "
+        f"[{100 * m['low']:.1f}, {100 * m['high']:.1f}] of {m['test_questions']} `{task}` test questions in `{fmt}`: "
+        f"{place} Random ({100 * chance:.1f}%).\n"
+        f"- It ended {100 * m['stop_rate']:.0f}% of its answers by itself; the rest ran to the token budget, and the "
+        "parser took the first answer it found.\n"
+        "- This is the baseline fine-tuning has to beat: notebook 30 trains the same student on the teacher's "
+        "rationales (Fine-tune-CoT) and on the answers alone (vanilla).")

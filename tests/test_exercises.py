@@ -10,7 +10,7 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 WITH_EXERCISES = ["00_tour", "01_explore_tasks", "10_generate_teacher_rationales", "11_curate_samples", "20_finetune_student",
-                  "21_evaluate_student", "30_compare_methods", "31_ablate_degree", "32_ablate_data_size",
+                  "21_evaluate_student", "22_prompt_student", "30_compare_methods", "31_ablate_degree", "32_ablate_data_size",
                   "33_ablate_teacher_quality", "34_ablate_student_size", "35_ablate_filtering", "36_ablate_rationale_length",
                   "40_sample_study"]
 
