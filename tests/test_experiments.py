@@ -43,7 +43,7 @@ def tiny(**changes) -> ExperimentConfig:
         (dict(teacher_temperature=3.0), "teacher_temperature: must be in [0, 2]"),
         (dict(filter_mode="best"), "accepted: correct_only, keep_all"),
         (dict(max_rationale_tokens=0), "max_rationale_tokens"),
-        (dict(recipe="huge"), "accepted: paper, smoke, tiny"),
+        (dict(recipe="huge"), "accepted: paper, pretrained, smoke, tiny"),
         (dict(epochs=0), "epochs: must be an integer >= 1"),
         (dict(lr=0.0), "lr: must be > 0"),
         (dict(dropout=1.0), "dropout: must be in [0, 1)"),
