@@ -187,7 +187,7 @@ def test_config_from_args_layers_profile_file_and_overrides(tmp_path):
     assert (config.epochs, config.lr, config.group_by_length, config.student) == (7, 0.002, False, "tiny-t5-xs")
     with pytest.raises(ValueError, match="unknown TrainConfig field"):
         recipe_config("smoke", learning_rate=1)
-    with pytest.raises(ValueError, match="accepted: \\['paper', 'smoke', 'tiny'\\]"):
+    with pytest.raises(ValueError, match="accepted: \\['paper', 'pretrained', 'smoke', 'tiny'\\]"):
         recipe_config("huge")
 
 
