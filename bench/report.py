@@ -298,9 +298,14 @@ def write_readme_block(readme: str | os.PathLike, out_dir: str | os.PathLike,
     dates = sorted(b["date"] for b in benchmarks if b.get("date"))
     commands = sorted({b["command"] for b in benchmarks if b.get("command")})
     machine = benchmarks[-1].get("machine") or {}
+    days = sorted({d[:10] for d in dates})
+    when = "date unknown" if not days else days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    lines = {machine_line(b["machine"]) for b in benchmarks if b.get("machine")}
+    where = (machine_line(machine) if machine else "an unrecorded machine") if len(lines) <= 1 else (
+        f"{len(lines)} machine setups (each benchmark's in the details; the last: {machine_line(machine)})")
     block = "\n".join([
-        f"Measured by {', '.join(f'`{c}`' for c in commands)} ({dates[0][:10] if dates else 'date unknown'}) on "
-        f"{machine_line(machine) if machine else 'an unrecorded machine'}. Details, per-benchmark notes and the load "
+        f"Measured by {', '.join(f'`{c}`' for c in commands)} ({when}) on "
+        f"{where}. Details, per-benchmark notes and the load "
         f"average of each run: [`results/bench/README.md`](results/bench/README.md).",
         "",
         markdown_table(benchmarks),

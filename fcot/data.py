@@ -181,3 +181,29 @@ def examples(config: DataConfig) -> Examples:
     train = split.train[: config.n_train] if config.n_train else list(split.train)
     test = split.test[: config.n_test] if config.n_test else list(split.test)
     return Examples(list(train), list(split.validation), list(test))
+
+
+NEW_QUESTION_OFFSET = 7_919  # new questions come from their own synthetic stream (seed + this): not train, not test
+
+
+def new_question(task: str, seed: int = 0, default=None):
+    """A question in ``task``'s format that no split holds, with its gold answer: for a live question to a trained
+    student (notebooks 21 and 40). A real task gets one from the synthetic family that imitates it word for word
+    (:data:`REAL_TASK`; coin flip, last letters, shuffled objects), checked against every question of the task;
+    a synthetic task from a stream of its own. A task no generator writes raises, or returns ``default`` when one is
+    given (notebooks pass a test question)."""
+    import dataclasses
+
+    from fcot import tasks
+
+    family = task if task.startswith(SYNTHETIC_PREFIX) else {real: synth for synth, real in REAL_TASK.items()}.get(task)
+    if family is None and default is not None:
+        return default
+    if family is None:
+        raise ValueError(f"new_question: no generator writes {task!r} questions; accepted: {', '.join(REAL_TASK.values())} "
+                         f"or a synthetic task; ask the student a question of your own instead")
+    known = set() if family == task else {e.question for e in tasks.load_examples(task)}
+    from fcot import synthetic
+
+    example = _distinct(family, synthetic.DEFAULT_DIFFICULTY[family], seed + NEW_QUESTION_OFFSET, 1, known)[0]
+    return dataclasses.replace(example, task=task, id=f"new-{task}-{seed}", index=None)

@@ -461,6 +461,23 @@ def evaluate_student(
                  interval=interval, confidence=confidence, predictions=rows)
 
 
+def ask(model, tokenizer, question: Example | str, *, fmt: str = "ft_cot", max_new_tokens: int = 128,
+        answer_type: str = "text"):
+    """A trained student's answer to one question, live: a one-row DataFrame with the question, the completion,
+    the parsed prediction and -- for an :class:`Example` (e.g. :func:`fcot.data.new_question`) -- the gold answer
+    and whether it is right. A plain string has no gold answer (``correct`` is None); ``answer_type`` tells the
+    parser what to read (``text``, ``number``, ``yes_no``, ``choice``)."""
+    import pandas as pd
+
+    example = question if isinstance(question, Example) else Example(
+        task="asked", id="asked", question=str(question), answer="", answer_type=answer_type)  # type: ignore[arg-type]
+    result = evaluate_student(model, tokenizer, [example], fmt=fmt, batch_size=1, max_new_tokens=max_new_tokens)
+    row = result.predictions[0]
+    known = isinstance(question, Example)
+    return pd.DataFrame([{"question": example.question, "completion": row["completion"], "prediction": row["prediction"],
+                          "gold": example.answer if known else None, "correct": row["correct"] if known else None}])
+
+
 # ----------------------------------------------------------------------------------------------
 # Baselines
 # ----------------------------------------------------------------------------------------------

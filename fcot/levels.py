@@ -125,6 +125,7 @@ def levels_block(study: str = "pretrained", root: str | os.PathLike | None = Non
                      f"{_cell(r['teacher'])} | {pct(r['gpt2_ft_cot'])} / {pct(r['gpt2_vanilla'])} | "
                      f"{pct(r['t5_ft_cot'])} | {pct(r['random'])} |")
     lines += ["", _standing(rows)]
+    lines += [sentence for sentence in (shipped_sentence(study, root, rows),) if sentence]
     if missing:
         lines.append(f"Not computed in this commit (the CPU budget): {', '.join(f'`{t}`' for t in missing)}; "
                      "`make reproduce PROFILE=pretrained` adds them.")
@@ -146,6 +147,51 @@ def _standing(rows: list[dict]) -> str:
                  "the paper does not show. Hypothesis (untested): two epochs on a small train split teach the rationales' "
                  "form before their content.")
     return text
+
+
+def shipped_students(study: str = "pretrained", root: str | os.PathLike | None = None) -> list[dict]:
+    """The study's students whose committed record carries a LoRA adapter (``student/``: loadable without training),
+    each with its evaluation on the test split where one finished: task, method, record path (from the repository
+    root), adapter size in MB, trainable parameters, accuracy with its interval."""
+    import json
+
+    runs = paths.results_dir(root) / study / "runs"
+
+    def read(folder, name):
+        return json.loads((folder / name).read_text(encoding="utf-8"))
+
+    evaluations = {}
+    for manifest in sorted((runs / "evaluation").glob("*/manifest.json")):
+        if read(manifest.parent, "manifest.json").get("status") == "finished":
+            config = read(manifest.parent, "config.json")
+            evaluations[config.get("upstream", {}).get("hash")] = read(manifest.parent, "metrics.json")
+    found = []
+    for adapter in sorted((runs / "student").glob("*/student/adapter_config.json")):
+        record = adapter.parent.parent
+        config, metrics = read(record, "config.json"), read(record, "metrics.json")
+        size = sum(f.stat().st_size for f in adapter.parent.iterdir()) / 1e6
+        found.append({"task": config["data"]["task"], "method": config["method"], "record": record, "size_mb": size,
+                      "trainable": metrics.get("trainable_parameters"), "parameters": metrics.get("parameters"),
+                      "evaluation": evaluations.get(record.name.rsplit("-", 1)[-1])})
+    return found
+
+
+def shipped_sentence(study: str = "pretrained", root: str | os.PathLike | None = None, rows: list[dict] | None = None) -> str:
+    """A sentence per shipped student: what it is, where, and its test accuracy beside the fully fine-tuned one's."""
+    full = {r["task"]: r["ft_cot"] for r in rows or []}
+    out = []
+    for s in shipped_students(study, root):
+        if s["evaluation"] is None:
+            continue
+        where = "results/" + s["record"].relative_to(paths.results_dir(root)).as_posix()  # from the README
+        text = (f"A reader can talk to the `{s['task']}` {s['method']} student without training: a LoRA adapter of "
+                f"{s['size_mb']:.1f} MB ({s['trainable'] / 1e6:.1f}M trainable parameters) in [`{where}/student`]"
+                f"({where}/student), loaded by notebooks 21 and 40. It scores {_cell(s['evaluation'])} on the same test "
+                "split")
+        if s["task"] in full and s["method"] == "ft_cot":
+            text += f", against {_cell(full[s['task']])} fully fine-tuned"
+        out.append(text + ".")
+    return " ".join(out)
 
 
 def write_levels_block(readme: str | os.PathLike, study: str = "pretrained",

@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -458,6 +459,18 @@ class Run:
             publish(csv, df.to_csv(index=not _plain_index(df)))
             publish(md, markdown_table(df, percent=percent))
         return csv, md
+
+    def save_directory(self, source: str | os.PathLike, name: str) -> Path:
+        """Copy a small directory (a LoRA student's adapter, a few MB) into the run's record as ``<name>/``, replacing
+        an earlier copy: committed with the record, unlike the artifacts under ``runs/``."""
+        target = self.path / name
+        if is_main_process():
+            scratch = self.path / f".{name}.tmp"
+            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.copytree(source, scratch)
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(scratch, target)
+        return target
 
     def __repr__(self) -> str:
         return f"Run({self.kind!r}, {self.name!r}, hash={self.hash!r}, status={self.status!r}, path={str(self.path)!r})"

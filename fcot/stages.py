@@ -655,7 +655,7 @@ def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None,
             return run
         with run:
             started = time.perf_counter()
-            model, tokenizer = students.load_trained(artifact(student_run, "train", "best"))
+            model, tokenizer = students.load_trained(student_weights(student_run))
             result = evaluation.evaluate_student(
                 model, tokenizer, examples(data).test, fmt=method, batch_size=config.batch_size,
                 max_new_tokens=config.resolved_max_new_tokens(method), self_consistency=config.self_consistency,
@@ -667,6 +667,24 @@ def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None,
                 "eval_seconds": time.perf_counter() - started,
             })
     return run
+
+
+def student_weights(run: Run) -> Path:
+    """Where a training run's selected student is: its artifacts (``train/best``) where this machine trained it;
+    else the LoRA adapter its committed record carries (``student/``, a few MB, written for a LoRA student of a named
+    base: loadable on any machine that resolves the base, without training); else a clear error naming the stage."""
+    shipped = run.path / "student"
+    if not computed_here(run) and (shipped / "adapter_config.json").is_file():
+        return shipped
+    return artifact(run, "train", "best")
+
+
+def load_student(student: Run | str):
+    """``(model, tokenizer)`` of a training run's selected student (a run, its directory or name; see
+    :func:`student_weights`): what notebooks 21 and 40 ask a new question live."""
+    from fcot import students
+
+    return students.load_trained(student_weights(find("student", student)))
 
 
 def result_of(run: Run):

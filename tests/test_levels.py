@@ -49,3 +49,27 @@ def test_the_untrained_students_prompting_runs_fill_their_column(tmp_path):
     assert "below its own untrained zero-shot" not in levels.levels_block(root=tmp_path)  # 90% > 46%
     (run / "metrics.json").write_text(json.dumps({"accuracy": 0.95, "low": 0.9, "high": 0.98, "test_questions": 150}))
     assert "below its own untrained zero-shot answers on `coin_flip` (90.0% vs 95.0%)" in levels.levels_block(root=tmp_path)
+
+
+def test_a_student_that_ships_as_an_adapter_is_named_with_its_size_and_test_accuracy(tmp_path):
+    import json
+
+    _table(tmp_path, "ft_cot,Fine-tune-CoT,coin_flip,0.967,0.924,0.986,1,150,wilson (1 run),\n"
+                     "vanilla,Vanilla fine-tuning,coin_flip,0.507,0.427,0.586,1,150,wilson (1 run),\n")
+    runs = paths.results_dir(tmp_path) / "pretrained" / "runs"
+    student = runs / "student" / "coin_flip-ft_cot-lora-abcdef0123"
+    (student / "student").mkdir(parents=True)
+    (student / "config.json").write_text(json.dumps({"data": {"task": "coin_flip"}, "method": "ft_cot"}))
+    (student / "metrics.json").write_text(json.dumps({"trainable_parameters": 2_442_240, "parameters": 134_515_008}))
+    (student / "student" / "adapter_config.json").write_text("{}")
+    (student / "student" / "adapter_model.safetensors").write_bytes(b"\0" * 4_900_000)
+    assert "A reader can talk to" not in levels.levels_block(root=tmp_path)  # not evaluated yet: nothing to claim
+    evaluation = runs / "evaluation" / "coin_flip-ft_cot-lora-9876543210"
+    evaluation.mkdir(parents=True)
+    (evaluation / "manifest.json").write_text(json.dumps({"status": "finished"}))
+    (evaluation / "config.json").write_text(json.dumps({"upstream": {"kind": "student", "hash": "abcdef0123"}}))
+    (evaluation / "metrics.json").write_text(json.dumps({"accuracy": 0.94, "low": 0.89, "high": 0.97}))
+    block = levels.levels_block(root=tmp_path)
+    assert ("a LoRA adapter of 4.9 MB (2.4M trainable parameters) in "
+            "[`results/pretrained/runs/student/coin_flip-ft_cot-lora-abcdef0123/student`]") in block
+    assert "It scores 94.0% [89.0, 97.0] on the same test split, against 96.7% [92.4, 98.6] fully fine-tuned." in block

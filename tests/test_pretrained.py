@@ -86,3 +86,34 @@ def test_prompting_refuses_a_tiny_student_and_an_unknown_format():
     with pytest.raises(ValueError, match="accepted: zero_shot, zero_shot_cot, few_shot_cot"):
         prompting.PromptConfig(fmt="ft_cot")
     assert prompting.PromptConfig(fmt="zero_shot").resolved_max_new_tokens() == 32
+
+
+@installed
+@pytest.mark.slow
+def test_a_lora_student_ships_with_its_record_and_answers_where_it_was_never_trained(cache, monkeypatch):
+    """The adapter (a few MB, fp16) is written into the run's committed record naming the alias, not a machine path;
+    on a machine that never trained it (a fresh clone: no marker, no artifacts) it still loads and is evaluated."""
+    import shutil
+
+    from fcot import data as fdata
+    from fcot import evaluate
+
+    monkeypatch.setenv("FCOT_CACHE_DIR", str(cache))
+    data = DataConfig(task="coin_flip", n_train=8, n_val=4, n_test=2)
+    teacher = stages.teach(data, stages.TeachConfig(backend="replay"))
+    samples = stages.curate(stages.CurateConfig(method="ft_cot", student=ALIAS, max_sample_tokens=512), teacher)
+    recipe = students.recipe_config("pretrained", max_steps=1, checkpoints=False, eval_batch_size=4, max_length=256,
+                                    finetune="lora", lr=1e-3)
+    student = stages.train(recipe, samples)
+    shipped = student.path / "student"
+    assert json.loads((shipped / "adapter_config.json").read_text())["base_model_name_or_path"] == ALIAS
+    assert (shipped / "adapter_model.safetensors").stat().st_size < 10e6
+    assert student.metrics["student_adapter"].endswith("/student")
+    shutil.rmtree(student.artifacts_dir)  # the clone's state: the committed record alone
+    assert stages.student_weights(student) == shipped
+    model, tokenizer = stages.load_student(student.name)
+    answer = evaluate.ask(model, tokenizer, fdata.new_question("coin_flip"), max_new_tokens=16)
+    assert list(answer.columns) == ["question", "completion", "prediction", "gold", "correct"]
+    assert answer.loc[0, "gold"] in ("yes", "no")
+    evaluation = stages.evaluate(stages.EvalConfig(max_new_tokens=16, batch_size=2), student)
+    assert evaluation.metrics["test_questions"] == 2

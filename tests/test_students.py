@@ -27,7 +27,9 @@ from fcot.students import (
     load_student,
     load_trained,
     recipe_config,
+    save_adapter,
     save_student,
+    shippable_base,
     student_kind,
     train_student,
     validation_accuracy,
@@ -376,6 +378,31 @@ def test_lora_trains_only_adapters_and_saves_a_merged_student(tmp_path):
     model, _ = load_trained(result.best_model_dir)
     assert count_parameters(model) == result.parameters
     assert not any("lora" in name for name, _ in model.named_parameters())
+
+
+def test_a_lora_students_adapter_alone_rebuilds_it_on_the_base_it_names(tmp_path):
+    from fcot.students import _apply_lora
+
+    model, tokenizer = build_tiny_student("tiny-gpt2-xs", TEXTS)
+    base = save_student(model, tokenizer, tmp_path / "base")  # stands in for an alias or hub id
+    lora = _apply_lora(model, TrainConfig(**{**FAST, "finetune": "lora", "lora_r": 4}))
+    with torch.no_grad():
+        for name, parameter in lora.named_parameters():
+            if "lora_B" in name:
+                parameter.normal_(0.0, 0.05)  # a trained adapter: B is no longer zero
+    adapter = save_adapter(lora, str(base), tmp_path / "adapter")
+    ids = tokenizer(TEXTS[0], return_tensors="pt").input_ids
+    with torch.no_grad():
+        expected = lora.merge_and_unload()(ids).logits
+        loaded, _ = load_trained(adapter)
+        assert torch.allclose(loaded(ids).logits, expected, atol=1e-3)  # fp16 adapter weights
+    assert json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"] == str(base)
+    assert (adapter / "adapter_model.safetensors").stat().st_size < 2 * count_parameters(model) / 10
+
+
+def test_only_a_base_that_every_machine_resolves_ships_an_adapter(tmp_path):
+    assert shippable_base("smollm2-135m") and shippable_base("gpt2")
+    assert not shippable_base("tiny-gpt2-xs") and not shippable_base(str(tmp_path))
 
 
 @pytest.mark.slow
