@@ -4,7 +4,8 @@ TRL (``trl.SFTTrainer``, what a user of this field would pick instead): a prompt
 ``datasets.Dataset``, completion-only loss, padded batches, the same optimiser settings, learning
 rate, batch size, epochs and initial weights, no checkpoints and no evaluation during training (so
 its time is a lower bound for the same job with model selection); gradient checkpointing off (TRL's
-default is on, which trades 4x the time for memory a tiny model does not need).
+default is on, which trades 4x the time for memory a tiny model does not need); fp32 on a CPU like fcot's arm
+(``bf16=False``: TRL's default is bf16 mixed precision, even on a CPU).
 
 fcot (``fcot.students.train_student``): dynamic padding to the longest sample of each batch,
 length-grouped batches, tokenised once, bf16/TF32 where a GPU allows (fp32 on a CPU), per-epoch
@@ -123,6 +124,7 @@ def trl_train(model, tokenizer, samples: Sequence, *, epochs: int, batch_size: i
         adam_beta2=adam_beta2, warmup_steps=warmup_ratio, lr_scheduler_type=scheduler, weight_decay=0.0,
         completion_only_loss=True, max_length=512, save_strategy="no", eval_strategy="no", logging_strategy="no",
         activation_checkpointing=False,  # TRL turns it on by default; a tiny model needs no memory saving (4x slower)
+        bf16=False,  # TRL's default is bf16 mixed precision, even on a CPU; fcot's arms train in fp32 there
         report_to="none", disable_tqdm=True, seed=seed, data_seed=seed, use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0, eos_token=tokenizer.eos_token,  # pad: the tokenizer's own
     )
