@@ -104,9 +104,7 @@ def recorded_ablations(study: str, root: str | os.PathLike | None = None) -> lis
 def ablation_dir(name: str, study: str, root: str | os.PathLike | None = None) -> Path:
     """``results_dir()/<study>/ablations/<name>/``."""
     _ablation(name)
-    from fcot.runs import _NAME
-
-    if not _NAME.match(study or ""):
+    if not paths.NAME.match(study or ""):
         raise ValueError(f"study {study!r} must be a name of letters, digits and _.+- (e.g. the profile name)")
     return paths.results_dir(root) / study / "ablations" / name
 

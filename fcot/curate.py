@@ -37,10 +37,10 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal, Sequence
+from typing import Any, Iterable, Literal, Sequence
 
 from fcot.answers import normalize_gold
-from fcot.records import Completion, Example, RecordError, read_records, write_jsonl
+from fcot.records import Completion, Example, RecordError, is_missing, read_records, write_jsonl
 
 FilterMode = Literal["correct_only", "keep_all", "keep_all_matched"]
 FILTER_MODES: tuple[str, ...] = ("correct_only", "keep_all", "keep_all_matched")
@@ -49,6 +49,14 @@ MATCHED_SUBSET_SEED = 0  # keep_all_matched: which random subset (fixed, so a cu
 SampleFormat = Literal["ft_cot", "ft_cot_encdec", "vanilla", "vanilla_encdec", "multitask", "multitask_encdec"]
 FORMATS: tuple[str, ...] = ("ft_cot", "ft_cot_encdec", "vanilla", "vanilla_encdec", "multitask", "multitask_encdec")
 METHODS: tuple[str, ...] = ("ft_cot", "vanilla", "multitask")
+
+
+def arm_label(method: str, degree: Any = 1) -> str:
+    """A short label of a method arm: ``vanilla``, ``ft_cot``, ``ft_cot D=4``, ``multitask``, ..."""
+    if method == "vanilla" or degree is None or is_missing(degree) or int(degree) == 1:
+        return str(method)
+    return f"{method} D={int(degree)}"
+
 
 PROMPT_SUFFIX = " ###"
 ANSWER_DELIMITER = " --> "  # the same string as fcot.answers.STUDENT_DELIMITER

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from fcot import paths
-from fcot.records import is_int, is_number
+from fcot.curate import arm_label  # noqa: F401 - a leaf (curate), re-exported for the sweeps
+from fcot.records import is_int, is_missing, is_number
 
 __all__ = [
     "ExperimentConfig",
@@ -317,13 +318,6 @@ class ExperimentConfig:
         return config_hash(self.canonical(), self.seed)
 
 
-def arm_label(method: str, degree: Any = 1) -> str:
-    """A short label of a method arm: ``vanilla``, ``ft_cot``, ``ft_cot D=4``, ``multitask``, ..."""
-    if method == "vanilla" or degree is None or _missing(degree) or int(degree) == 1:
-        return str(method)
-    return f"{method} D={int(degree)}"
-
-
 # ----------------------------------------------------------------------------------------------
 # Running one experiment: the four stages, composed
 # ----------------------------------------------------------------------------------------------
@@ -426,24 +420,9 @@ def result_frame(result: Mapping[str, Any]):
 # ----------------------------------------------------------------------------------------------
 
 
-def _missing(value: Any) -> bool:
-    """None, NaN or pandas' NA."""
-    if value is None:
-        return True
-    if isinstance(value, (str, bytes, list, tuple, dict)):
-        return False
-    import pandas as pd
-
-    try:
-        result = pd.isna(value)
-    except (TypeError, ValueError):
-        return False
-    return bool(result) if isinstance(result, (bool,)) or type(result).__name__ == "bool" else False
-
-
 def _plain(value: Any) -> Any:
     """A frame cell as a config value: None for NaN, Python scalars for numpy ones, 4 for 4.0."""
-    if _missing(value):
+    if is_missing(value):
         return None
     if hasattr(value, "item"):
         value = value.item()
@@ -451,8 +430,8 @@ def _plain(value: Any) -> Any:
 
 
 def _equal(a: Any, b: Any) -> bool:
-    if _missing(a) or _missing(b):
-        return _missing(a) and _missing(b)
+    if is_missing(a) or is_missing(b):
+        return is_missing(a) and is_missing(b)
     if is_number(a) and is_number(b):
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
     if hasattr(a, "item"):
@@ -648,7 +627,7 @@ def summarize(df, by: Sequence[str], metric: str = "accuracy", confidence: float
             if has_wilson:
                 per_run = "; ".join(
                     f"{100 * a:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
-                    for a, lo, hi in zip(group[metric], group["low"], group["high"]) if not _missing(a)
+                    for a, lo, hi in zip(group[metric], group["low"], group["high"]) if not is_missing(a)
                 )
             else:
                 per_run = "; ".join(f"{v:.4g}" for v in values)
@@ -674,7 +653,7 @@ def pivot_summary(summary, index: str = "arm", columns: str = "task", percent: b
 
     def cell(row) -> str:
         text = f"{scale * row['mean']:.1f}"
-        if not _missing(row["low"]) and not _missing(row["high"]):
+        if not is_missing(row["low"]) and not is_missing(row["high"]):
             text += f" [{scale * row['low']:.1f}, {scale * row['high']:.1f}]"
         return text
 

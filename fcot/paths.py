@@ -112,11 +112,16 @@ def resolve(path: str | os.PathLike) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
+#: The one pattern of every name a user gives fcot: profiles, studies, runs, steps and notebooks (letters, digits and
+#: ``_.+-``, not starting with a punctuation mark), so that each is a safe folder and file name.
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
 def profile_name(profile: str | None = None) -> str:
     """The profile whose runs are read and written: the argument, else ``$FCOT_PROFILE`` (set by
     ``fcot reproduce`` for the notebooks it executes), else ``smoke`` (a notebook run on its own)."""
     name = profile or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", name):
+    if not NAME.match(name):
         raise ValueError(f"profile name {name!r} must be letters, digits and _.+- ({PROFILE_ENV})")
     return name
 

@@ -57,6 +57,21 @@ def storage_error(path: str | os.PathLike, error: OSError, doing: str = "writing
     return problem
 
 
+def is_missing(value: Any) -> bool:
+    """None, NaN or pandas' NA."""
+    if value is None:
+        return True
+    if isinstance(value, (str, bytes, list, tuple, dict)):
+        return False
+    import pandas as pd
+
+    try:
+        result = pd.isna(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(result) if isinstance(result, (bool,)) or type(result).__name__ == "bool" else False
+
+
 def is_finite_number(value: Any, minimum: float | None = 0.0) -> bool:
     """A number (not a bool, not NaN or +-inf) that is at least ``minimum`` (None: any)."""
     return is_number(value) and math.isfinite(value) and (minimum is None or value >= minimum)

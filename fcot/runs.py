@@ -40,7 +40,7 @@ from fcot import paths
 from fcot.records import append_jsonl, write_jsonl
 
 STATUSES = ("running", "finished", "failed")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+_NAME = paths.NAME
 
 
 def _jsonable(value: Any) -> Any:

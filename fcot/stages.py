@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Sequence
 
 from fcot import paths
+from fcot.curate import arm_label
 from fcot.data import DataConfig, Examples, examples
 from fcot.records import is_int, is_number, write_jsonl
 from fcot.runs import Run, config_dict
@@ -640,7 +641,6 @@ def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None,
     """
     from fcot import evaluate as evaluation
     from fcot import students
-    from fcot.experiments import arm_label
 
     students.set_threads(threads)
 

@@ -446,9 +446,7 @@ def verify_tables(study: str, root: str | os.PathLike | None = None) -> list[Che
 
 def verify(study: str, root: str | os.PathLike | None = None) -> list[Check]:
     """:func:`verify_runs` then :func:`verify_tables` of ``study`` (the profile name)."""
-    from fcot.runs import _NAME
-
-    if not isinstance(study, str) or not _NAME.match(study):
+    if not isinstance(study, str) or not paths.NAME.match(study):
         raise ValueError(f"study {study!r} must be a profile name of letters, digits and _.+- (e.g. default, smoke, paper)")
     return verify_runs(root, study) + verify_tables(study, root)
 
