@@ -23,7 +23,7 @@ STAGE_NOTEBOOKS = {
     "10_generate_teacher_rationales": (fields(data.DataConfig, stages.TeachConfig), {"name"}),
     "11_curate_samples": (fields(stages.CurateConfig), {"teacher_run", "name"}),
     "20_finetune_student": (fields(students.TrainConfig), {"samples_run", "recipe", "name", "threads"}),
-    "21_evaluate_student": (fields(stages.EvalConfig), {"student_run", "name", "threads"}),
+    "21_evaluate_student": (fields(stages.EvalConfig), {"student_run", "name", "threads", "question"}),  # question: asked live
 }
 SWEEP_EXTRAS = {"study", "seeds", "threads", "workers", "cluster", "arms", "sweep_name", "run_exercises", "classroom"}
 
