@@ -192,9 +192,7 @@ def new_question(task: str, seed: int = 0, default=None):
     (:data:`REAL_TASK`; coin flip, last letters, shuffled objects), checked against every question of the task;
     a synthetic task from a stream of its own. A task no generator writes raises, or returns ``default`` when one is
     given (notebooks pass a test question)."""
-    import dataclasses
-
-    from fcot import tasks
+    from fcot import synthetic, tasks
 
     family = task if task.startswith(SYNTHETIC_PREFIX) else {real: synth for synth, real in REAL_TASK.items()}.get(task)
     if family is None and default is not None:
@@ -203,7 +201,5 @@ def new_question(task: str, seed: int = 0, default=None):
         raise ValueError(f"new_question: no generator writes {task!r} questions; accepted: {', '.join(REAL_TASK.values())} "
                          f"or a synthetic task; ask the student a question of your own instead")
     known = set() if family == task else {e.question for e in tasks.load_examples(task)}
-    from fcot import synthetic
-
     example = _distinct(family, synthetic.DEFAULT_DIFFICULTY[family], seed + NEW_QUESTION_OFFSET, 1, known)[0]
     return dataclasses.replace(example, task=task, id=f"new-{task}-{seed}", index=None)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from fcot import paths
-from fcot.curate import arm_label  # noqa: F401 - a leaf (curate), re-exported for the sweeps
+from fcot.curate import arm_label  # noqa: F401 - moved to a leaf (curate); still experiments' API (__all__)
 from fcot.records import is_int, is_missing, is_number
 
 __all__ = [

@@ -8,10 +8,12 @@ the profile without a finished column is named as not computed yet, never filled
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from fcot import paths
+from fcot.records import is_missing
 
 BEGIN = "<!-- BEGIN pretrained-results -->"
 END = "<!-- END pretrained-results -->"
@@ -33,7 +35,7 @@ def _cell(row) -> str:
     if "mean" not in row and "accuracy" in row:
         row = {**row, "mean": row["accuracy"]}
     text = f"{100 * float(row['mean']):.1f}%"
-    if row.get("low") == row.get("low") and row.get("low") is not None:  # not NaN
+    if not is_missing(row.get("low")):
         text += f" [{100 * float(row['low']):.1f}, {100 * float(row['high']):.1f}]"
     return text
 
@@ -46,19 +48,16 @@ def _verdict(ft, vanilla) -> str:
     from fcot.report import _Point, column_verdict
 
     def point(row):
-        low = row.get("low") if row.get("low") == row.get("low") else None
-        high = row.get("high") if row.get("high") == row.get("high") else None
+        low = None if is_missing(row.get("low")) else row.get("low")
+        high = None if is_missing(row.get("high")) else row.get("high")
         return _Point("", float(row["mean"]), low, high, row.get("runs"))
 
     return column_verdict(point(ft), point(vanilla))
 
 
-def prompting_cells(study: str = "pretrained", root: str | os.PathLike | None = None) -> dict:
-    """``{(task, fmt): {"mean", "low", "high", "n"}}`` of the study's finished prompting runs (notebook 22)."""
-    import json
-
-    cells = {}
-    for manifest in sorted((paths.results_dir(root) / study / "runs" / "prompting").glob("*/manifest.json")):
+def _finished_records(study: str, kind: str, root: str | os.PathLike | None = None):
+    """``(folder, config, metrics)`` of each finished, readable run record of ``kind`` in the study's ``runs/``."""
+    for manifest in sorted((paths.results_dir(root) / study / "runs" / kind).glob("*/manifest.json")):
         try:
             if json.loads(manifest.read_text(encoding="utf-8")).get("status") != "finished":
                 continue
@@ -66,7 +65,13 @@ def prompting_cells(study: str = "pretrained", root: str | os.PathLike | None = 
             metrics = json.loads((manifest.parent / "metrics.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        config = config.get("config", config)
+        yield manifest.parent, config.get("config", config), metrics
+
+
+def prompting_cells(study: str = "pretrained", root: str | os.PathLike | None = None) -> dict:
+    """``{(task, fmt): {"mean", "low", "high", "n"}}`` of the study's finished prompting runs (notebook 22)."""
+    cells = {}
+    for _, config, metrics in _finished_records(study, "prompting", root):
         cells[(config["data"]["task"], config["prompt"]["fmt"])] = {
             "mean": metrics["accuracy"], "low": metrics.get("low"), "high": metrics.get("high"),
             "n": metrics.get("test_questions")}
@@ -132,10 +137,6 @@ def levels_block(study: str = "pretrained", root: str | os.PathLike | None = Non
     return "\n".join(lines)
 
 
-def _known(value) -> bool:
-    return value is not None and value == value  # not None, not NaN
-
-
 def _standing(rows: list[dict]) -> str:
     """Where the student stands, counted from the rows (never typed)."""
     above = sum(r["verdict"] == "above" for r in rows)
@@ -148,7 +149,7 @@ def _standing(rows: list[dict]) -> str:
         ft, zs = r["ft_cot"], r["zero_shot"]
         if zs is None or float(ft["mean"]) >= float(zs["mean"]):
             return False
-        separate = _known(ft.get("high")) and _known(zs.get("low")) and float(ft["high"]) < float(zs["low"])
+        separate = not is_missing(ft.get("high")) and not is_missing(zs.get("low")) and float(ft["high"]) < float(zs["low"])
         return separate == clearly
 
     def listed(chosen) -> str:
@@ -172,22 +173,12 @@ def shipped_students(study: str = "pretrained", root: str | os.PathLike | None =
     """The study's students whose committed record carries a LoRA adapter (``student/``: loadable without training),
     each with its evaluation on the test split where one finished: task, method, record path (from the repository
     root), adapter size in MB, trainable parameters, accuracy with its interval."""
-    import json
-
-    runs = paths.results_dir(root) / study / "runs"
-
-    def read(folder, name):
-        return json.loads((folder / name).read_text(encoding="utf-8"))
-
-    evaluations = {}
-    for manifest in sorted((runs / "evaluation").glob("*/manifest.json")):
-        if read(manifest.parent, "manifest.json").get("status") == "finished":
-            config = read(manifest.parent, "config.json")
-            evaluations[config.get("upstream", {}).get("hash")] = read(manifest.parent, "metrics.json")
+    evaluations = {config.get("upstream", {}).get("hash"): metrics
+                   for _, config, metrics in _finished_records(study, "evaluation", root)}
     found = []
-    for adapter in sorted((runs / "student").glob("*/student/adapter_config.json")):
+    for adapter in sorted((paths.results_dir(root) / study / "runs" / "student").glob("*/student/adapter_config.json")):
         record = adapter.parent.parent
-        config, metrics = read(record, "config.json"), read(record, "metrics.json")
+        config, metrics = (json.loads((record / f).read_text(encoding="utf-8")) for f in ("config.json", "metrics.json"))
         size = sum(f.stat().st_size for f in adapter.parent.iterdir()) / 1e6
         found.append({"task": config["data"]["task"], "method": config["method"], "record": record, "size_mb": size,
                       "trainable": metrics.get("trainable_parameters"), "parameters": metrics.get("parameters"),

@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -40,7 +39,6 @@ from fcot import paths
 from fcot.records import append_jsonl, write_jsonl
 
 STATUSES = ("running", "finished", "failed")
-_NAME = paths.NAME
 
 
 def _jsonable(value: Any) -> Any:
@@ -288,11 +286,11 @@ class Run:
         config.json is written and manifest.json records status ``running`` and the start time.
         """
         for label, value in (("kind", kind), ("name", name)):
-            if value is not None and not _NAME.match(value):
+            if value is not None and not paths.NAME.match(value):
                 raise ValueError(f"run {label} {value!r} must be letters, digits and _.+- (starting with a letter or digit)")
         data = config_dict(config)
         name = name or str(data.get("name") or kind)
-        if not _NAME.match(name):
+        if not paths.NAME.match(name):
             raise ValueError(f"run name {name!r} must be letters, digits and _.+- (starting with a letter or digit)")
         run = cls(kind, name, data, seed, config_hash(data, seed), dict(data_hashes or {}), profile)
         if run.finished and not rerun:

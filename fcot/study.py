@@ -98,7 +98,6 @@ KERNEL = "python3"
 METADATA_KEY = "fcot_study"
 PROFILE_KEYS = ("description", "extends", "defaults", "steps")
 STEP_KEYS = ("notebook", "output", "parameters", "grid", "with_previous")
-_NAME = paths.NAME
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMBER = re.compile(r"^(\d+)_")
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
@@ -299,12 +298,12 @@ class StepSpec:
         where = self.source or "profile step"
         if self.with_previous not in (None, True, False):
             raise ProfileError(f"{where}: 'with_previous' must be true or false, got {self.with_previous!r}")
-        if not isinstance(self.notebook, str) or not _NAME.match(self.notebook) or self.notebook.endswith(".ipynb"):
+        if not isinstance(self.notebook, str) or not paths.NAME.match(self.notebook) or self.notebook.endswith(".ipynb"):
             raise ProfileError(
                 f"{where}: 'notebook' must be a notebook name without .ipynb (letters, digits, _ . + -), "
                 f"got {self.notebook!r}"
             )
-        if self.output is not None and (not isinstance(self.output, str) or not _NAME.match(self.output)):
+        if self.output is not None and (not isinstance(self.output, str) or not paths.NAME.match(self.output)):
             raise ProfileError(f"{where}: 'output' must be a name of letters, digits, _ . + -, got {self.output!r}")
         for name in list(self.parameters) + list(self.grid):
             if not isinstance(name, str) or not _IDENTIFIER.match(name):
@@ -337,7 +336,7 @@ class Profile:
     steps: tuple[StepSpec, ...]
 
     def __post_init__(self) -> None:
-        if not _NAME.match(self.name):
+        if not paths.NAME.match(self.name):
             raise ProfileError(f"{self.path}: profile name {self.name!r} must be letters, digits, _ . + -")
         seen: dict[str, StepSpec] = {}
         for step in self.steps:

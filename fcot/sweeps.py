@@ -14,7 +14,8 @@ import dataclasses
 from typing import Any, Callable, Mapping, Sequence
 
 from fcot.ablations import ABLATIONS
-from fcot.experiments import KIND, ExperimentConfig, arm_label, run_experiment
+from fcot.curate import arm_label
+from fcot.experiments import KIND, ExperimentConfig, run_experiment
 from fcot.records import is_int
 
 
