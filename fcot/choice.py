@@ -81,7 +81,9 @@ def noise(a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
     return 196 * math.sqrt(variance(a) + variance(b))
 
 
-def _verdict(best: Mapping[str, Any], used: Mapping[str, Any] | None) -> str:
+def verdict(best: Mapping[str, Any], used: Mapping[str, Any] | None) -> str:
+    """Markdown: whether ``used`` (a candidate row, or None when it was not among them) is ``best``, and if not by how
+    much, against the 95% noise of the difference (:func:`noise`)."""
     if used is None:
         return "**not among the candidates**"
     if used == best:
@@ -118,7 +120,7 @@ def choice_finding(recipes, learning_rates, config: ExperimentConfig) -> str:
         f"- **Base point:** validation prefers {int(best['n_train'])} questions x {int(best['epochs'])} epochs at batch "
         f"{int(best['batch_size'])} ({best['validation accuracy (%)']:.1f}% on validation, {best['train seconds']:.0f} s "
         f"of training per run); the base point uses {resolved['n_train']} x {resolved['epochs']} at batch "
-        f"{resolved['batch_size']}: {_verdict(best, used)}."
+        f"{resolved['batch_size']}: {verdict(best, used)}."
     )
     for student, row in _best(learning_rates, "student").items():
         recipe_lr = students.recipe_config(config.recipe, student=student).lr
@@ -126,7 +128,7 @@ def choice_finding(recipes, learning_rates, config: ExperimentConfig) -> str:
         lines.append(
             f"- **{student}:** validation prefers lr {float(row['lr']):g} ({row['validation accuracy (%)']:.1f}%); "
             f"the `{config.recipe}` recipe gives it {recipe_lr:g}: "
-            f"{_verdict(row, there)}."
+            f"{verdict(row, there)}."
         )
     seeds = int(min(recipes["seeds"].min(), learning_rates["seeds"].min()))
     lines.append(f"- Each candidate ran {seeds} seed(s) and is scored on the validation questions only (test is "

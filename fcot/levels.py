@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from fcot import paths
+from fcot import choice, paths, spent, students
 from fcot.records import is_missing
 
 BEGIN = "<!-- BEGIN pretrained-results -->"
@@ -129,12 +129,12 @@ def levels_block(study: str = "pretrained", root: str | os.PathLike | None = Non
                      f"{_cell(r['zero_shot'])} / {_cell(r['few_shot_cot'])} | "
                      f"{_cell(r['teacher'])} | {pct(r['gpt2_ft_cot'])} / {pct(r['gpt2_vanilla'])} | "
                      f"{pct(r['t5_ft_cot'])} | {pct(r['random'])} |")
-    lines += ["", _standing(rows)]
-    lines += [sentence for sentence in (shipped_sentence(study, root, rows),) if sentence]
+    paragraphs = [_standing(rows), shipped_sentence(study, root, rows), recipe_sentence(study, root)]
     if missing:
-        lines.append(f"Not computed in this commit (the CPU budget): {', '.join(f'`{t}`' for t in missing)}; "
-                     "`make reproduce PROFILE=pretrained` adds them.")
-    return "\n".join(lines)
+        paragraphs.append(f"Not computed in this commit (the CPU budget): {', '.join(f'`{t}`' for t in missing)}; "
+                          "`make reproduce PROFILE=pretrained` adds them.")
+    paragraphs.append(spent.cost_sentence(study, root))
+    return "\n".join(lines) + "".join(f"\n\n{p}" for p in paragraphs if p)
 
 
 def _standing(rows: list[dict]) -> str:
@@ -167,6 +167,41 @@ def _standing(rows: list[dict]) -> str:
         text += (" Hypothesis (untested): two epochs on a small train split teach the rationales' form before their "
                  "content.")
     return text
+
+
+def _candidate(train: dict) -> str:
+    return f"{train['finetune']}, {train['epochs']} epochs at lr {train['lr']:g}"
+
+
+def recipe_sentence(study: str = "pretrained", root: str | os.PathLike | None = None, recipe: str = "pretrained") -> str:
+    """Markdown: for each set of Fine-tune-CoT samples its students were trained on with several recipes (LoRA or
+    full, epochs, learning rate: notebooks 29 and 20), their validation accuracy (never test) and whether the
+    ``recipe`` (the study's, full fine-tuning) is the one validation prefers (:func:`fcot.choice.verdict`)."""
+    groups: dict = {}
+    for _, config, metrics in _finished_records(study, "student", root):
+        if config.get("method") != "ft_cot" or metrics.get("val_accuracy") is None:
+            continue
+        key = (config["data"]["task"], config.get("upstream", {}).get("hash"))
+        groups.setdefault(key, {})[_candidate(config["train"])] = {
+            "validation accuracy (%)": 100 * float(metrics["val_accuracy"]),
+            "validation answers": int(metrics.get("val_samples") or 0), "train": config["train"]}
+    lines = []
+    for (task, _), candidates in groups.items():
+        if len(candidates) < 2:
+            continue
+        train = next(iter(candidates.values()))["train"]
+        used = students.recipe_config(recipe, student=train["student"])
+        base = _candidate({"finetune": "full", "epochs": used.epochs, "lr": used.lr})
+        ordered = sorted(candidates.items(), key=lambda item: item[0] != base)  # the recipe first: it wins ties
+        best_name, best = max(ordered, key=lambda item: item[1]["validation accuracy (%)"])
+        listed = "; ".join(f"{name}{' (the recipe)' if name == base else ''} {row['validation accuracy (%)']:.1f}%"
+                           for name, row in ordered)
+        lines.append(f"`{task}` ({best['validation answers']} validation answers): {listed}. Validation prefers "
+                     f"{best_name}; the recipe is {choice.verdict(best, candidates.get(base))}.")
+    if not lines:
+        return ""
+    return ("**The recipe, chosen on validation** (10% of the train side, never test; notebooks 29 and 20): "
+            + " ".join(lines))
 
 
 def shipped_students(study: str = "pretrained", root: str | os.PathLike | None = None) -> list[dict]:

@@ -1351,13 +1351,13 @@ def _headline_sentence(summaries: Mapping[str, Any], published) -> str:
 
 SUMMARY_BEGIN = "<!-- BEGIN summary -->"
 SUMMARY_END = "<!-- END summary -->"
-#: An empty generated block right after the first screen's table: the pretrained students' results go there.
+#: The pretrained students' results (fcot.levels writes them): the README's first result block, before the summary.
 PRETRAINED_BEGIN = "<!-- BEGIN pretrained-results -->"
 PRETRAINED_END = "<!-- END pretrained-results -->"
 
 
 def summary_block(study: str = "default", root=None) -> str:
-    """The README's first-screen result table: one row per main-table column of ``study``'s recorded methods sweeps,
+    """The README's default-study result table (after the pretrained block): one row per main-table column of ``study``'s recorded methods sweeps,
     fcot's Fine-tune-CoT vs vanilla (mean and 95% interval), the paper's pair on the column's task and the verdict
     word (:func:`column_verdict`). Written with the Results block by ``python -m fcot results --write README.md``."""
     from fcot import ablations
@@ -1536,8 +1536,8 @@ def counted_sentence(verdicts: Sequence[tuple[str, str]]) -> str:
 
 
 def write_results_block(readme: str | os.PathLike, study: str = "default", root=None) -> bool:
-    """Write :func:`results_block` between the README's results markers, and :func:`summary_block` (the first screen's
-    result table) between its summary markers when the README has them; True when either changed."""
+    """Write :func:`results_block` between the README's results markers, and :func:`summary_block` (the default
+    study's result table) between its summary markers when the README has them; True when either changed."""
     changed = paths.write_between_markers(readme, RESULTS_BEGIN, RESULTS_END, results_block(study, root=root))
     if SUMMARY_BEGIN in Path(readme).read_text(encoding="utf-8"):
         changed |= paths.write_between_markers(readme, SUMMARY_BEGIN, SUMMARY_END, summary_block(study, root=root))

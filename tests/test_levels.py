@@ -76,3 +76,31 @@ def test_a_student_that_ships_as_an_adapter_is_named_with_its_size_and_test_accu
     assert ("a LoRA adapter of 4.9 MB (2.4M trainable parameters) in "
             "[`results/pretrained/runs/student/coin_flip-ft_cot-lora-abcdef0123/student`]") in block
     assert "It scores 94.0% [89.0, 97.0] on the same test split, against 96.7% [92.4, 98.6] fully fine-tuned." in block
+
+
+def test_the_recipe_is_checked_against_its_candidates_on_validation_only(tmp_path):
+    import json
+
+    _table(tmp_path, "ft_cot,Fine-tune-CoT,coin_flip,0.967,0.924,0.986,1,150,wilson (1 run),\n"
+                     "vanilla,Vanilla fine-tuning,coin_flip,0.507,0.427,0.586,1,150,wilson (1 run),\n")
+    runs = paths.results_dir(tmp_path) / "pretrained" / "runs" / "student"
+
+    def student(name: str, finetune: str, lr: float, val: float, samples: str = "8a9d27f730"):
+        folder = runs / name
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text(json.dumps({"status": "finished"}))
+        (folder / "config.json").write_text(json.dumps({
+            "data": {"task": "coin_flip"}, "method": "ft_cot", "upstream": {"kind": "curation", "hash": samples},
+            "train": {"student": "smollm2-135m", "finetune": finetune, "epochs": 2, "lr": lr}}))
+        (folder / "metrics.json").write_text(json.dumps({"val_accuracy": val, "val_samples": 31}))
+
+    student("coin_flip-ft_cot-aaaaaaaaaa", "full", 2e-4, 30 / 31)
+    assert "chosen on validation" not in levels.levels_block(root=tmp_path)  # one candidate: no choice to show
+    student("coin_flip-ft_cot-lora-bbbbbbbbbb", "lora", 1e-3, 29 / 31)
+    student("coin_flip-ft_cot-cccccccccc", "full", 5e-4, 31 / 31, samples="0123456789")  # other samples: apart
+    block = levels.levels_block(root=tmp_path)
+    assert ("`coin_flip` (31 validation answers): full, 2 epochs at lr 0.0002 (the recipe) 96.8%; lora, 2 epochs at "
+            "lr 0.001 93.5%. Validation prefers full, 2 epochs at lr 0.0002; the recipe is **the same**.") in block
+    student("coin_flip-ft_cot-dddddddddd", "full", 1e-4, 31 / 31)
+    assert ("Validation prefers full, 2 epochs at lr 0.0001; the recipe is **a different one, within noise**"
+            in levels.levels_block(root=tmp_path))
