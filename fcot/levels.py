@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from fcot import choice, paths, spent, students
+from fcot import choice, paths, spent
 from fcot.records import is_missing
 
 BEGIN = "<!-- BEGIN pretrained-results -->"
@@ -190,6 +190,8 @@ def recipe_sentence(study: str = "pretrained", root: str | os.PathLike | None = 
         if len(candidates) < 2:
             continue
         train = next(iter(candidates.values()))["train"]
+        from fcot import students  # imports torch: only where a recipe is read
+
         used = students.recipe_config(recipe, student=train["student"])
         base = _candidate({"finetune": "full", "epochs": used.epochs, "lr": used.lr})
         ordered = sorted(candidates.items(), key=lambda item: item[0] != base)  # the recipe first: it wins ties

@@ -13,7 +13,7 @@ import json
 import os
 from collections import defaultdict
 
-from fcot import paths, students
+from fcot import paths
 
 #: the run kinds a profile step starts itself (a student or evaluation run may also be an experiment's part)
 KINDS = ("prompting", "experiment", "student", "evaluation")
@@ -65,6 +65,8 @@ def runs(study: str, root: str | os.PathLike | None = None) -> list[tuple[str, f
 
 def _recipe_base(config: dict) -> dict:
     """The learning rate and epochs of the run's recipe (the base point); empty for a recipe fcot does not know."""
+    from fcot import students  # imports torch: only where a recipe is read
+
     try:
         recipe = students.recipe_config(config["recipe"], student=config["student"])
     except (KeyError, ValueError):
