@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from fcot import paths
+from fcot import paths, plots
 from fcot.experiments import SUMMARY_EXTRAS, ExperimentConfig, related_experiments, summarize
 
 
@@ -164,8 +164,6 @@ def load_ablation(name: str, study: str, root: str | os.PathLike | None = None) 
 def ablation_figure(name: str, summary, title: str | None = None, runs=None):
     """The ablation's standard figure (``fcot.plots.ablation``) from its summary, and from the runs it summarises
     when given (seaborn then aggregates the seeds with the same t interval)."""
-    from fcot import plots
-
     ablation = _ablation(name)
     return plots.ablation(summary, x=ablation.x, group=ablation.group, references=ablation.references,
                           log_x=ablation.log_x, title=title or ablation.title, tick_label=ablation.tick_label,

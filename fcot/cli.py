@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from fcot import costs, notes, paths, recorded, rehearsal, report, study, tasks, teaching, verify
 
 
 def register_tasks(subparsers) -> None:
@@ -26,8 +27,6 @@ def register_tasks(subparsers) -> None:
 
 def _run_tasks(args) -> int:
     import json
-
-    from fcot import tasks
 
     frame = tasks.summarize_tasks(args.tasks, mirror=args.mirror)
     rows = [
@@ -73,8 +72,6 @@ def register_reproduce(subparsers) -> None:
 
 
 def _run_reproduce(args) -> int:
-    from fcot import study
-
     profile = study.load_profile(args.profile)
     overrides = [study.parse_override(text) for text in args.overrides]
     if args.list:
@@ -114,7 +111,6 @@ def _one_line(error: Exception) -> str:
 def _run_rescore(args) -> int:
     import json
 
-    from fcot import recorded
     from fcot.paths import DataUnavailableError
 
     try:
@@ -149,7 +145,6 @@ def register_report_recorded(subparsers) -> None:
 
 
 def _run_report_recorded(args) -> int:
-    from fcot import recorded
     from fcot.paths import DataUnavailableError
 
     try:
@@ -175,8 +170,6 @@ def register_notes(subparsers) -> None:
 def _run_notes(args) -> int:
     from pathlib import Path
 
-    from fcot import notes
-
     if args.write:
         changed = notes.write_notes_block(Path(args.write))
         print(f"{'updated' if changed else 'unchanged'}: the reproduction notes of {args.write}")
@@ -195,8 +188,6 @@ def register_results(subparsers) -> None:
 
 
 def _run_results(args) -> int:
-    from fcot import paths, report
-
     with paths.environment({paths.PROFILE_ENV: args.profile}):
         if args.write:
             changed = report.write_results_block(args.write, args.profile)
@@ -217,8 +208,6 @@ def register_teaching(subparsers) -> None:
 
 
 def _run_teaching(args) -> int:
-    from fcot import teaching
-
     if args.write:
         changed = teaching.write_teaching(args.write, args.profile)
         print(f"{'updated' if changed else 'unchanged'}: the generated blocks of {args.write}")
@@ -243,8 +232,6 @@ def register_verify(subparsers) -> None:
 
 def _run_verify(args) -> int:
     from pathlib import Path
-
-    from fcot import verify
 
     study = Path(args.profile).stem if args.profile.endswith((".yaml", ".yml")) else args.profile
     if args.results is not None and not Path(args.results).is_dir():
@@ -271,8 +258,6 @@ def register_rehearse_paper(subparsers) -> None:
 def _run_rehearse_paper(args) -> int:
     import shlex
     from pathlib import Path
-
-    from fcot import rehearsal, study
 
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     if args.list:
@@ -310,7 +295,6 @@ def register_cost(subparsers) -> None:
 
 
 def _run_cost(args) -> int:
-    from fcot import costs
     from fcot.paths import DataUnavailableError
 
     sample = costs.DEFAULT_SAMPLE if args.sample is None else (args.sample or None)

@@ -43,7 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from fcot import paths
+from fcot import curate, paths, recorded, study, tasks, teachers
 from fcot.runs import publish
 from fcot.recorded import normalize_question
 
@@ -311,8 +311,6 @@ class EstimatingBackend:
 @lru_cache(maxsize=None)
 def _recordings(task: str) -> tuple:
     """The recorded text-davinci-002 completions of a task whose log is in the data mirror (else ())."""
-    from fcot import recorded
-
     if task not in recorded.MIRRORED_TASKS:
         return ()
     return tuple(recorded.load_recorded(task).completions)
@@ -321,7 +319,6 @@ def _recordings(task: str) -> tuple:
 @lru_cache(maxsize=None)
 def _train_side(task: str) -> tuple[tuple, int, str]:
     """``(questions to drive, official train size, note)``: the official train side of ``task``."""
-    from fcot import tasks
     from fcot.paths import DataUnavailableError
 
     try:
@@ -339,8 +336,6 @@ def _train_side(task: str) -> tuple[tuple, int, str]:
 
 @lru_cache(maxsize=None)
 def _test_side(task: str) -> tuple:
-    from fcot import tasks
-
     return tuple(tasks.load_examples(task, part="test"))
 
 
@@ -414,8 +409,6 @@ def estimate_teacher(
 ) -> TeacherStep:
     """Drive :func:`fcot.teachers.generate` with an :class:`EstimatingBackend` over ``task``'s train
     questions (``sample`` evenly spaced ones, None = all) and scale its ledger to the whole step."""
-    from fcot import teachers
-
     if sample is not None and sample < 1:
         raise ValueError(f"sample must be >= 1 question per step or None (all), got {sample!r}")
     pool, size, note = _train_side(task)
@@ -528,8 +521,6 @@ def _effective_parameters(spec: StudentSpec) -> float:
 def _curated_per_question(teacher: TeacherStep | None, examples: Sequence, *, method: str, kind: str, degree: int,
                           filter_mode: str, max_rationale_tokens: int | None, max_length: int) -> tuple[float, float]:
     """(samples, tokens) per train question of the curated data, from the driven questions."""
-    from fcot import curate
-
     fmt = curate.format_for(method, kind)
     completions = [c for c in (teacher.completions if teacher else []) if c.sample_index < degree]
     cut = max_rationale_tokens if method != "vanilla" else None
@@ -547,8 +538,6 @@ def _curated_per_question(teacher: TeacherStep | None, examples: Sequence, *, me
 
 def _prompt_tokens(test: Sequence, fmt: str, kind: str) -> float:
     """Mean tokens of the evaluation prompts of ``test`` questions in ``fmt``."""
-    from fcot import curate
-
     if not test:
         return 0.0
     if fmt in curate.METHODS:
@@ -657,8 +646,6 @@ class CostEstimate:
 
 
 def _defaults(notebook_path: Path) -> dict:
-    from fcot import study
-
     return {name: p.default for name, p in study.notebook_parameters(notebook_path).items()}
 
 
@@ -816,7 +803,6 @@ def estimate(
 def _simulated_teacher(task: str, *, degree: int, accuracy: float | None, max_tokens: int, seed: int,
                        sample: int | None) -> TeacherStep:
     """The simulated teacher (notebook 33) over the driven questions: its own rationales and verdicts."""
-    from fcot import teachers
     from fcot.stages import SIMULATED_SEED
 
     pool, size, note = _train_side(task)
@@ -838,8 +824,6 @@ def _simulated_teacher(task: str, *, degree: int, accuracy: float | None, max_to
 
 def _experiment_run(run, config, teacher_for, gpu: Gpu, sample: int | None, counted: bool) -> StudentRun:
     """One notebook-30..36 execution: the experiment's training and test evaluation."""
-    from fcot import tasks
-
     train_config = config.train_config()
     spec = student_spec(config.student)
     kind = spec.kind if spec else "decoder"

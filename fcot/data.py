@@ -24,6 +24,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping
 from fcot.records import is_int
+from fcot import synthetic, tasks
 
 SYNTHETIC_PREFIX = "synth_"
 TEST_STREAM_OFFSET = 104_729  # synthetic test questions come from seed data_seed + this (their own stream)
@@ -35,8 +36,6 @@ REAL_TASK = {"synth_coin_flip": "coin_flip", "synth_last_letter": "last_letter_c
 
 def known_tasks() -> list[str]:
     """Every task a run can name: the real tasks of :mod:`fcot.tasks`, then the synthetic families."""
-    from fcot import synthetic, tasks
-
     return list(tasks.task_names()) + list(synthetic.SYNTHETIC_TASKS)
 
 
@@ -53,8 +52,6 @@ class DataConfig:
     test_split: str = "own"  # own: the task's own test; real: a synth_* task tested on the real task's official test
 
     def __post_init__(self) -> None:
-        from fcot import synthetic
-
         def fail(field: str, message: str) -> None:
             raise ValueError(f"DataConfig.{field}: {message}")
 
@@ -89,8 +86,6 @@ class DataConfig:
     def resolved_difficulty(self) -> int | None:
         if not self.is_synthetic:
             return None
-        from fcot import synthetic
-
         return self.difficulty if self.difficulty is not None else synthetic.DEFAULT_DIFFICULTY[self.task]
 
     def resolved(self) -> dict:
@@ -98,8 +93,6 @@ class DataConfig:
 
     def data_hashes(self) -> dict | None:
         """sha256 of the upstream files a real task (or a synthetic task's real test) reads; None otherwise."""
-        from fcot import tasks
-
         if self.test_split == "real":
             return tasks.data_hashes(REAL_TASK[self.task])
         return None if self.is_synthetic else tasks.data_hashes(self.task)
@@ -125,8 +118,6 @@ class Examples:
 
 def _distinct(task: str, difficulty: int, seed: int, count: int, exclude: set[str]) -> list:
     """The first ``count`` examples of a synthetic stream whose questions are new (not in ``exclude``)."""
-    from fcot import synthetic
-
     found: list = []
     seen = set(exclude)
     size = max(16, 2 * count)
@@ -156,8 +147,6 @@ def _warn_short(field: str, asked: int, available: int, what: str) -> None:
 
 def examples(config: DataConfig) -> Examples:
     """The train, validation and test examples of ``config`` (see the module docstring)."""
-    from fcot import tasks
-
     if config.is_synthetic:
         # REPRODUCTION NOTE: synthetic tasks have no official split; fcot draws test from its own
         # stream and validation before train, so growing n_train nests the training sets and
@@ -192,8 +181,6 @@ def new_question(task: str, seed: int = 0, default=None):
     (:data:`REAL_TASK`; coin flip, last letters, shuffled objects), checked against every question of the task;
     a synthetic task from a stream of its own. A task no generator writes raises, or returns ``default`` when one is
     given (notebooks pass a test question)."""
-    from fcot import synthetic, tasks
-
     family = task if task.startswith(SYNTHETIC_PREFIX) else {real: synth for synth, real in REAL_TASK.items()}.get(task)
     if family is None and default is not None:
         return default

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import torch
 
-from fcot import progress, prompts
+from fcot import answers, curate, progress, prompts, recorded
 from fcot.records import Completion, Example
 from fcot.students import quiet_transformers
 from fcot.stats import INTERVAL_METHODS, accuracy_interval, bootstrap_interval, wilson_interval  # noqa: F401 (re-exported)
@@ -72,8 +72,6 @@ def prompt_for(example: Example | str, fmt: str = "ft_cot", is_encoder_decoder: 
     _check_format(fmt)
     question = (example.question if isinstance(example, Example) else str(example)).strip()
     if fmt in FINE_TUNED_FORMATS:
-        from fcot import curate
-
         return curate.inference_prompt(question, curate.format_for(fmt, "encoder_decoder" if is_encoder_decoder else "decoder"))
     if fmt == "zero_shot":
         # REPRODUCTION NOTE: the official code's zero-shot template is "Q: {q}\n\nA:" (decoder) and
@@ -351,8 +349,6 @@ def default_parser(fmt: str) -> Callable[[str, Example], str | None]:
     text after "The answer is" / the stage-2 trigger; ``few_shot_cot``: the first candidate after
     "The answer is" (the official ``fs_cot`` prefix), else the last candidate.
     """
-    from fcot import answers
-
     _check_format(fmt)
     if fmt == "ft_cot":
         return answers.parse_student
@@ -364,8 +360,6 @@ def default_parser(fmt: str) -> Callable[[str, Example], str | None]:
 
 
 def _default_judge() -> Callable[[str | None, Example], bool]:
-    from fcot import answers
-
     return answers.is_correct
 
 
@@ -616,8 +610,6 @@ def standard_baselines(examples: Sequence[Example]) -> list:
     task = _task_of(examples)
     rows: list = [{"method": "random", "task": task, "accuracy": random_baseline(examples)}]
     try:
-        from fcot import recorded
-
         ids = {e.id for e in examples}
         completions = [c for c in recorded.load_recorded(task).completions if c.example_id in ids]
     except (KeyError, ValueError, FileNotFoundError, ImportError):

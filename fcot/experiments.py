@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from fcot import paths
+from fcot import data, paths, stages, synthetic
 from fcot.curate import arm_label  # noqa: F401 - moved to a leaf (curate); still experiments' API (__all__)
 from fcot.records import is_int, is_missing, is_number
 
@@ -225,8 +225,6 @@ class ExperimentConfig:
     def resolved_difficulty(self) -> int | None:
         if not self.is_synthetic:
             return None
-        from fcot import synthetic
-
         return self.difficulty if self.difficulty is not None else synthetic.DEFAULT_DIFFICULTY[self.task]
 
     @property
@@ -325,8 +323,6 @@ class ExperimentConfig:
 
 def experiment_examples(config: ExperimentConfig) -> tuple[list, list, list]:
     """``(train, validation, test)`` examples of an experiment (:func:`fcot.data.examples`)."""
-    from fcot import data
-
     chosen = data.examples(config.data_config())
     return chosen.train, chosen.validation, chosen.test
 
@@ -367,7 +363,6 @@ def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep
     train several times faster on ONE thread when processes share the cores (``--jobs 2``, a
     busy machine): torch's default of one thread per core then oversubscribes them.
     """
-    from fcot import stages
     from fcot.records import read_jsonl
 
     if not isinstance(config, ExperimentConfig):

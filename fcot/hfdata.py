@@ -19,6 +19,7 @@ import dataclasses
 import os
 from pathlib import Path
 from typing import Any, Iterable
+from fcot import progress
 
 KINDS = ("example", "completion", "sample")
 
@@ -49,8 +50,6 @@ def from_records(records: Iterable[Any], kind: str):
     or their dicts) with the declared features of ``kind``."""
     from datasets import Dataset
 
-    from fcot import progress
-
     progress.sync_libraries()
     rows = [dataclasses.asdict(r) if dataclasses.is_dataclass(r) else dict(r) for r in records]
     return Dataset.from_list(rows, features=features(kind))
@@ -60,8 +59,6 @@ def load(path: str | os.PathLike, kind: str):
     """The JSON-lines file ``path`` as a ``datasets.Dataset`` with the declared features of ``kind`` (read by
     ``datasets.load_dataset("json")``; an unknown or missing field fails naming the file)."""
     from datasets import load_dataset
-
-    from fcot import progress
 
     progress.sync_libraries()
     path = Path(path)

@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from fcot import choice, paths, spent
+from fcot import choice, paths, report, spent
 from fcot.records import is_missing
 
 BEGIN = "<!-- BEGIN pretrained-results -->"
@@ -24,8 +24,6 @@ TASKS = ("coin_flip", "last_letter_concatenation", "date_understanding", "addsub
 
 
 def _published(name: str):
-    from fcot import report
-
     return report.load_published(RESOURCES / name)
 
 

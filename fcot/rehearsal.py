@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Callable, Sequence
+from fcot import study
 
 # The steps of paper.yaml a rehearsal runs (ids; 30_compare_methods_base is the D=1 method comparison).
 STEPS = (
@@ -81,7 +82,6 @@ def rehearse(workdir: str | os.PathLike, tasks: Sequence[str] = DEFAULT_TASKS, *
     ``FCOT_RESULTS_DIR`` and ``FCOT_RUNS_DIR`` point into ``workdir`` for the duration, so the
     executed notebooks never touch the committed ``results/`` or the user's ``runs/``.
     """
-    from fcot import study
     from fcot.paths import RESULTS_ENV, RUNS_ENV, environment
 
     workdir = Path(workdir).resolve()

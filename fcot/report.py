@@ -42,7 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from fcot import paths
+from fcot import ablations, experiments, paths, plots, stages, synthetic, tasks
+from fcot import tasks as task_registry
 from fcot.runs import publish
 
 # REPRODUCTION NOTE: main-table cells are means over seeds with a 95% t interval across seeds (the
@@ -82,8 +83,6 @@ class NoExperimentsError(LookupError):
 def experiment_runs(study: str | None = None, root: str | os.PathLike | None = None):
     """Every finished experiment run of profile ``study`` (None: the current one); never another
     profile's (:func:`fcot.experiments.collect_experiments`)."""
-    from fcot import experiments
-
     return experiments.collect_experiments(root, study=study)
 
 
@@ -191,12 +190,8 @@ def random_accuracy(task: str, difficulty: Any = None) -> float:
     from fcot import evaluate
 
     if task.startswith("synth_"):
-        from fcot import synthetic
-
         examples = synthetic.generate_examples(task, 200, None if _is_blank(difficulty) else int(difficulty))
     else:
-        from fcot import tasks
-
         examples = tasks.load_split(task, test_only=True).test
     return evaluate.random_baseline(examples)
 
@@ -215,7 +210,6 @@ def recorded_teacher(tasks: Sequence[str] | None = None, confidence: float = 0.9
     import pandas as pd
 
     from fcot import evaluate, recorded
-    from fcot import tasks as task_registry
 
     rows = []
     for task in tasks if tasks is not None else recorded.MIRRORED_TASKS:
@@ -247,8 +241,6 @@ def main_table(runs, *, teacher=None, random: bool = True, confidence: float = 0
     ``random``: add the expected accuracy of uniform guessing per task.
     """
     import pandas as pd
-
-    from fcot import experiments
 
     runs = with_columns(runs)
     rows: list[dict] = []
@@ -387,8 +379,6 @@ def load_published(path: str | os.PathLike | None):
 def main_figure(table, title: str | None = None):
     """Accuracy bars per task and method row with intervals (:func:`fcot.plots.accuracy_bars`), for the columns
     that have a student row (all columns when none has); None for an empty table."""
-    from fcot import plots
-
     if table.empty:
         return None
     students = set(table.loc[~table["method"].isin(["random", "teacher", "teacher_simulated"]), "task"])
@@ -405,8 +395,6 @@ def main_figure(table, title: str | None = None):
 
 def ablation_names() -> list[str]:
     """Every ablation of :data:`fcot.ablations.ABLATIONS` except the methods comparison (the main table)."""
-    from fcot import ablations
-
     return [name for name in ablations.ABLATIONS if name != "methods"]
 
 
@@ -414,8 +402,6 @@ def ablation_summaries(study: str, names: Iterable[str] | None = None, root=None
     """``{name: summary}`` of each recorded ablation of ``study`` (recomputed from the runs that
     exist now), followed by the recorded sweeps of the same kinds on other columns (``methods-coin_flip``);
     an ablation that was never recorded maps to a message saying so."""
-    from fcot import ablations
-
     wanted = list(names if names is not None else ablation_names())
     # other columns of a wanted kind (methods-coin_flip: the methods comparison on another main-table column)
     wanted += [n for n in ablations.recorded_ablations(study, root) if n not in wanted and ablations.ablation_kind(n) in wanted]
@@ -433,8 +419,6 @@ def ablation_summaries(study: str, names: Iterable[str] | None = None, root=None
 def ablation_figures(summaries: Mapping[str, Any], study: str | None = None, root=None) -> dict[str, Any]:
     """``{"ablation_<name>": Figure}`` for every recorded ablation (:func:`fcot.ablations.ablation_figure`); with
     ``study``, drawn from the runs each summary aggregates (seaborn computes the seeds' intervals)."""
-    from fcot import ablations
-
     figures = {}
     for name, summary in summaries.items():
         if isinstance(summary, str):
@@ -938,8 +922,6 @@ def ablation_finding(name: str, summary) -> Findings:
     """
     import pandas as pd
 
-    from fcot import ablations
-
     try:
         kind = ablations.ablation_kind(name)  # methods-coin_flip is judged as methods
     except ValueError as error:
@@ -964,8 +946,6 @@ def findings(table, summaries: Mapping[str, Any]) -> Findings:
     a cell whose seeds agree exactly then has an unknown uncertainty.
     """
     import pandas as pd
-
-    from fcot import ablations
 
     methods = [s for n, s in summaries.items() if ablations.ablation_kind(n) == "methods"
                and isinstance(s, pd.DataFrame) and not s.empty]
@@ -1147,8 +1127,6 @@ def _notebook_of(phenomenon: str, recorded: Sequence[str] = ()) -> str:
     that column's sweep (``methods-<column>``, when ``recorded`` has it)."""
     import re
 
-    from fcot import ablations
-
     if phenomenon.startswith(("Fine-tune-CoT beats", "diverse reasoning (D > 1)", "step-by-step")):
         column = _phenomenon_column(phenomenon)
         return f"30_compare_methods-{column}" if f"methods-{column}" in recorded else "30_compare_methods"
@@ -1198,7 +1176,6 @@ def describe_design(config) -> str:
 def _walkthrough_sentence(study: str, root=None) -> str:
     """What the stage walk-through's students scored (notebooks 20-21: the evaluation runs named ``walkthrough-<method>``
     by the default profile)."""
-    from fcot import stages
     from fcot.runs import Run
 
     scores, design, twins = [], "", []
@@ -1286,8 +1263,6 @@ def _main_columns(summaries: Mapping[str, Any], published) -> list[_Column]:
     """The main-table columns of the recorded methods sweeps that have both a Fine-tune-CoT and a vanilla point."""
     import pandas as pd
 
-    from fcot import ablations
-
     columns = []
     for name, summary in summaries.items():
         if ablations.ablation_kind(name) != "methods" or not isinstance(summary, pd.DataFrame) or summary.empty:
@@ -1360,8 +1335,6 @@ def summary_block(study: str = "default", root=None) -> str:
     """The README's default-study result table (after the pretrained block): one row per main-table column of ``study``'s recorded methods sweeps,
     fcot's Fine-tune-CoT vs vanilla (mean and 95% interval), the paper's pair on the column's task and the verdict
     word (:func:`column_verdict`). Written with the Results block by ``python -m fcot results --write README.md``."""
-    from fcot import ablations
-
     summaries = ablation_summaries(study, names=list(ablations.ABLATIONS), root=root)
     published = load_published(Path(__file__).parent / "resources" / "published_table1.csv")
     columns = _main_columns(summaries, published)
@@ -1396,8 +1369,6 @@ def _and(parts: Sequence[str]) -> str:
 
 def _design_sentences(study: str, root=None) -> str:
     """Where the main table's student rows and the ablations come from, from the recorded sweep configurations."""
-    from fcot import ablations
-
     parts, base, moved = [], None, []
     recorded = ablations.recorded_ablations(study, root)
     for name in recorded:
@@ -1427,8 +1398,6 @@ def _point_designs(kind: str, config, summary) -> dict[str, Any]:
     phrase names (questions, teacher accuracy, student); the recorded configuration alone for the others."""
     import pandas as pd
 
-    from fcot import ablations
-
     axis = ablations.ABLATIONS[kind].vary[0]
     cast = {"n_train": int, "teacher_accuracy": float, "student": str}.get(axis)
     if cast is None or not isinstance(summary, pd.DataFrame) or axis not in summary:
@@ -1442,8 +1411,6 @@ def results_block(study: str = "default", root=None) -> str:
     are), the main figure, and one row per phenomenon: the paper's claim and number, fcot's numbers with intervals,
     the computed verdict and the executed notebook that backs it; then a hypothesis for each phenomenon that does not
     show clearly, and where the numbers come from. Computed from ``study``'s recorded runs."""
-    from fcot import ablations
-
     summaries = ablation_summaries(study, names=list(ablations.ABLATIONS), root=root)
     table = findings(None, summaries).table
     published = load_published(Path(__file__).parent / "resources" / "published_table1.csv")

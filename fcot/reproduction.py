@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from fcot import paths
+from fcot import ablations, paths, stages, teaching
 
 
 def headline_numbers(profile: str, results_root: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
@@ -147,8 +147,6 @@ def recomputed_numbers(profile: str, results_root: str | os.PathLike | None = No
     """:func:`headline_numbers` recomputed from the runs that exist now, keeping only the numbers whose every experiment
     run this machine computed: a number a sweep shares with another (the base point) counts once its runs are here,
     even when that other sweep's summary file was not rewritten."""
-    from fcot import ablations
-
     numbers: dict[str, dict[str, Any]] = {}
     for name in ablations.recorded_ablations(profile, results_root):
         results, summary = ablations.ablation_summary(name, study=profile, root=results_root)
@@ -174,8 +172,6 @@ def _same(a, b) -> bool:
 
 
 def _computed_here(profile: str, run_path: str) -> bool:
-    from fcot import stages
-
     return (paths.runs_dir() / profile / "experiment" / Path(run_path).name / stages.COMPUTED_HERE).is_file()
 
 
@@ -197,8 +193,6 @@ COST_END = "<!-- END reproduce-cost -->"
 def cost_block(profile: str = "default", root: str | os.PathLike | None = None) -> str:
     """What a fresh clone's ``make reproduce`` computes and what it cost on the machine that measured it (the last
     call that computed the study from scratch, ``results/<profile>/timings.json``): the README's "Two commands"."""
-    from fcot import teaching
-
     timings = paths.results_dir(root) / profile / "timings.json"
     try:
         data = json.loads(timings.read_text(encoding="utf-8"))

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from fcot import paths
+from fcot import paths, teachers
+from fcot import curate as curation
 from fcot.curate import arm_label
 from fcot.data import DataConfig, Examples, examples
 from fcot.records import is_int, is_number, write_jsonl
@@ -386,8 +387,6 @@ def upstream_of(run: Run) -> Run | None:
 
 def teacher_backend(task: str, config: TeachConfig, on_missing: str = "error"):
     """The backend of ``config`` (not for ``file``, which reads completions instead)."""
-    from fcot import teachers
-
     if config.backend == "simulated":
         return teachers.make_backend("simulated", accuracy=config.resolved_accuracy(task), seed=SIMULATED_SEED, task=task)
     if config.backend == "replay":
@@ -399,8 +398,6 @@ def teacher_backend(task: str, config: TeachConfig, on_missing: str = "error"):
 
 def call_cache(task: str, backend) -> Path:
     """The durable call cache shared by every teacher run of this task and teacher model (``runs_dir()``)."""
-    from fcot import teachers
-
     model = str(getattr(backend, "model", backend.name)).replace("/", "-")
     return teachers.run_dir(f"{task}-{backend.name}-{model}") / "calls.jsonl"
 
@@ -422,8 +419,6 @@ def _open_cache(path: Path, wait_s: float = 900.0):
 def ask_teacher(task: str, config: TeachConfig, questions: Sequence, *, seed: int, greedy: bool = False,
                 ledger=None, on_missing: str = "error") -> list:
     """Completions of ``questions`` (``degree`` each; one greedy each with ``greedy=True``)."""
-    from fcot import teachers
-
     degree = 1 if greedy else config.degree
     if config.backend == "file":
         ids = {e.id for e in questions}
@@ -456,8 +451,6 @@ def teach(data: DataConfig, config: TeachConfig, *, name: str | None = None) -> 
     greedily once (``teacher_accuracy_test``, the teacher row of a table; never used to train).
     Completions: ``completions.jsonl`` in the run's artifacts (``runs_dir()``), with the ledger.
     """
-    from fcot import teachers
-
     name = name or f"{data.task}-{config.backend}-d{config.degree}"
     key = {"data": data.resolved(), "teach": config.key(data.task), "upstream": _file_source(config)}
     with claimed("teacher", key, name, None, data, "completions.jsonl") as run:
@@ -500,8 +493,6 @@ def _file_source(config: TeachConfig) -> dict | None:
 
 def completions_of(run: Run) -> list:
     """The completions a teacher run stored."""
-    from fcot import teachers
-
     return teachers.load_completions(artifact(run, "completions.jsonl"))
 
 
@@ -520,7 +511,6 @@ def curate(config: CurateConfig, teacher: Run | str | None = None, *, data: Data
     ``samples_train.jsonl`` / ``samples_val.jsonl`` in the run's artifacts; the counts table,
     metrics and a few samples to read go to the run.
     """
-    from fcot import curate as curation
     from fcot import students
 
     teacher_run = find("teacher", teacher) if teacher not in (None, "") else None
@@ -555,7 +545,6 @@ def curate(config: CurateConfig, teacher: Run | str | None = None, *, data: Data
 
 def _tokenizer(config: CurateConfig, chosen: Examples, completions: list):
     """The student's tokenizer when a length limit needs it (a tiny one is trained on the task's text), else None."""
-    from fcot import curate as curation
     from fcot import students
 
     if not config.needs_tokenizer:
@@ -573,8 +562,6 @@ def tokenizer_of(run: Run):
 
 def samples_of(run: Run) -> tuple[list, list]:
     """``(train, validation)`` samples of a curation run."""
-    from fcot import curate as curation
-
     return (curation.read_samples(artifact(run, "samples_train.jsonl")),
             curation.read_samples(artifact(run, "samples_val.jsonl")))
 

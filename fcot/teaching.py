@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fcot import paths
+from fcot import ablations, experiments, paths, report, sweeps
 
 #: The profile whose runs a notebook opened by ``make lab`` reads and writes (the Makefile sets ``FCOT_PROFILE`` to it).
 LAB_PROFILE = "smoke"
@@ -89,7 +89,6 @@ def notebook_seconds(notebook: str, study: str = "default", root=None) -> float 
 def classroom_points(study: str = "default", root=None) -> list[dict[str, Any]]:
     """Per classroom sweep (:data:`fcot.sweeps.CLASSROOM`): its notebook, values and points, each point with the
     accuracy of ``study``'s own run of it at seed 0 (None when ``study`` has no such run)."""
-    from fcot import ablations, experiments, sweeps
     from fcot.runs import Run
 
     rows = []
@@ -122,8 +121,6 @@ def classroom_times(root=None) -> dict:
 
 
 def _classroom_block(study: str, root) -> str:
-    from fcot import sweeps
-
     base = sweeps.CLASSROOM_BASE
     times = classroom_times(root)
     measured = times.get("notebooks") or {}
@@ -218,8 +215,6 @@ def _plan_block(study: str, root) -> str:
 
 def _questions_block(study: str, root) -> str:
     import pandas as pd
-
-    from fcot import ablations, report
 
     summaries = report.ablation_summaries(study, names=list(ablations.ABLATIONS), root=root)
     published = report.load_published(Path(report.__file__).parent / "resources" / "published_table1.csv")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from fcot import paths
+from fcot import ablations, data, paths, report
 
 __all__ = ["Check", "NOT_CHECKED", "verify", "verify_runs", "verify_tables", "format_checks"]
 
@@ -222,8 +222,6 @@ def _verify_evaluation(folder: Path) -> list[Check]:
         return [_not_checked(name, predictions_file, "its rows hold no completion text to re-parse")]
     try:
         if staged:
-            from fcot import data
-
             by_id = {e.id: e for e in data.examples(data.DataConfig.from_mapping(config["data"])).test}
         else:
             by_id = {e.id: e for e in tasks.load_examples(task, part="test")}
@@ -387,8 +385,6 @@ def _missing_table(table: str, path: Path, study: str) -> Check:
 def verify_tables(study: str, root: str | os.PathLike | None = None) -> list[Check]:
     """Recompute the study's main table (and ablation tables) as notebook 90 does and compare them
     with the published ``results_dir(root)/<study>/tables/main_table.csv`` / ``ablation_<name>.csv``."""
-    from fcot import ablations, report
-
     folder = paths.results_dir(root) / study / "tables"
     settings, source = report_settings(study, root)
     checks = [Check("report settings", source, True,

@@ -46,6 +46,7 @@ from fcot.records import Completion, Example, read_completions, write_jsonl
 from fcot.teachers.base import Backend, GenerationRequest, GenerationResult
 from fcot.teachers.cache import ResponseCache, cache_key
 from fcot.teachers.ledger import DEFAULT_PRICES, BudgetExceeded, Ledger, estimate_cost
+from fcot import progress
 
 __all__ = [
     "KINDS",
@@ -225,8 +226,6 @@ def run_calls(
 
         def call(chunk):
             return backend.complete([r for _, r in chunk])
-
-        from fcot import progress
 
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool, \
                 progress.bar(total=len(pending), desc=f"teacher {stage}".strip(), unit="call") as calls_bar:

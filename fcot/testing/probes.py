@@ -29,6 +29,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+from fcot import cli, data, experiments, hfdata, paths, recorded, stages, study, tasks, teachers
 
 # a message these types carry is Python's, not fcot's: raw even when a name happens to match
 RAW_TYPES = ("AttributeError", "IndexError", "KeyError", "NameError", "TypeError", "UnicodeDecodeError",
@@ -86,7 +87,6 @@ def _first_line(text: str) -> str:
 # -- helpers that make valid files to break ------------------------------------------------------
 
 def _completions_file(folder: Path, lines: int = 3) -> Path:
-    from fcot import data, teachers
     from fcot.records import write_jsonl
 
     chosen = data.examples(data.DataConfig(task="coin_flip", n_train=lines, n_val=1, n_test=1))
@@ -97,8 +97,6 @@ def _completions_file(folder: Path, lines: int = 3) -> Path:
 
 
 def _cli(*argv: str) -> int:
-    from fcot import cli
-
     return cli.main(list(argv))
 
 
@@ -137,39 +135,27 @@ def _ledger(folder: Path, content: bytes | str):
 
 
 def _profile(folder: Path, text: bytes | str, *overrides: str):
-    from fcot import study
-
     path = _write(folder, "mine.yaml", text)
     return study.plan(study.load_profile(path), [study.parse_override(o) for o in overrides])
 
 
 def _default_plan(*overrides: str):
-    from fcot import study
-
     return study.plan(study.load_profile("default"), [study.parse_override(o) for o in overrides])
 
 
 def _select(only: str):
-    from fcot import study
-
     return study.plan(study.load_profile("default"), only=only)
 
 
 def _teach(**settings):
-    from fcot import stages
-
     return stages.TeachConfig(**settings)
 
 
 def _data(**settings):
-    from fcot import data
-
     return data.DataConfig(**settings)
 
 
 def _examples(**settings):
-    from fcot import data
-
     return data.examples(data.DataConfig(**settings))
 
 
@@ -180,14 +166,10 @@ def _train_config(**settings):
 
 
 def _experiment(**settings):
-    from fcot import experiments
-
     return experiments.ExperimentConfig(**settings)
 
 
 def _mirror(root: Path):
-    from fcot import tasks
-
     previous = os.environ.get("FCOT_DATA_MIRROR")
     os.environ["FCOT_DATA_MIRROR"] = str(root)
     try:
@@ -211,14 +193,11 @@ def _resume_other_training(folder: Path):
 
 
 def _samples_as_completions(folder: Path):
-    from fcot import hfdata
-
     path = _write(folder, "samples.jsonl", json.dumps({"prompt": "Q", "completion": "A", "example_id": "e"}) + "\n")
     return hfdata.load(path, "completion")
 
 
 def _identical_samples(folder: Path):
-    from fcot import data, teachers
     from fcot.teachers.base import GenerationResult
 
     class DeafToSeeds:  # a server that ignores temperature and seed
@@ -232,7 +211,6 @@ def _identical_samples(folder: Path):
 
 
 def _empty_rationales(folder: Path):
-    from fcot import data, teachers
     from fcot.teachers.base import GenerationResult
 
     class Mute:
@@ -373,7 +351,6 @@ def _closed_port() -> int:
 
 
 def _dripped_download(folder: Path):
-    from fcot import paths
     from fcot.testing.server import FakeOpenAIServer, Faults
 
     with FakeOpenAIServer(faults=Faults(drip_s=0.25)) as server:
@@ -381,14 +358,10 @@ def _dripped_download(folder: Path):
 
 
 def _kojima_log(folder: Path, prefix: bytes = b"", times: int = 1) -> Path:
-    from fcot import recorded
-
     return _write(folder, "coin_flip_zero_shot_cot.log", prefix + recorded.fetch_log("coin_flip").read_bytes() * times)
 
 
 def _rescored(path: Path) -> str:
-    from fcot import recorded
-
     return str(recorded.rescore("coin_flip", path).as_dict())
 
 
@@ -398,8 +371,6 @@ def _doubled(folder: Path) -> Path:
 
 
 def _file_teacher_with_a_repeated_row(folder: Path):
-    from fcot import teachers
-
     path = _completions_file(folder)
     lines = path.read_text().splitlines(keepends=True)
     return teachers.load_completions(_write(folder, "teacher.jsonl", "".join(lines + lines[:1])))
