@@ -131,12 +131,12 @@ def record_ablation(name: str, config: ExperimentConfig, summary, *, study: str,
     """Write an ablation's base config (``ablation.json``), summary (``summary.csv``/``.md``) and
     figure (``figure.png``) under :func:`ablation_dir`; returns that folder. Files are replaced
     atomically (parallel grid points may write it in turn; the last one has seen every run)."""
-    from fcot.runs import _jsonable, markdown_table, publish
+    from fcot.runs import jsonable, markdown_table, publish
 
     folder = ablation_dir(name, study, root)
     folder.mkdir(parents=True, exist_ok=True)
     ablation = _ablation(name)
-    publish(folder / "ablation.json", json.dumps(_jsonable({"name": name, "study": study, "vary": ablation.vary,
+    publish(folder / "ablation.json", json.dumps(jsonable({"name": name, "study": study, "vary": ablation.vary,
                                                             "by": ablation.by, "config": dataclasses.asdict(config)}),
                                                  indent=2) + "\n")
     publish(folder / "summary.csv", summary.to_csv(index=False))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from fcot.experiments import ExperimentConfig, _equal
+from fcot.experiments import ExperimentConfig, values_equal
 
 #: The notebook that runs these candidates.
 NOTEBOOK = "29_choose_recipe"
@@ -108,7 +108,7 @@ def choice_finding(recipes, learning_rates, config: ExperimentConfig) -> str:
 
     def row_where(table, **values):
         for _, row in table.iterrows():
-            if all(_equal(row[k], v) for k, v in values.items()):
+            if all(values_equal(row[k], v) for k, v in values.items()):
                 return row.to_dict()
         return None
 

@@ -424,7 +424,8 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _equal(a: Any, b: Any) -> bool:
+def values_equal(a: Any, b: Any) -> bool:
+    """Whether two configuration values (as stored in a record or a table) mean the same: missing equals missing."""
     if is_missing(a) or is_missing(b):
         return is_missing(a) and is_missing(b)
     if is_number(a) and is_number(b):
@@ -489,9 +490,9 @@ def collect_experiments(root: str | os.PathLike | None = None, where: Mapping[st
                 test: Callable[[Any], bool] = wanted
             elif isinstance(wanted, (list, tuple, set, frozenset)):
                 options = list(wanted)
-                test = lambda value, options=options: any(_equal(value, o) for o in options)  # noqa: E731
+                test = lambda value, options=options: any(values_equal(value, o) for o in options)  # noqa: E731
             else:
-                test = lambda value, wanted=wanted: _equal(value, wanted)  # noqa: E731
+                test = lambda value, wanted=wanted: values_equal(value, wanted)  # noqa: E731
             mask &= frame[name].map(lambda v, test=test: bool(test(v)))
         frame = frame[mask]
     if not frame.empty:
@@ -556,11 +557,11 @@ def related_experiments(config: ExperimentConfig, vary: Sequence[str], root: str
         for name in fixed:
             if vanilla and name in TEACHER_FIELDS:
                 continue
-            if not _equal(row[name], wanted[name]):
+            if not values_equal(row[name], wanted[name]):
                 return False
         checked = [f for f in resolving if not (vanilla and f in TEACHER_FIELDS)]
         there = resolved_at(row) if checked else {}
-        return all(f not in there or _equal(row[f], there[f]) for f in checked)
+        return all(f not in there or values_equal(row[f], there[f]) for f in checked)
 
     found = frame[frame.apply(matches, axis=1)]
     if "task" in varied and not found.empty:

@@ -43,12 +43,12 @@ def _rows(table, method: str) -> dict:
 
 
 def _verdict(ft, vanilla) -> str:
-    from fcot.report import _Point, column_verdict
+    from fcot.report import Point, column_verdict
 
     def point(row):
         low = None if is_missing(row.get("low")) else row.get("low")
         high = None if is_missing(row.get("high")) else row.get("high")
-        return _Point("", float(row["mean"]), low, high, row.get("runs"))
+        return Point("", float(row["mean"]), low, high, row.get("runs"))
 
     return column_verdict(point(ft), point(vanilla))
 

@@ -577,7 +577,7 @@ class Findings:
 
 
 @dataclass(frozen=True)
-class _Point:
+class Point:
     """One summary row as a finding sees it: mean accuracy, its (widened) interval, seeds."""
 
     label: str
@@ -624,8 +624,8 @@ def _value_text(value: Any, blank: str = "none") -> str:
     return str(value)
 
 
-def _point(row: Mapping[str, Any], label: str, *, teacher: bool = False, extra: str = "") -> _Point | None:
-    """The :class:`_Point` of a summary (or main-table) row; None when it has no accuracy."""
+def _point(row: Mapping[str, Any], label: str, *, teacher: bool = False, extra: str = "") -> Point | None:
+    """The :class:`Point` of a summary (or main-table) row; None when it has no accuracy."""
     mean = _number(row.get("mean"))
     if mean is None:
         return None
@@ -644,17 +644,17 @@ def _point(row: Mapping[str, Any], label: str, *, teacher: bool = False, extra: 
     elif runs is not None and runs > 1 and high - low < 1e-12:
         low = high = None  # seeds agree exactly and there is no per-run interval to widen it with
         why = "zero-width interval (the seeds agree exactly) and no per-run interval"
-    return _Point(label, mean, low, high, runs, widened, why,
+    return Point(label, mean, low, high, runs, widened, why,
                   _number(row.get("teacher_accuracy_test")) if teacher else None, extra)
 
 
-def _separation(a: _Point, b: _Point) -> str:
+def _separation(a: Point, b: Point) -> str:
     if a.low is None or b.low is None:
         return "uncertainty unknown"
     return "clear" if a.high < b.low or b.high < a.low else "within noise"
 
 
-def _caveats(points: Sequence[_Point], unmeasured: Sequence[str] = ()) -> str:
+def _caveats(points: Sequence[Point], unmeasured: Sequence[str] = ()) -> str:
     parts = []
     single = [p.label for p in points if p.runs == 1]
     if single:
@@ -676,7 +676,7 @@ def _row(phenomenon: str, verdict: str, noise: str, evidence: str, caveats: str,
             "rule": rule}
 
 
-def _trend(points: Sequence[_Point]) -> tuple[str, str]:
+def _trend(points: Sequence[Point]) -> tuple[str, str]:
     """``(verdict, noise)`` of points ordered along an axis: does the mean accuracy rise?
 
     verdict: ``yes`` (never falls, last > first), ``partly`` (last > first, falls somewhere), ``no``,
@@ -696,7 +696,7 @@ def _trend(points: Sequence[_Point]) -> tuple[str, str]:
     return verdict, _separation(points[0], points[-1])
 
 
-def _compare(phenomenon: str, a: _Point | None, b: _Point | None, a_name: str, b_name: str, *,
+def _compare(phenomenon: str, a: Point | None, b: Point | None, a_name: str, b_name: str, *,
              rule: str | None = None, absent: str = "no finished runs yet") -> dict[str, str]:
     """Does ``a`` beat ``b``? (a row: ``yes`` / ``tie`` / ``no``; ``not measured`` when either is missing)."""
     rule = rule or _COMPARE_RULE.format(a=a_name, b=b_name)
@@ -712,7 +712,7 @@ def _compare(phenomenon: str, a: _Point | None, b: _Point | None, a_name: str, b
                 _caveats([a, b]), rule)
 
 
-def _versus_teacher(phenomenon: str, points: Sequence[_Point], absent: str) -> dict[str, str]:
+def _versus_teacher(phenomenon: str, points: Sequence[Point], absent: str) -> dict[str, str]:
     """Does the student match or beat an imperfect teacher at some point? (a row)."""
     imperfect = [p for p in points if p.teacher is not None and p.teacher < 1.0]
     if not imperfect:
@@ -736,7 +736,7 @@ def _axis_key(value: Any) -> tuple:
     return (2, 0.0, "") if _is_blank(value) else (1, 0.0, str(value))
 
 
-def _axis_points(summary, name: str) -> tuple[list[_Point], list[str]]:
+def _axis_points(summary, name: str) -> tuple[list[Point], list[str]]:
     """The points of an ablation summary ordered along its axis, and the labels of rows without an accuracy."""
     import pandas as pd
 
@@ -836,7 +836,7 @@ def _ablation_rows(name: str, summary, where: str = "") -> list[dict[str, str]]:
     return rows
 
 
-def _methods_rows(arms_by_task: Mapping[str, Mapping[str, _Point]], absent: str,
+def _methods_rows(arms_by_task: Mapping[str, Mapping[str, Point]], absent: str,
                   ran_only: bool = False) -> list[dict[str, str]]:
     """Fine-tune-CoT vs vanilla, diverse reasoning vs D=1, multitask vs Fine-tune-CoT, per task; with several
     columns, or ``ran_only``, the diverse and multitask rows only where those arms ran."""
@@ -858,11 +858,11 @@ def _methods_rows(arms_by_task: Mapping[str, Mapping[str, _Point]], absent: str,
     return rows
 
 
-def _summary_arms(summary) -> dict[str, dict[str, _Point]]:
+def _summary_arms(summary) -> dict[str, dict[str, Point]]:
     """``{task: {ft_cot|ft_cot_diverse|vanilla|multitask: point}}`` of the methods ablation summary."""
     import pandas as pd
 
-    found: dict[str, dict[str, _Point]] = {}
+    found: dict[str, dict[str, Point]] = {}
     if summary is None or isinstance(summary, str) or not isinstance(summary, pd.DataFrame) or summary.empty:
         return found
     degrees: dict[str, int] = {}
@@ -882,9 +882,9 @@ def _summary_arms(summary) -> dict[str, dict[str, _Point]]:
     return found
 
 
-def _table_arms(table) -> dict[str, dict[str, _Point]]:
+def _table_arms(table) -> dict[str, dict[str, Point]]:
     """The same from the main table (:func:`main_table`: rows keyed by method)."""
-    found: dict[str, dict[str, _Point]] = {}
+    found: dict[str, dict[str, Point]] = {}
     if table is None or table.empty:
         return found
     for row in table.to_dict("records"):
@@ -950,7 +950,7 @@ def findings(table, summaries: Mapping[str, Any]) -> Findings:
     methods = [s for n, s in summaries.items() if ablations.ablation_kind(n) == "methods"
                and isinstance(s, pd.DataFrame) and not s.empty]
     if methods:
-        arms: dict[str, dict[str, _Point]] = {}
+        arms: dict[str, dict[str, Point]] = {}
         for summary in methods:
             arms.update(_summary_arms(summary))
         rows = _methods_rows(arms, "no finished runs yet")
@@ -963,7 +963,7 @@ def findings(table, summaries: Mapping[str, Any]) -> Findings:
             rows += _ablation_rows(name, summaries.get(name))
         # the same trend swept around another point (degree-200_questions), right after the base point's
         rows += [row for other, summary in elsewhere for row in _ablation_rows(name, summary, where=_where(other))[:1]]
-    points: list[_Point] = []
+    points: list[Point] = []
     for name in FINDING_ORDER:
         found, _ = _axis_points(summaries.get(name), name)
         points += [dataclasses.replace(p, label=f"{name} {p.label}") for p in found]
@@ -1225,13 +1225,13 @@ def _column_twin(study: str, root, data, method: str, student, accuracy: float, 
 
 
 @dataclass(frozen=True)
-class _Column:
+class Column:
     """One main-table column's Fine-tune-CoT and vanilla points, with the paper's pair on its task (percent)."""
 
     task: str  # the column, e.g. ``coin_flip`` (a real test split) or ``synth_last_letter``
     real: bool  # tested on the real task's official test split
-    ft: _Point
-    vanilla: _Point
+    ft: Point
+    vanilla: Point
     paper: tuple[float, float] | None
     paper_task: str
 
@@ -1245,7 +1245,7 @@ class _Column:
         return column_verdict(self.ft, self.vanilla)
 
 
-def column_verdict(ft: _Point, vanilla: _Point) -> str:
+def column_verdict(ft: Point, vanilla: Point) -> str:
     """Fine-tune-CoT vs vanilla in one column, in the data's direction: ``above`` / ``below`` when the intervals
     separate, ``tie`` for equal means, ``within noise (above)`` / ``within noise (below)`` when they overlap, and
     ``above (uncertainty unknown)`` / ``below (...)`` without an interval. A difference within noise is never
@@ -1259,7 +1259,7 @@ def column_verdict(ft: _Point, vanilla: _Point) -> str:
     return f"within noise ({direction})" if noise == "within noise" else f"{direction} ({noise})"
 
 
-def _main_columns(summaries: Mapping[str, Any], published) -> list[_Column]:
+def main_columns(summaries: Mapping[str, Any], published) -> list[Column]:
     """The main-table columns of the recorded methods sweeps that have both a Fine-tune-CoT and a vanilla point."""
     import pandas as pd
 
@@ -1275,11 +1275,11 @@ def _main_columns(summaries: Mapping[str, Any], published) -> list[_Column]:
             paper_task = _COLUMN_PAPER_TASK.get(task, task)
             found = [_published_accuracy(published, m, paper_task) for m in ("ft_cot", "vanilla")]
             paper = (found[0], found[1]) if None not in found else None
-            columns.append(_Column(task, task != column, ft, vanilla, paper, paper_task))
+            columns.append(Column(task, task != column, ft, vanilla, paper, paper_task))
     return columns
 
 
-def _seeds_each(columns: Sequence[_Column]) -> str:
+def _seeds_each(columns: Sequence[Column]) -> str:
     """``3 seeds each`` when every point has the same number of seeds, else ""."""
     seeds = {p.runs for c in columns for p in (c.ft, c.vanilla)}
     return f"{seeds.pop()} seeds each" if len(seeds) == 1 and None not in seeds else ""
@@ -1300,7 +1300,7 @@ def _headline_sentence(summaries: Mapping[str, Any], published) -> str:
     """The Results block's headline: per main-table column, where Fine-tune-CoT lies relative to vanilla fine-tuning
     (above / below when the intervals separate, tie, or within noise with its direction: :func:`column_verdict`),
     one short sentence per verdict, then on how many of those columns' tasks the paper finds it above."""
-    columns = _main_columns(summaries, published)
+    columns = main_columns(summaries, published)
     if not columns:
         return ""
     by_verdict: dict[str, list[str]] = {}
@@ -1337,7 +1337,7 @@ def summary_block(study: str = "default", root=None) -> str:
     word (:func:`column_verdict`). Written with the Results block by ``python -m fcot results --write README.md``."""
     summaries = ablation_summaries(study, names=list(ablations.ABLATIONS), root=root)
     published = load_published(Path(__file__).parent / "resources" / "published_table1.csv")
-    columns = _main_columns(summaries, published)
+    columns = main_columns(summaries, published)
     if not columns:
         return f"No main-table column of the `{study}` profile is recorded yet: run `make reproduce`, then `make notes`."
     each = _seeds_each(columns)

@@ -41,13 +41,15 @@ from fcot.records import append_jsonl, write_jsonl
 STATUSES = ("running", "finished", "failed")
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types: dataclasses and mappings as dicts, paths as strings, NaN and infinities as
+    strings, numpy and torch scalars as Python numbers."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(dataclasses.asdict(value))
+        return jsonable(dataclasses.asdict(value))
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, os.PathLike):
         return str(value)
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
@@ -61,7 +63,7 @@ def config_dict(config: Any) -> dict:
     """A JSON-ready dict of a config (dataclass or mapping)."""
     if not (isinstance(config, Mapping) or (dataclasses.is_dataclass(config) and not isinstance(config, type))):
         raise TypeError(f"a run config must be a dataclass instance or a dict, got {type(config).__name__}")
-    return _jsonable(config)
+    return jsonable(config)
 
 
 def config_hash(config: Any, seed: int | None = None, length: int = 10) -> str:
@@ -100,7 +102,7 @@ def publish(path: str | os.PathLike, content: Any, dpi: int = 150) -> Path:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    publish(path, json.dumps(_jsonable(data), indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+    publish(path, json.dumps(jsonable(data), indent=2, sort_keys=False, ensure_ascii=False) + "\n")
 
 
 def _read_json(path: Path) -> dict:
@@ -413,7 +415,7 @@ class Run:
         file = self.path / "metrics.json"
         if is_main_process():
             current = _read_json(file) if file.is_file() else {}
-            current.update(_jsonable(dict(metrics)))
+            current.update(jsonable(dict(metrics)))
             _write_json(file, current)
         return file
 

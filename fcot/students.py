@@ -797,7 +797,7 @@ class _BestInMemory:
 RESUME_KEY_FILE = "fcot_key.json"  # in checkpoints/: the configuration + samples key of the training that wrote them
 
 
-def _check_resume(checkpoints: Path, resume: str | None, key: str, config: TrainConfig) -> None:
+def check_resume(checkpoints: Path, resume: str | None, key: str, config: TrainConfig) -> None:
     """Resume only the same training: checkpoints record the key of their configuration and samples
     (:data:`RESUME_KEY_FILE`); checkpoints of another training are refused, naming what differs, and
     nothing is overwritten. A fresh start records the key."""
@@ -963,7 +963,7 @@ def train_student(
     trainer.remove_callback(PrinterCallback)  # the log history is returned; no dict printing per epoch
     checkpoints = run_dir / "checkpoints"
     resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
-    _check_resume(checkpoints, resume, key, config)
+    check_resume(checkpoints, resume, key, config)
     started_epoch = 0.0
     if resume:
         state = json.loads((Path(resume) / "trainer_state.json").read_text())

@@ -218,7 +218,7 @@ def _questions_block(study: str, root) -> str:
 
     summaries = report.ablation_summaries(study, names=list(ablations.ABLATIONS), root=root)
     published = report.load_published(Path(report.__file__).parent / "resources" / "published_table1.csv")
-    columns = {c.task: c for c in report._main_columns(summaries, published)}
+    columns = {c.task: c for c in report.main_columns(summaries, published)}
 
     def pct(value: float) -> str:
         return f"{100 * value:.1f}%"

@@ -279,7 +279,7 @@ def test_the_first_screen_table_is_generated_from_the_default_profiles_runs_one_
 
 
 def _point(mean, low, high, runs=3):
-    return report._Point("x", mean, low, high, runs)
+    return report.Point("x", mean, low, high, runs)
 
 
 @pytest.mark.parametrize("ft, vanilla, verdict", [

@@ -186,9 +186,9 @@ def _resume_other_training(folder: Path):
 
     checkpoints = folder / "run" / "checkpoints"
     first = students.TrainConfig(epochs=12, lr=3e-3)
-    students._check_resume(checkpoints, None, "key-of-the-first", first)
+    students.check_resume(checkpoints, None, "key-of-the-first", first)
     (checkpoints / "checkpoint-10").mkdir()
-    students._check_resume(checkpoints, str(checkpoints / "checkpoint-10"), "key-of-another",
+    students.check_resume(checkpoints, str(checkpoints / "checkpoint-10"), "key-of-another",
                            students.TrainConfig(epochs=20, lr=1e-3))
 
 
