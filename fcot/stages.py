@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -399,7 +400,11 @@ def teacher_backend(task: str, config: TeachConfig, on_missing: str = "error"):
 def call_cache(task: str, backend) -> Path:
     """The durable call cache shared by every teacher run of this task and teacher model (``runs_dir()``)."""
     model = str(getattr(backend, "model", backend.name)).replace("/", "-")
-    return teachers.run_dir(f"{task}-{backend.name}-{model}") / "calls.jsonl"
+    name = f"{task}-{backend.name}-{model}"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-]*", name):
+        raise ValueError(f"teacher call cache name must be letters, digits, '.', '_' or '-' (from the task, backend and "
+                         f"model), got {name!r}")
+    return paths.runs_dir() / "teacher" / name / "calls.jsonl"
 
 
 def _open_cache(path: Path, wait_s: float = 900.0):

@@ -235,7 +235,7 @@ def test_the_api_key_appears_in_no_written_file(server, tmp_path, monkeypatch):
     completions = generate(
         toy_examples(4), backend, degree=2, cache=run / "calls.jsonl", ledger=Ledger(run / "ledger.jsonl")
     )
-    save_completions(completions, "canary")
+    save_completions(completions, run / "completions.jsonl")
     assert server.served == 16
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.name == "completions.jsonl" for p in written) and len(written) >= 4
@@ -246,6 +246,7 @@ def test_the_api_key_appears_in_no_written_file(server, tmp_path, monkeypatch):
 CLIENT = textwrap.dedent(
     """
     import sys
+    from pathlib import Path
     from fcot.records import Example
     from fcot.teachers import generate, save_completions
     from fcot.teachers.openai_backend import OpenAIBackend
@@ -254,7 +255,7 @@ CLIENT = textwrap.dedent(
     examples = [Example("toy", f"t{i}", f"What is {i} plus 42 minus {i}?", "42", "number") for i in range(20)]
     backend = OpenAIBackend(model="fake-teacher", base_url=base_url, api_key_env=None, concurrency=4)
     completions = generate(examples, backend, degree=2, cache=cache)
-    save_completions(completions, "killed")
+    save_completions(completions, Path(cache).parent / "completions.jsonl")
     """
 )
 
@@ -296,7 +297,7 @@ def test_a_run_killed_with_sigkill_resumes_losing_no_call_and_repeating_none(ser
     assert server.served == unique_calls
     assert len({(prompt, seed) for prompt, seed, _ in server.served_log}) == unique_calls
     assert _lines(cache) == unique_calls
-    completions = read_records(Completion, tmp_path / "runs" / "teacher" / "killed" / "completions.jsonl")
+    completions = read_records(Completion, tmp_path / "completions.jsonl")
     assert len(completions) == 40 and all(c.correct for c in completions)
 
 

@@ -17,9 +17,9 @@ run repeats zero calls, a killed one resumes where it stopped. The :class:`Ledge
 and cost; with ``budget_usd`` the run stops *before* a call could pass the budget
 (:class:`BudgetExceeded`, after saving everything done).
 
-Backends: :func:`make_backend` (``openai``, ``hf``, ``replay``, ``simulated``). Files of a named
-teacher run live under :func:`run_dir` (``runs_dir()/teacher/<name>/``): ``completions.jsonl``
-(:func:`completions_path`), ``calls.jsonl`` (cache) and ``ledger.jsonl``.
+Backends: :func:`make_backend` (``openai``, ``hf``, ``replay``, ``simulated``). Where a teacher run's files live
+(``completions.jsonl``, its call cache and ledger) is the teacher stage's business (``fcot.stages.teach``, a run
+keyed by its config); this module reads and writes completions at the paths it is given.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import statistics
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -55,12 +54,10 @@ __all__ = [
     "Ledger",
     "ResponseCache",
     "TeacherConfig",
-    "completions_path",
     "distinct_counts",
     "generate",
     "load_completions",
     "make_backend",
-    "run_dir",
     "sample_seed",
     "save_completions",
     "summarize",
@@ -125,34 +122,21 @@ def sample_seed(seed: int, example_id: str, sample_index: int) -> int:
     return int(digest[:8], 16) % (2**31 - 1)
 
 
-# -- paths ----------------------------------------------------------------------------------------
-def run_dir(name: str) -> Path:
-    """``runs_dir()/teacher/<name>/``: the completions, cache and ledger of a named teacher run."""
-    from fcot.paths import runs_dir
-
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-]*", name or ""):
-        raise ValueError(f"teacher run name must be letters, digits, '.', '_' or '-' (no slashes), got {name!r}")
-    return runs_dir() / "teacher" / name
-
-
-def completions_path(name: str) -> Path:
-    """Where the completions of teacher run ``name`` are written (read by the curation stage)."""
-    return run_dir(name) / "completions.jsonl"
-
-
-def save_completions(completions: Sequence[Completion], name: str) -> Path:
-    """Write completions to :func:`completions_path` (atomically); returns the path."""
-    path = completions_path(name)
+# -- completions files ----------------------------------------------------------------------------
+def save_completions(completions: Sequence[Completion], path: str | os.PathLike) -> Path:
+    """Write completions to the JSONL file ``path`` (atomically); returns the path."""
+    path = Path(path)
     write_jsonl(path, completions)
     return path
 
 
 def load_completions(name_or_path: str | os.PathLike) -> list[Completion]:
-    """Read the completions of a teacher run (its name, or a JSONL path); a completion written twice raises naming
-    both lines (it would otherwise count as a second rationale: degree 2)."""
+    """Read a completions JSONL file; a completion written twice raises naming both lines (it would otherwise count
+    as a second rationale: degree 2)."""
     path = Path(name_or_path)
     if path.suffix != ".jsonl":
-        path = completions_path(str(name_or_path))
+        raise ValueError(f"load_completions: {str(name_or_path)!r} is not a completions .jsonl file; a teacher run's "
+                         "name is found with fcot.stages.find('teacher', name) and read with fcot.stages.completions_of")
     return read_completions(path)
 
 
