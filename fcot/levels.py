@@ -103,6 +103,15 @@ def levels_rows(study: str = "pretrained", root: str | os.PathLike | None = None
     return rows
 
 
+def column_evidence(task: str, study: str = "pretrained", root: str | os.PathLike | None = None) -> str:
+    """One main-table column of the pretrained study as a phrase for prose elsewhere (the default study's
+    hypotheses): Fine-tune-CoT vs vanilla with intervals and the verdict, or that it is not computed yet."""
+    row = next((r for r in levels_rows(study, root) if r["task"] == task), None)
+    if row is None:
+        return f"not computed yet (`make reproduce PROFILE={study}` computes it)"
+    return f"Fine-tune-CoT {_cell(row['ft_cot'])} vs vanilla {_cell(row['vanilla'])}, {row['verdict']}"
+
+
 def levels_block(study: str = "pretrained", root: str | os.PathLike | None = None) -> str:
     """The README's pretrained block: the table, then a sentence on where the student stands."""
     rows = levels_rows(study, root)

@@ -38,6 +38,7 @@ import csv
 import dataclasses
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -534,6 +535,8 @@ class Findings:
 
     table: Any
     note: str = INTERVAL_RULE
+    #: whose profile's hypotheses stand beside an unclear verdict (None: the profile this process runs)
+    study: str | None = None
 
     def __post_init__(self) -> None:
         missing = [c for c in FINDING_COLUMNS if c not in getattr(self.table, "columns", ())]
@@ -555,7 +558,7 @@ class Findings:
         return dict(match.iloc[0])
 
     def to_markdown(self) -> str:
-        lines = []
+        lines, hypotheses = [], hypotheses_of(self.study)
         for r in self.table.itertuples():
             head = f"- **{r.phenomenon}**: **{r.verdict}**" + (f", {r.noise}" if r.noise else "")
             lines.append(head)
@@ -563,8 +566,8 @@ class Findings:
                 value = getattr(r, field)
                 if value:
                     lines.append(f"  - {field}: {value}")
-            if unexplained(r.phenomenon, r.verdict, r.noise):
-                lines.append(f"  - hypothesis: {_hypothesis(r.phenomenon)}")
+            if unexplained(r.phenomenon, r.verdict, r.noise, hypotheses):
+                lines.append(f"  - hypothesis: {_hypothesis(r.phenomenon, hypotheses)}")
         if not lines:
             lines.append("- nothing to judge")
         return "\n".join(lines) + f"\n\n*{self.note}*\n"
@@ -1001,68 +1004,33 @@ _PAPER_CLAIMS: tuple[tuple[str, str], ...] = (
 )
 
 
-# Why a phenomenon the paper reports may not show clearly here, and the run that would test it: (prefix of the
-# finding's phenomenon, hypothesis). Shown under the README's table only for the rows whose verdict is not a
-# clear "yes", so the list follows the numbers; the text itself holds no result.
-_DIVERSITY = (
-    "the simulated teacher's diversity is four fixed rationale templates, not an LM's varied reasoning, so D > 1 adds "
-    "other wordings of the same steps, not new evidence. At a base point where the student already learns the "
-    "task there is little left to gain; where questions are few (the degree sweep's 400), they add signal. Tests: "
-    "notebook 31 at the base point's 800 questions (`n_train: 800`, about 15 CPU-minutes, out of the default study's "
-    "budget) and with the recorded or a live LM teacher (`teacher: replay` or `openai`).")
-_HYPOTHESES: tuple[tuple[str, str], ...] = (
-    ("Fine-tune-CoT beats vanilla fine-tuning (last_letter_concatenation",
-     "the student does not copy the real test split's unseen names: it writes a name like those it trained on and "
-     "takes that name's last letter (its rationales in the runs' `predictions.jsonl`). Copying an unseen string is what "
-     "a from-scratch 2-layer student has not learned, while a pretrained one has. Probes in "
-     "`notebooks/profiles/default.yaml`: 2,000 training questions, a character-level tokenizer (which took the "
-     "right last letter of its own copies but miscopied the names as well), and training names it cannot memorise "
-     "(random letter strings: still 0%). Test: a deeper or longer-trained student "
-     "(`student`, `epochs`), or pretrained students (the `paper` profile) that can already copy and spell."),
-    ("Fine-tune-CoT beats vanilla fine-tuning (tracking_shuffled_objects",
-     "the student has not learned to copy the question's names and objects into the rationale: at this budget its "
-     "rationales garble them, repeat phrases and rarely reach an answer, so its answer is a guess (the runs' "
-     "`predictions.jsonl`). One-seed probes (`notebooks/profiles/default.yaml`) with three times the epochs, or the "
-     "4-layer tiny-gpt2-m, write the rationale's steps in order but still garble the names and objects, and stay at "
-     "chance. Copying an unseen string from the prompt is the skill the real last-letter column lacks too. Test: "
-     "pretrained students (the `paper` profile), which copy already."),
-    ("Fine-tune-CoT beats vanilla fine-tuning (synth_arithmetic",
-     "the student learns the rationale's form and copies the starting amount, but miscopies the other numbers and "
-     "gets products and quotients wrong (the runs' `predictions.jsonl`). One-seed probes "
-     "(`notebooks/profiles/default.yaml`) with three times the epochs, or digit tokens (`vocab_size: 260`), stayed "
-     "near 0% as well: copying numbers from the question and multiplying them are both beyond this student at this "
-     "data size. Test: more questions (`n_train`), or pretrained students (the `paper` profile)."),
-    ("diverse reasoning (D > 1) beats", _DIVERSITY),
-    ("accuracy rises with the diversity degree", _DIVERSITY),
-    ("accuracy rises with the student's size",
-     "the tiny students differ in width and depth at the same data and epochs; the largest may be data-starved at "
-     "this base point. Test: notebook 34 with more questions (`n_train`)."),
-    ("the student matches or beats an imperfect teacher",
-     "filtering keeps only the teacher's correct rationales, so a student can pass its teacher. But a from-scratch "
-     "student of under 2M parameters learns the procedure only approximately, so the margin stays small. The paper's "
-     "students, pretrained on English, pass a weak teacher (last letter 57.7%) clearly. Test: the teacher-quality "
-     "points below 70% with more questions (notebook 33), or pretrained students (the `paper` profile)."),
-    ("filtering wrong rationales helps: correct_only",
-     "keep_all trains on every question's rationale, so it has more samples than correct_only: size is confounded "
-     "with filtering, which is why the size-matched control row exists."),
-    ("filtering helps at equal sample count",
-     "each of the simulator's wrong rationales has exactly one wrong step (one word's letter, one flip) and every other "
-     "step right, so a tiny student learns the procedure from both. Test: notebook 35 at a lower teacher accuracy "
-     "(more wrong rationales)."),
-)
+def hypotheses_of(study: str | None = None) -> dict[str, str]:
+    """The hypotheses of ``study``'s profile (``{phenomenon's first words: text}``; None: the profile this process
+    runs), with each ``{pretrained:<task>}`` filled with that column of the pretrained study's committed table
+    (:func:`fcot.levels.column_evidence`). A study without a profile file has none. The texts hold no result of
+    their own study: they are shown only where its verdict is not clear (:func:`unexplained`)."""
+    from fcot import levels, study as runner  # levels imports this module; study (the runner) imports stages
+
+    try:
+        hypotheses = runner.load_profile(paths.profile_name(study)).hypotheses
+    except runner.ProfileError:
+        return {}
+    return {prefix: re.sub(r"\{pretrained:([a-z_]+)\}", lambda m: levels.column_evidence(m.group(1)), text)
+            for prefix, text in hypotheses.items()}
 
 
-def _hypothesis(phenomenon: str) -> str:
-    return next((text for prefix, text in _HYPOTHESES if phenomenon.startswith(prefix)), "")
+def _hypothesis(phenomenon: str, hypotheses: Mapping[str, str]) -> str:
+    return next((text for prefix, text in hypotheses.items() if phenomenon.startswith(prefix)), "")
 
 
-def unexplained(phenomenon: str, verdict: str, noise: str = "") -> bool:
+def unexplained(phenomenon: str, verdict: str, noise: str = "", hypotheses: Mapping[str, str] | None = None) -> bool:
     """Whether a finding needs its hypothesis beside it: a phenomenon the paper reports (or filtering, its default)
-    that was measured here and does not show clearly, and for which :data:`_HYPOTHESES` has one. The README's list
-    and each notebook's "What we saw" use this one rule."""
+    that was measured here and does not show clearly, and for which ``hypotheses`` (default: the current profile's,
+    :func:`hypotheses_of`) has one. The README's list and each notebook's "What we saw" use this one rule."""
+    hypotheses = hypotheses_of() if hypotheses is None else hypotheses
     claimed = _paper_claim(phenomenon, None).startswith(("yes", "filtering"))
     measured = verdict not in ("not measured", "one point so far")
-    return claimed and measured and not _shows_clearly(verdict, noise) and bool(_hypothesis(phenomenon))
+    return claimed and measured and not _shows_clearly(verdict, noise) and bool(_hypothesis(phenomenon, hypotheses))
 
 
 # The paper's Table 1 task whose Fine-tune-CoT and vanilla numbers stand beside a main-table column: the real task a
@@ -1439,12 +1407,13 @@ def results_block(study: str = "default", root=None) -> str:
         evidence = str(row.evidence).replace("|", "/")
         lines.append(f"| {row.phenomenon} | {_paper_claim(row.phenomenon, published)} | {evidence} | {verdict} | "
                      f"[{notebook}]({folder}/notebooks/{notebook}.ipynb) |")
-    unclear = [row for row in table.itertuples() if unexplained(row.phenomenon, row.verdict, row.noise)]
+    hypotheses = hypotheses_of(study)
+    unclear = [row for row in table.itertuples() if unexplained(row.phenomenon, row.verdict, row.noise, hypotheses)]
     if unclear:
         lines += ["", "Where a phenomenon of the paper does not show clearly here (listed from the verdicts above), "
                       "a hypothesis and the run that would test it:", ""]
         lines += [f"- *{row.phenomenon}* ({row.verdict}{', ' + row.noise if row.noise else ''}). Hypothesis: "
-                  f"{_hypothesis(row.phenomenon)}" for row in unclear]
+                  f"{_hypothesis(row.phenomenon, hypotheses)}" for row in unclear]
     design = _design_sentences(study, root)
     if design:
         lines += ["", design]

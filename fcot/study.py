@@ -31,6 +31,9 @@ notebook name), a notebook name, or a notebook number (``20``); ``--only 10-21``
 ``extends``: the child's ``defaults`` update the parent's; each child step whose id equals a parent
 step's id updates that step in place (parameters merged; a parameter moves between ``parameters`` and
 ``grid`` if the child says so); other child steps are appended. ``description`` is the child's.
+``hypotheses`` (``{phenomenon's first words: text}``: why a phenomenon of the paper may not show in this study, and
+what would test it; the README and the notebooks' "What we saw" show one where the verdict is not clear) are the
+parent's updated by the child's.
 
 **Validation** happens before anything runs: every step's notebook must exist, every parameter
 must be one of the notebook's ``parameters`` cell (papermill itself would only warn), and values
@@ -96,7 +99,7 @@ NOTEBOOKS_DIR = paths.REPO_ROOT / "notebooks"
 PROFILES_DIR = NOTEBOOKS_DIR / "profiles"
 KERNEL = "python3"
 METADATA_KEY = "fcot_study"
-PROFILE_KEYS = ("description", "extends", "defaults", "steps")
+PROFILE_KEYS = ("description", "extends", "defaults", "steps", "hypotheses")
 STEP_KEYS = ("notebook", "output", "parameters", "grid", "with_previous")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMBER = re.compile(r"^(\d+)_")
@@ -334,6 +337,9 @@ class Profile:
     description: str
     defaults: Mapping[str, Any]
     steps: tuple[StepSpec, ...]
+    #: the study's hypotheses, ``{phenomenon prefix: text}``, shown where a phenomenon does not show clearly
+    #: (fcot.report); study-specific prose lives with its profile, not in the library
+    hypotheses: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not paths.NAME.match(self.name):
@@ -367,11 +373,12 @@ def profile_path(name_or_path: str | os.PathLike, profiles_dir: str | os.PathLik
 def load_profile(name_or_path: str | os.PathLike, profiles_dir: str | os.PathLike | None = None) -> Profile:
     """Read a profile (following ``extends``) into a :class:`Profile`; raises ProfileError naming the file."""
     path = profile_path(name_or_path, profiles_dir)
-    description, defaults, steps = _load_chain(path, ())
-    return Profile(name=path.stem, path=path, description=description, defaults=defaults, steps=tuple(steps))
+    description, defaults, steps, hypotheses = _load_chain(path, ())
+    return Profile(name=path.stem, path=path, description=description, defaults=defaults, steps=tuple(steps),
+                   hypotheses=hypotheses)
 
 
-def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[str, dict, list[StepSpec]]:
+def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[str, dict, list[StepSpec], dict[str, str]]:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " -> ".join(str(p) for p in chain + (resolved,))
@@ -401,18 +408,23 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[str, dict, list[St
     if not isinstance(raw_steps, list):
         raise ProfileError(f"{path}: 'steps' must be a list of steps (each with keys {', '.join(STEP_KEYS)})")
     own_steps = [_parse_step(raw, path, number) for number, raw in enumerate(raw_steps, start=1)]
+    hypotheses = data.get("hypotheses") or {}
+    if not isinstance(hypotheses, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                   for k, v in hypotheses.items()):
+        raise ProfileError(f"{path}: 'hypotheses' must be a mapping of phenomenon (its first words): hypothesis text")
 
     parent = data.get("extends")
     if parent is None:
-        return str(description), dict(defaults), own_steps
+        return str(description), dict(defaults), own_steps, dict(hypotheses)
     if not isinstance(parent, str):
         raise ProfileError(f"{path}: 'extends' must be a profile name or a path to a .yaml file, got {parent!r}")
     candidate = Path(parent) if parent.endswith((".yaml", ".yml")) else Path(f"{parent}.yaml")
     parent_path = candidate if candidate.is_absolute() else path.parent / candidate
     if not parent_path.is_file():
         raise ProfileError(f"{path}: 'extends: {parent}' but {parent_path} does not exist")
-    _, merged_defaults, steps = _load_chain(parent_path, chain + (resolved,))
+    _, merged_defaults, steps, merged_hypotheses = _load_chain(parent_path, chain + (resolved,))
     merged_defaults.update(defaults)
+    merged_hypotheses.update(hypotheses)
     by_id = {step.id: index for index, step in enumerate(steps)}
     for step in own_steps:
         if step.id in by_id:
@@ -421,7 +433,7 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[str, dict, list[St
         else:
             by_id[step.id] = len(steps)
             steps.append(step)
-    return str(description), merged_defaults, steps
+    return str(description), merged_defaults, steps, merged_hypotheses
 
 
 def _parse_step(raw: Any, path: Path, number: int) -> StepSpec:

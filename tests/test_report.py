@@ -329,5 +329,21 @@ def test_every_sentence_of_the_generated_blocks_stays_under_45_words():
 
 
 def test_every_hypothesis_sentence_stays_under_45_words():
-    long = [s for _, text in report._HYPOTHESES for s in _sentences(f"Hypothesis: {text}") if len(s.split()) > 45]
+    hypotheses = report.hypotheses_of("default")
+    assert hypotheses, "the default profile states its hypotheses (notebooks/profiles/default.yaml)"
+    long = [s for text in hypotheses.values() for s in _sentences(f"Hypothesis: {text}") if len(s.split()) > 45]
     assert not long, long
+
+
+def test_hypotheses_live_with_their_profile_and_cite_the_pretrained_column_that_tests_them(tmp_path, monkeypatch):
+    from fcot import paths
+
+    default = report.hypotheses_of("default")
+    letter = next(text for prefix, text in default.items() if prefix.endswith("(last_letter_concatenation"))
+    assert "{pretrained:" not in letter  # filled from results/pretrained's committed table, or said to be missing
+    assert "SmolLM2-135M on the same split: Fine-tune-CoT " in letter or "not computed yet" in letter
+    assert report.hypotheses_of("smoke") == {}  # a profile without hypotheses shows none
+    monkeypatch.setenv(paths.RESULTS_ENV, str(tmp_path))  # no pretrained results here
+    letter = next(text for prefix, text in report.hypotheses_of("default").items()
+                  if prefix.endswith("(last_letter_concatenation"))
+    assert "not computed yet (`make reproduce PROFILE=pretrained` computes it)" in letter
