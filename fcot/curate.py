@@ -198,6 +198,60 @@ def _truncate_rationale(tokenizer, rationale: str, limit: int) -> tuple[str, boo
     return tokenizer.decode(ids[:limit], skip_special_tokens=True).strip(), True
 
 
+def _check_curation_args(mode: str, fmt: str, tokenizer, max_rationale_tokens: int | None,
+                         max_sample_tokens: int | None) -> None:
+    if mode not in FILTER_MODES:
+        raise ValueError(f"unknown filter mode {mode!r}; accepted: {FILTER_MODES}")
+    _check_format(fmt)
+    for name, value in (("max_rationale_tokens", max_rationale_tokens), ("max_sample_tokens", max_sample_tokens)):
+        if value is not None:
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1 or None, got {value}")
+            if tokenizer is None:
+                raise ValueError(f"{name}={value} counts tokens: pass tokenizer= (the student's tokenizer)")
+
+
+def _group_by_example(completions: Iterable[Completion], examples: Sequence[Example]
+                      ) -> tuple[dict[str, list[Completion]], int]:
+    """The completions of each example of ``examples`` (by id), and how many belong to none of them."""
+    ids: set[str] = set()
+    for example in examples:
+        if example.id in ids:
+            raise ValueError(f"duplicate example id {example.id!r} in examples")
+        ids.add(example.id)
+    grouped: dict[str, list[Completion]] = defaultdict(list)
+    unknown = 0
+    for completion in completions:
+        if completion.example_id in ids:
+            grouped[completion.example_id].append(completion)
+        else:
+            unknown += 1
+    return grouped, unknown
+
+
+def _kept_rationales(completions: Sequence[Completion], mode: str, matched: set | None, tokenizer,
+                     max_rationale_tokens: int | None) -> tuple[list[tuple[int, str]], int, int]:
+    """One example's ``(sample_index, rationale)`` pairs that ``mode`` keeps, how many it filtered, how many it cut."""
+    kept, filtered, truncated = [], 0, 0
+    for completion in sorted(completions, key=lambda c: c.sample_index):
+        # REPRODUCTION NOTE: the official code re-scores each completion with its Evaluator when
+        # selecting samples; fcot trusts Completion.correct, set by the teacher driver with
+        # fcot.answers (the same parsing rules) when the completion was generated or replayed.
+        if (mode == "correct_only" and not completion.correct) or (
+                matched is not None and (completion.example_id, completion.sample_index) not in matched):
+            filtered += 1
+            continue
+        rationale = completion.rationale
+        # REPRODUCTION NOTE: the paper has no rationale limit (only 512-token truncation at
+        # tokenisation); max_rationale_tokens (keep the first N tokens) and max_sample_tokens
+        # (drop the sample) are fcot options, off unless set, and their counts are reported.
+        if max_rationale_tokens is not None:
+            rationale, was_cut = _truncate_rationale(tokenizer, rationale, max_rationale_tokens)
+            truncated += was_cut
+        kept.append((completion.sample_index, rationale))
+    return kept, filtered, truncated
+
+
 def curate(
     completions: Iterable[Completion],
     examples: Iterable[Example],
@@ -219,28 +273,9 @@ def curate(
     fine-tuning) is appended to every completion; HF students get their EOS token instead.
     Samples come in the order of ``examples``, then by completion ``sample_index``.
     """
-    if mode not in FILTER_MODES:
-        raise ValueError(f"unknown filter mode {mode!r}; accepted: {FILTER_MODES}")
-    _check_format(fmt)
-    for name, value in (("max_rationale_tokens", max_rationale_tokens), ("max_sample_tokens", max_sample_tokens)):
-        if value is not None:
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1 or None, got {value}")
-            if tokenizer is None:
-                raise ValueError(f"{name}={value} counts tokens: pass tokenizer= (the student's tokenizer)")
+    _check_curation_args(mode, fmt, tokenizer, max_rationale_tokens, max_sample_tokens)
     examples = list(examples)
-    by_id: dict[str, Example] = {}
-    for example in examples:
-        if example.id in by_id:
-            raise ValueError(f"duplicate example id {example.id!r} in examples")
-        by_id[example.id] = example
-    grouped: dict[str, list[Completion]] = defaultdict(list)
-    unknown = 0
-    for completion in completions:
-        if completion.example_id in by_id:
-            grouped[completion.example_id].append(completion)
-        else:
-            unknown += 1
+    grouped, unknown = _group_by_example(completions, examples)
     vanilla = fmt.removesuffix("_encdec") == "vanilla"
 
     samples: list[Sample] = []
@@ -253,23 +288,9 @@ def curate(
         if vanilla:
             sources: list[tuple[int, str | None]] = [(0, None)]
         else:
-            sources = []
-            for completion in sorted(grouped.get(example.id, []), key=lambda c: c.sample_index):
-                # REPRODUCTION NOTE: the official code re-scores each completion with its Evaluator when
-                # selecting samples; fcot trusts Completion.correct, set by the teacher driver with
-                # fcot.answers (the same parsing rules) when the completion was generated or replayed.
-                if (mode == "correct_only" and not completion.correct) or (
-                        matched is not None and (completion.example_id, completion.sample_index) not in matched):
-                    filtered += 1
-                    continue
-                rationale = completion.rationale
-                # REPRODUCTION NOTE: the paper has no rationale limit (only 512-token truncation at
-                # tokenisation); max_rationale_tokens (keep the first N tokens) and max_sample_tokens
-                # (drop the sample) are fcot options, off unless set, and their counts are reported.
-                if max_rationale_tokens is not None:
-                    rationale, was_cut = _truncate_rationale(tokenizer, rationale, max_rationale_tokens)
-                    truncated += was_cut
-                sources.append((completion.sample_index, rationale))
+            sources, was_filtered, were_cut = _kept_rationales(grouped.get(example.id, []), mode, matched, tokenizer,
+                                                               max_rationale_tokens)
+            filtered, truncated = filtered + was_filtered, truncated + were_cut
         for index, rationale in sources:
             pairs = format_sample(example.question, answer, fmt, rationale)
             for task, (prompt, completion_text) in enumerate(pairs):
