@@ -34,6 +34,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Sequence
 
 from fcot.answers import is_correct, normalize_gold, parse_teacher
 from fcot.paths import UpstreamFile, fetch, write_between_markers
@@ -211,13 +212,16 @@ def _check_new_block(path: Path, line: int, position: int, seen: dict[int, int])
     seen[position] = line
 
 
-def read_log(path: str | os.PathLike) -> RecordedLog:
-    """Parse a recorded Kojima Zero-shot-CoT log; a malformed one raises naming file and line."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file (expected a Kojima *_zero_shot_cot.log)")
-    with open(path, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark (some editors write one) is dropped
-        lines = handle.read().split("\n")
+def _expect(path: Path, lines: Sequence[str], index: int, prefix: str) -> str:
+    """The rest of line ``index`` after ``prefix``; a line without it raises naming file and line."""
+    if index >= len(lines) or not lines[index].startswith(prefix):
+        got = lines[index][:60] if index < len(lines) else "end of file"
+        raise LogFormatError(f"{path}:{index + 1}: expected a line starting with {prefix!r}, got {got!r}")
+    return lines[index][len(prefix):]
+
+
+def _log_header(lines: Sequence[str]) -> tuple[str | None, str | None]:
+    """The dataset and the trigger a log's ``Namespace(...)`` line (among its first five) names."""
     dataset = trigger = None
     for text in lines[:5]:
         if text.startswith("Namespace("):
@@ -226,84 +230,79 @@ def read_log(path: str | os.PathLike) -> RecordedLog:
             found = _NAMESPACE_TRIGGER.search(text)
             if found:
                 trigger = ast.literal_eval("'" + found.group(1) + "'").lstrip("\n")
+    return dataset, trigger
+
+
+def _read_block(path: Path, lines: Sequence[str], i: int, number: int, trigger: str | None
+                ) -> tuple[LogEntry, int, str]:
+    """The question block whose ``Nst data`` line is ``lines[i]``: its entry, the index after it, and the trigger it
+    used."""
+    total, block_line = len(lines), i + 1
+    i += 1
+    if i < total and _SAMPLING.match(lines[i]):
+        i += 1
+    _expect(path, lines, i, "Q: ")
+    body_start = i
+    while i < total and not lines[i].startswith("pred_before :"):
+        if lines[i] == _SEPARATOR or _ACCURACY.match(lines[i]):
+            raise LogFormatError(f"{path}:{i + 1}: block {number} has no 'pred_before :' line")
+        i += 1
+    if i >= total:
+        raise LogFormatError(f"{path}:{block_line}: block {number} has no 'pred_before :' line")
+    body = "\n".join(lines[body_start:i])
+    before_lines = [lines[i][len("pred_before :"):].removeprefix(" ")]
+    i += 1
+    while i < total and not lines[i].startswith("pred_after :"):
+        if lines[i] == _SEPARATOR:
+            raise LogFormatError(f"{path}:{i + 1}: block {number} has no 'pred_after :' line")
+        before_lines.append(lines[i])
+        i += 1
+    pred_before = "\n".join(before_lines)
+    pred_after = _expect(path, lines, i, "pred_after :").removeprefix(" ")
+    raw_list = _expect(path, lines, i + 1, "pred_list : ")
+    try:
+        pred_list = ast.literal_eval(raw_list)
+        if not isinstance(pred_list, list):
+            raise ValueError
+    except (ValueError, SyntaxError):
+        raise LogFormatError(f"{path}:{i + 2}: pred_list is not a Python list literal: {raw_list[:60]!r}") from None
+    pred_mode = _expect(path, lines, i + 2, "pred_mode :").removeprefix(" ")
+    gold = _expect(path, lines, i + 3, "GT :").removeprefix(" ")
+    if i + 4 >= total or lines[i + 4] != _SEPARATOR:
+        raise LogFormatError(f"{path}:{i + 5}: expected the block separator {_SEPARATOR!r} after GT")
+    cot_marker = "\nA: " + COT_TRIGGER
+    q_end = body.find(cot_marker)
+    if q_end == -1:
+        raise LogFormatError(f"{path}:{body_start + 1}: no 'A: {COT_TRIGGER}' line after the question")
+    rationale, completion, used_trigger = _split_trigger(path, block_line, body[q_end + len(cot_marker):], trigger,
+                                                         pred_before)
+    entry = LogEntry(position=number, line=block_line, question=body[len("Q: "):q_end], rationale=rationale,
+                     answer_completion=completion, pred_before=pred_before, pred_after=pred_after,
+                     pred_list=tuple(str(p) for p in pred_list), pred_mode=pred_mode, gold=gold)
+    return entry, i + 5, used_trigger
+
+
+def read_log(path: str | os.PathLike) -> RecordedLog:
+    """Parse a recorded Kojima Zero-shot-CoT log; a malformed one raises naming file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (expected a Kojima *_zero_shot_cot.log)")
+    with open(path, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark (some editors write one) is dropped
+        lines = handle.read().split("\n")
+    dataset, trigger = _log_header(lines)
     entries: list[LogEntry] = []
     block_lines: dict[int, int] = {}  # block number -> its line
     accuracy: float | None = None
-    i = 0
-    total = len(lines)
-
-    def expect(index: int, prefix: str) -> str:
-        if index >= total or not lines[index].startswith(prefix):
-            got = lines[index][:60] if index < total else "end of file"
-            raise LogFormatError(f"{path}:{index + 1}: expected a line starting with {prefix!r}, got {got!r}")
-        return lines[index][len(prefix):]
-
+    accuracy_line = 0
+    i, total = 0, len(lines)
     while i < total:
         text = lines[i]
         start = _BLOCK_START.match(text)
         if start and i > 0 and lines[i - 1] == _SEPARATOR:
-            block_line = i + 1
-            i += 1
-            if i < total and _SAMPLING.match(lines[i]):
-                i += 1
-            expect(i, "Q: ")
-            body_start = i
-            while i < total and not lines[i].startswith("pred_before :"):
-                if lines[i] == _SEPARATOR or _ACCURACY.match(lines[i]):
-                    raise LogFormatError(f"{path}:{i + 1}: block {start.group(1)} has no 'pred_before :' line")
-                i += 1
-            if i >= total:
-                raise LogFormatError(f"{path}:{block_line}: block {start.group(1)} has no 'pred_before :' line")
-            body = "\n".join(lines[body_start:i])
-            before_lines = [lines[i][len("pred_before :"):].removeprefix(" ")]
-            i += 1
-            while i < total and not lines[i].startswith("pred_after :"):
-                if lines[i] == _SEPARATOR:
-                    raise LogFormatError(f"{path}:{i + 1}: block {start.group(1)} has no 'pred_after :' line")
-                before_lines.append(lines[i])
-                i += 1
-            pred_before = "\n".join(before_lines)
-            pred_after = expect(i, "pred_after :").removeprefix(" ")
-            raw_list = expect(i + 1, "pred_list : ")
-            try:
-                pred_list = ast.literal_eval(raw_list)
-                if not isinstance(pred_list, list):
-                    raise ValueError
-            except (ValueError, SyntaxError):
-                raise LogFormatError(
-                    f"{path}:{i + 2}: pred_list is not a Python list literal: {raw_list[:60]!r}"
-                ) from None
-            pred_mode = expect(i + 2, "pred_mode :").removeprefix(" ")
-            gold = expect(i + 3, "GT :").removeprefix(" ")
-            if i + 4 >= total or lines[i + 4] != _SEPARATOR:
-                raise LogFormatError(f"{path}:{i + 5}: expected the block separator {_SEPARATOR!r} after GT")
-            cot_marker = "\nA: " + COT_TRIGGER
-            q_end = body.find(cot_marker)
-            if q_end == -1:
-                raise LogFormatError(
-                    f"{path}:{body_start + 1}: no 'A: {COT_TRIGGER}' line after the question"
-                )
-            rationale, completion, used_trigger = _split_trigger(
-                path, block_line, body[q_end + len(cot_marker):], trigger, pred_before
-            )
-            if trigger is None:
-                trigger = used_trigger
-            _check_new_block(path, block_line, int(start.group(1)), block_lines)
-            entries.append(
-                LogEntry(
-                    position=int(start.group(1)),
-                    line=block_line,
-                    question=body[len("Q: "):q_end],
-                    rationale=rationale,
-                    answer_completion=completion,
-                    pred_before=pred_before,
-                    pred_after=pred_after,
-                    pred_list=tuple(str(p) for p in pred_list),
-                    pred_mode=pred_mode,
-                    gold=gold,
-                )
-            )
-            i += 5
+            entry, i, used_trigger = _read_block(path, lines, i, int(start.group(1)), trigger)
+            trigger = trigger if trigger is not None else used_trigger
+            _check_new_block(path, entry.line, entry.position, block_lines)
+            entries.append(entry)
             continue
         found = _ACCURACY.match(text)
         if found:
