@@ -238,18 +238,8 @@ def run_calls(
                     reserve = in_flight.pop(future)
                     chunk = futures_chunks.pop(future)
                     try:
-                        results = future.result()
-                        if len(results) != len(chunk):
-                            raise RuntimeError(
-                                f"backend {backend.name} returned {len(results)} results for {len(chunk)} requests"
-                            )
-                        cache.put_many(
-                            [(k, res) for (k, _), res in zip(chunk, results)], backend=backend.name, model=backend.model
-                        )
-                        for res in results:
-                            ledger.record(backend.name, backend.model, stage, res.prompt_tokens, res.completion_tokens)
-                        abandoned = sum(res.extra.get("abandoned_attempts", 0) for res in results)
-                        ledger.settle(attempts.pop(future), abandoned=abandoned)
+                        _save_chunk(backend, cache, ledger, stage, chunk, future.result(), attempts[future])
+                        attempts.pop(future)
                         done_calls += len(chunk)
                         calls_bar.update(len(chunk))
                     except BaseException as error:  # noqa: BLE001 - re-raised below after saving the rest
@@ -270,6 +260,18 @@ def run_calls(
                 f"is saved{' in ' + str(cache.path) if cache.path else ''} -- rerun with a larger budget to continue."
             )
     return [cache.get(key) for key in keys]  # type: ignore[misc]
+
+
+def _save_chunk(backend: Backend, cache: ResponseCache, ledger: Ledger, stage: str, chunk: Sequence,
+                results: Sequence[GenerationResult], attempt: str) -> None:
+    """Store one returned chunk: its results in the cache (first), their tokens in the ledger, the attempt settled."""
+    if len(results) != len(chunk):
+        raise RuntimeError(f"backend {backend.name} returned {len(results)} results for {len(chunk)} requests")
+    cache.put_many([(k, res) for (k, _), res in zip(chunk, results)], backend=backend.name, model=backend.model)
+    for res in results:
+        ledger.record(backend.name, backend.model, stage, res.prompt_tokens, res.completion_tokens)
+    abandoned = sum(res.extra.get("abandoned_attempts", 0) for res in results)
+    ledger.settle(attempt, abandoned=abandoned)
 
 
 def _refused(error: BaseException) -> bool:
