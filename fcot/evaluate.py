@@ -142,6 +142,20 @@ def _cut(tokenizer, ids: list[int], eos_id: int | None, stop: Sequence[str]) -> 
     return Generation(text, stopped, len(ids))
 
 
+def _check_generation_args(batch_size: int, max_new_tokens: int, num_return_sequences: int, do_sample: bool,
+                           temperature: float) -> None:
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+    if num_return_sequences < 1:
+        raise ValueError(f"num_return_sequences must be >= 1, got {num_return_sequences}")
+    if num_return_sequences > 1 and not do_sample:
+        raise ValueError("num_return_sequences > 1 needs do_sample=True (greedy decoding gives one completion)")
+    if do_sample and not temperature > 0:
+        raise ValueError(f"temperature must be > 0 when sampling, got {temperature}")
+
+
 def generate_outputs(
     model,
     tokenizer,
@@ -164,16 +178,7 @@ def generate_outputs(
     only, cut at the first EOS token and at the first of the ``stop`` strings. Sampling is seeded
     per batch (``seed`` + batch number), so the same call gives the same samples.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
-    if num_return_sequences < 1:
-        raise ValueError(f"num_return_sequences must be >= 1, got {num_return_sequences}")
-    if num_return_sequences > 1 and not do_sample:
-        raise ValueError("num_return_sequences > 1 needs do_sample=True (greedy decoding gives one completion)")
-    if do_sample and not temperature > 0:
-        raise ValueError(f"temperature must be > 0 when sampling, got {temperature}")
+    _check_generation_args(batch_size, max_new_tokens, num_return_sequences, do_sample, temperature)
     prompts = list(prompts)
     if not prompts:
         return []
