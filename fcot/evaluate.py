@@ -373,6 +373,30 @@ def _task_of(examples: Sequence[Example]) -> str:
     return tasks[0] if len(tasks) == 1 else "+".join(tasks)
 
 
+def _prediction_row(example: Example, prompt: str, gens: Sequence[Generation],
+                    rationales: Sequence[Generation] | None, parse, judge, self_consistency: int) -> dict:
+    """One question's prediction record: its completion(s), parsed answer (majority vote with self-consistency),
+    correctness and whether its first generation (the rationale in two-stage prompting) stopped by itself."""
+    parsed = [parse(g.text, example) for g in gens]
+    prediction = majority_vote(parsed) if self_consistency else parsed[0]
+    row = {
+        "example_id": example.id,
+        "task": example.task,
+        "prompt": prompt,
+        "completion": gens[0].text,
+        "prediction": prediction,
+        "gold": example.answer,
+        "correct": bool(judge(prediction, example)) if prediction is not None else False,
+        "stopped": (rationales or gens)[0].stopped,
+    }
+    if rationales is not None:
+        row["rationale"] = rationales[0].text
+    if self_consistency:
+        row["completions"] = [g.text for g in gens]
+        row["votes"] = parsed
+    return row
+
+
 def evaluate_student(
     model,
     tokenizer,
@@ -431,30 +455,12 @@ def evaluate_student(
                                    max_new_tokens=ZERO_SHOT_COT_ANSWER_TOKENS, stop=(END_MARKER,))
         outputs = [[a[0] for a in answers[i * k : (i + 1) * k]] for i in range(len(examples))]
 
-    rows, correct, stopped = [], [], []
-    for i, (example, prompt, gens) in enumerate(zip(examples, prompt_texts, outputs)):
-        parsed = [parse(g.text, example) for g in gens]
-        prediction = majority_vote(parsed) if self_consistency else parsed[0]
-        ok = bool(judge(prediction, example)) if prediction is not None else False
-        source = rationales[i] if rationales is not None else gens
-        row = {
-            "example_id": example.id,
-            "task": example.task,
-            "prompt": prompt,
-            "completion": gens[0].text,
-            "prediction": prediction,
-            "gold": example.answer,
-            "correct": ok,
-            "stopped": source[0].stopped,
-        }
-        if rationales is not None:
-            row["rationale"] = rationales[i][0].text
-        if self_consistency:
-            row["completions"] = [g.text for g in gens]
-            row["votes"] = parsed
-        rows.append(row)
-        correct.append(ok)
-        stopped.extend(g.stopped for g in source)
+    rows = [_prediction_row(example, prompt, gens, rationales[i] if rationales is not None else None, parse, judge,
+                            self_consistency) for i, (example, prompt, gens) in enumerate(zip(examples, prompt_texts,
+                                                                                                outputs))]
+    correct = [row["correct"] for row in rows]
+    sources = rationales if rationales is not None else outputs
+    stopped = [g.stopped for gens in sources for g in gens]
     name = method or (f"{fmt}+sc{self_consistency}" if self_consistency else fmt)
     return score(correct, method=name, task=_task_of(examples), stop_rate=sum(stopped) / len(stopped),
                  interval=interval, confidence=confidence, predictions=rows)
