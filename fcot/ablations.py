@@ -114,7 +114,8 @@ def ablation_summary(name: str, config: ExperimentConfig | None = None, *, study
     """``(results, summary)`` of an ablation: the related finished runs and their :func:`summarize`.
 
     ``config``: the ablation's base configuration; None reads the one recorded for ``study`` by
-    :func:`record_ablation` (so a later reader recomputes from the runs that exist now).
+    :func:`record_ablation` (so a later reader recomputes from the runs that exist now). A column's own sweep
+    (``methods-coin_flip``) keeps only its task's runs; ``methods`` compares every column it finds.
     Accuracy vs degree etc.: ``summary`` has one row per value of the ablation's ``by`` fields.
     """
     ablation = _ablation(name)
@@ -123,6 +124,10 @@ def ablation_summary(name: str, config: ExperimentConfig | None = None, *, study
             raise ValueError("ablation_summary: pass config= (the base configuration) or study= (read the recorded one)")
         config = load_ablation(name, study, root)["config"]
     results = related_experiments(config, ablation.vary, root, study=study)
+    if name != ablation.name and "task" in ablation.vary and not results.empty:
+        # a column's own sweep (methods-coin_flip) compares the methods on its task only, even where the other
+        # columns' runs share every other setting (the pretrained profile's columns differ only in the task)
+        results = results[results["task"] == config.task]
     return results, summarize(results, ablation.by)
 
 

@@ -1106,6 +1106,12 @@ def local_timings_path(profile_name: str) -> Path:
     return paths.runs_dir() / profile_name / "timings.json"
 
 
+#: What a step's ``seconds`` in timings.json measure (written into the file, for its readers).
+TIMINGS_NOTE = ("seconds: each notebook's own execution. A sweep notebook's points computed ahead in the prefetch pool "
+                "are timed in last_call.prefetch, not here, and a notebook whose runs had finished earlier only reads "
+                "them back; a study's measured cost per run is in its runs' manifests (started, ended).")
+
+
 def _write_timings(path: Path, profile: Profile, outcomes: Sequence[StepOutcome]) -> None:
     data: dict[str, Any] = {}
     with contextlib.suppress(OSError, json.JSONDecodeError):
@@ -1124,6 +1130,7 @@ def _write_timings(path: Path, profile: Profile, outcomes: Sequence[StepOutcome]
         }
     data.update({  # in place: keys this function does not own (last_call) stay
         "profile": profile.name,
+        "note": TIMINGS_NOTE,
         "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "total_seconds": round(sum(s["seconds"] or 0.0 for s in steps.values()), 3),
         "notebooks": steps,
