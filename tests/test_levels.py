@@ -104,3 +104,17 @@ def test_the_recipe_is_checked_against_its_candidates_on_validation_only(tmp_pat
     student("coin_flip-ft_cot-dddddddddd", "full", 1e-4, 31 / 31)
     assert ("Validation prefers full, 2 epochs at lr 0.0001; the recipe is **a different one, within noise**"
             in levels.levels_block(root=tmp_path))
+
+
+def test_the_head_says_which_cells_rest_on_several_seeds_and_what_their_interval_is(tmp_path):
+    _table(tmp_path, "ft_cot,Fine-tune-CoT,coin_flip,0.967,0.924,0.986,1,150,wilson (1 run),\n"
+                     "vanilla,Vanilla fine-tuning,coin_flip,0.507,0.427,0.586,1,150,wilson (1 run),\n")
+    assert "Tested on the full official test split: one seed, 95% Wilson intervals" in levels.levels_block(root=tmp_path)
+    (paths.results_dir(tmp_path) / "pretrained" / "tables" / "main_table.csv").unlink()
+    (paths.results_dir(tmp_path) / "pretrained" / "tables").rmdir()
+    _table(tmp_path, "ft_cot,Fine-tune-CoT,coin_flip,0.967,0.924,0.986,1,150,wilson (1 run),\n"
+                     "vanilla,Vanilla fine-tuning,coin_flip,0.507,0.427,0.586,1,150,wilson (1 run),\n"
+                     "ft_cot,Fine-tune-CoT,addsub,0.18,0.10,0.26,3,119,t over 3 runs,\n"
+                     "vanilla,Vanilla fine-tuning,addsub,0.09,0.05,0.15,3,119,t over 3 runs,\n")
+    assert ("one seed per cell with its 95% Wilson interval, except 3 on `addsub` (mean over seeds, 95% t interval "
+            "across them)") in levels.levels_block(root=tmp_path)
