@@ -1004,7 +1004,7 @@ _PAPER_CLAIMS: tuple[tuple[str, str], ...] = (
 )
 
 
-def hypotheses_of(study: str | None = None) -> dict[str, str]:
+def hypotheses_of(study: str | None = None, root=None) -> dict[str, str]:
     """The hypotheses of ``study``'s profile (``{phenomenon's first words: text}``; None: the profile this process
     runs), with each ``{pretrained:<task>}`` filled with that column of the pretrained study's committed table
     (:func:`fcot.levels.column_evidence`). A study without a profile file has none. The texts hold no result of
@@ -1015,7 +1015,8 @@ def hypotheses_of(study: str | None = None) -> dict[str, str]:
         hypotheses = runner.load_profile(paths.profile_name(study)).hypotheses
     except runner.ProfileError:
         return {}
-    return {prefix: re.sub(r"\{pretrained:([a-z_]+)\}", lambda m: levels.column_evidence(m.group(1)), text)
+    return {prefix: re.sub(r"\{pretrained:([a-z_]+)\}", lambda m: levels.column_evidence(m.group(1), root=root),
+                             text)
             for prefix, text in hypotheses.items()}
 
 
@@ -1275,8 +1276,8 @@ def _headline_sentence(summaries: Mapping[str, Any], published) -> str:
     for column in columns:
         by_verdict.setdefault(column.verdict, []).append(column.where)
     each = _seeds_each(columns)
-    sentences = [f"**Headline** ({each + '; ' if each else ''}the numbers, with 95% intervals, are in the first table "
-                 "of this README)."]
+    sentences = [f"**Headline** ({each + '; ' if each else ''}the numbers, with 95% intervals, are in the table of "
+                 "fcot's tiny students at the top of this README, after the pretrained student's)."]
     known = [verdict for verdict, _ in _HEADLINE_SENTENCES if verdict]
     for verdict, template in _HEADLINE_SENTENCES[:-1]:
         if verdict in by_verdict:
@@ -1407,7 +1408,7 @@ def results_block(study: str = "default", root=None) -> str:
         evidence = str(row.evidence).replace("|", "/")
         lines.append(f"| {row.phenomenon} | {_paper_claim(row.phenomenon, published)} | {evidence} | {verdict} | "
                      f"[{notebook}]({folder}/notebooks/{notebook}.ipynb) |")
-    hypotheses = hypotheses_of(study)
+    hypotheses = hypotheses_of(study, root)
     unclear = [row for row in table.itertuples() if unexplained(row.phenomenon, row.verdict, row.noise, hypotheses)]
     if unclear:
         lines += ["", "Where a phenomenon of the paper does not show clearly here (listed from the verdicts above), "

@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fcot import ablations, experiments, paths, report, sweeps
+from fcot import ablations, experiments, levels, paths, report, sweeps
 
 #: The profile whose runs a notebook opened by ``make lab`` reads and writes (the Makefile sets ``FCOT_PROFILE`` to it).
 LAB_PROFILE = "smoke"
@@ -303,10 +303,12 @@ def _questions_block(study: str, root) -> str:
             f"{hard_text}{same_epochs}; the 2-word last-letter task learns from {base.n_train}.",
             "  The shuffled-objects student has not yet learned to write the rationale: it repeats phrases and rarely "
             "reaches an answer. The arithmetic student writes the right steps with wrong products and quotients.",
-            f"  Vanilla scores {pct(shuffled.vanilla.mean)} and {pct(arithmetic.vanilla.mean)}; the README's first table "
-            f"gives the verdicts: {shuffled.verdict} and {arithmetic.verdict}. Its Results list the run that would "
-            "test each hypothesis.",
-            "  A good discussion: what would a pretrained student bring?",
+            f"  Vanilla scores {pct(shuffled.vanilla.mean)} and {pct(arithmetic.vanilla.mean)}; the README's table of the "
+            f"tiny students gives the verdicts: {shuffled.verdict} and {arithmetic.verdict}. Its Results list the run "
+            "that would test each hypothesis.",
+            "  A good discussion: what would a pretrained student bring? Then compare with the README's pretrained "
+            f"table: SmolLM2-135M scores {levels.column_evidence('tracking_shuffled_objects', root=root)} on "
+            f"shuffled objects, and {levels.column_evidence('multiarith', root=root)} on MultiArith.",
         ]
     lines += [
         "- **\"Can the student beat its teacher?\"** In the paper, yes on narrow tasks. Notebook 33 asks it at every "
