@@ -213,6 +213,74 @@ def _plan_block(study: str, root) -> str:
     ])
 
 
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _filtering_question(filtering) -> list[str]:
+    """The filtering question, from the filtering sweep's summary (none without both arms)."""
+    import pandas as pd
+
+    if not isinstance(filtering, pd.DataFrame) or not {"filter_mode", "samples_kept", "mean"} <= set(filtering.columns):
+        return []
+    kept = dict(zip(filtering["filter_mode"], filtering["samples_kept"]))
+    means = dict(zip(filtering["filter_mode"], filtering["mean"]))
+    if not {"keep_all", "correct_only"} <= set(kept):
+        return []
+    finding = report.ablation_finding("filtering", filtering).row(report.FILTERING_PHENOMENON)
+    lines = [
+        "- **\"Is it the filtering that helps?\"** keep_all has more samples: every question's rationale, not only "
+        f"the correct ones ({kept['keep_all']:.0f} vs {kept['correct_only']:.0f} at the base point).",
+        f"  Here correct_only scores {_pct(means['correct_only'])} and keep_all {_pct(means['keep_all'])}: "
+        + {"clear": "a clear difference.", "within noise": "a difference within noise."}.get(
+            finding["noise"], f"{finding['verdict']}, {finding['noise'] or 'uncertainty unknown'}."),
+    ]
+    if "keep_all_matched" in means:
+        lines.append(f"  The size-matched control (`keep_all_matched`, notebook 35, the paper's own control) "
+                     f"compares at equal size: {_pct(means['keep_all_matched'])}. The README's table gives both "
+                     "verdicts.")
+    return lines
+
+
+def _letters_question(real_letters, letters, size, root) -> list[str]:
+    """The real last-letter question: why the tiny student fails, and the pretrained student on the same split."""
+    student = (f"a {size / 1e6:.2f}M-parameter student" if size else f"the {letters.student} student")
+    return [
+        f"- **\"Why {_pct(real_letters.ft.mean)} on the real last-letter task?\"** Ask the class to read the "
+        "student's rationales (the `predictions.jsonl` of the column's runs).",
+        "  It does not copy the real test split's unseen names: it writes a name like those it trained on and "
+        "takes that name's last letter.",
+        f"  Copying an unseen string is something {student} that learned English from scratch on "
+        f"{letters.n_train} questions has not learned. The paper's pretrained GPT-3 students copy and spell "
+        "already. The README's pretrained SmolLM2-135M on the same split: "
+        f"{levels.column_evidence('last_letter_concatenation', root=root)}.",
+        "  The main table says so rather than hiding the column.",
+    ]
+
+
+def _hard_columns_question(shuffled, arithmetic, base, hard, chance, root) -> list[str]:
+    """The shuffled-objects and arithmetic question: their budget, what the students write, the verdicts."""
+    chance_text = f", chance {_pct(chance)}" if chance is not None else ""
+    epochs = {c.train_config().epochs for c in [base, *hard]}
+    same_epochs = f", {epochs.pop()} epochs" if len(epochs) == 1 else ""
+    n_hard = {c.n_train for c in hard}
+    hard_text = (f"{n_hard.pop()} questions" if len(n_hard) == 1 else
+                 " and ".join(f"{c.n_train} questions" for c in hard))
+    return [
+        f"- **\"Why {_pct(shuffled.ft.mean)} on shuffled objects{chance_text}, and {_pct(arithmetic.ft.mean)} on "
+        "arithmetic?\"** These columns train on "
+        f"{hard_text}{same_epochs}; the 2-word last-letter task learns from {base.n_train}.",
+        "  The shuffled-objects student has not yet learned to write the rationale: it repeats phrases and rarely "
+        "reaches an answer. The arithmetic student writes the right steps with wrong products and quotients.",
+        f"  Vanilla scores {_pct(shuffled.vanilla.mean)} and {_pct(arithmetic.vanilla.mean)}; the README's table of the "
+        f"tiny students gives the verdicts: {shuffled.verdict} and {arithmetic.verdict}. Its Results list the run "
+        "that would test each hypothesis.",
+        "  A good discussion: what would a pretrained student bring? Then compare with the README's pretrained "
+        f"table: SmolLM2-135M scores {levels.column_evidence('tracking_shuffled_objects', root=root)} on "
+        f"shuffled objects, and {levels.column_evidence('multiarith', root=root)} on MultiArith.",
+    ]
+
+
 def _questions_block(study: str, root) -> str:
     import pandas as pd
 
@@ -220,20 +288,12 @@ def _questions_block(study: str, root) -> str:
     published = report.load_published(Path(report.__file__).parent / "resources" / "published_table1.csv")
     columns = {c.task: c for c in report.main_columns(summaries, published)}
 
-    def pct(value: float) -> str:
-        return f"{100 * value:.1f}%"
-
     def config(name: str):
         try:
             return ablations.load_ablation(name, study, root)["config"]
         except FileNotFoundError:
             return None
 
-    filtering = summaries.get("filtering")
-    kept, means = {}, {}
-    if isinstance(filtering, pd.DataFrame) and {"filter_mode", "samples_kept", "mean"} <= set(filtering.columns):
-        kept = dict(zip(filtering["filter_mode"], filtering["samples_kept"]))
-        means = dict(zip(filtering["filter_mode"], filtering["mean"]))
     sizes = summaries.get("student_size")
     params = {}
     if isinstance(sizes, pd.DataFrame) and {"student", "parameters"} <= set(sizes.columns):
@@ -255,7 +315,7 @@ def _questions_block(study: str, root) -> str:
         "  The tour and notebook 40 show the paper's real teacher (text-davinci-002, recorded by Kojima et al.) on the "
         "same questions.",
     ]
-    coin_text = (f" (coin flip: Fine-tune-CoT {pct(coin.ft.mean)} vs vanilla {pct(coin.vanilla.mean)}, verdict "
+    coin_text = (f" (coin flip: Fine-tune-CoT {_pct(coin.ft.mean)} vs vanilla {_pct(coin.vanilla.mean)}, verdict "
                  f"{coin.verdict})" if coin else "")
     lines += [
         "- **\"Why train on generated questions?\"** A student trained from scratch starts without any English; a few "
@@ -263,53 +323,11 @@ def _questions_block(study: str, root) -> str:
         "  Generated questions in the real task's exact format give it thousands. The main table still tests on the "
         f"real, official test split{coin_text}.",
     ]
-    if {"keep_all", "correct_only"} <= set(kept) and {"keep_all", "correct_only"} <= set(means):
-        finding = report.ablation_finding("filtering", filtering).row(report.FILTERING_PHENOMENON)
-        lines += [
-            "- **\"Is it the filtering that helps?\"** keep_all has more samples: every question's rationale, not only "
-            f"the correct ones ({kept['keep_all']:.0f} vs {kept['correct_only']:.0f} at the base point).",
-            f"  Here correct_only scores {pct(means['correct_only'])} and keep_all {pct(means['keep_all'])}: "
-            + {"clear": "a clear difference.", "within noise": "a difference within noise."}.get(
-                finding["noise"], f"{finding['verdict']}, {finding['noise'] or 'uncertainty unknown'}."),
-        ]
-        if "keep_all_matched" in means:
-            lines.append(f"  The size-matched control (`keep_all_matched`, notebook 35, the paper's own control) "
-                         f"compares at equal size: {pct(means['keep_all_matched'])}. The README's table gives both "
-                         "verdicts.")
+    lines += _filtering_question(summaries.get("filtering"))
     if real_letters and letters is not None:
-        size = params.get(letters.student)
-        student = (f"a {size / 1e6:.2f}M-parameter student" if size else f"the {letters.student} student")
-        lines += [
-            f"- **\"Why {pct(real_letters.ft.mean)} on the real last-letter task?\"** Ask the class to read the "
-            "student's rationales (the `predictions.jsonl` of the column's runs).",
-            "  It does not copy the real test split's unseen names: it writes a name like those it trained on and "
-            "takes that name's last letter.",
-            f"  Copying an unseen string is something {student} that learned English from scratch on "
-            f"{letters.n_train} questions has not learned. The paper's pretrained GPT-3 students copy and spell "
-            "already.",
-            "  The main table says so rather than hiding the column.",
-        ]
+        lines += _letters_question(real_letters, letters, params.get(letters.student), root)
     if shuffled and arithmetic and base is not None and None not in hard:
-        chance = random.get("tracking_shuffled_objects")
-        chance_text = f", chance {pct(chance)}" if chance is not None else ""
-        epochs = {c.train_config().epochs for c in [base, *hard]}
-        same_epochs = f", {epochs.pop()} epochs" if len(epochs) == 1 else ""
-        n_hard = {c.n_train for c in hard}
-        hard_text = (f"{n_hard.pop()} questions" if len(n_hard) == 1 else
-                     " and ".join(f"{c.n_train} questions" for c in hard))
-        lines += [
-            f"- **\"Why {pct(shuffled.ft.mean)} on shuffled objects{chance_text}, and {pct(arithmetic.ft.mean)} on "
-            "arithmetic?\"** These columns train on "
-            f"{hard_text}{same_epochs}; the 2-word last-letter task learns from {base.n_train}.",
-            "  The shuffled-objects student has not yet learned to write the rationale: it repeats phrases and rarely "
-            "reaches an answer. The arithmetic student writes the right steps with wrong products and quotients.",
-            f"  Vanilla scores {pct(shuffled.vanilla.mean)} and {pct(arithmetic.vanilla.mean)}; the README's table of the "
-            f"tiny students gives the verdicts: {shuffled.verdict} and {arithmetic.verdict}. Its Results list the run "
-            "that would test each hypothesis.",
-            "  A good discussion: what would a pretrained student bring? Then compare with the README's pretrained "
-            f"table: SmolLM2-135M scores {levels.column_evidence('tracking_shuffled_objects', root=root)} on "
-            f"shuffled objects, and {levels.column_evidence('multiarith', root=root)} on MultiArith.",
-        ]
+        lines += _hard_columns_question(shuffled, arithmetic, base, hard, random.get("tracking_shuffled_objects"), root)
     lines += [
         "- **\"Can the student beat its teacher?\"** In the paper, yes on narrow tasks. Notebook 33 asks it at every "
         "teacher accuracy, and the README's table says where it shows here.",
