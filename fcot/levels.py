@@ -86,6 +86,7 @@ def levels_rows(study: str = "pretrained", root: str | os.PathLike | None = None
         return []
     table = pd.read_csv(file)
     ft, vanilla, teacher = _rows(table, "ft_cot"), _rows(table, "vanilla"), _rows(table, "teacher")
+    random = {task: float(row["mean"]) * 100 for task, row in _rows(table, "random").items()}  # this test split's
     gpt2, t5 = _published("published_open_students.csv"), _published("published_t5_small.csv")
     prompted = prompting_cells(study, root)
 
@@ -98,7 +99,7 @@ def levels_rows(study: str = "pretrained", root: str | os.PathLike | None = None
         rows.append({"task": task, "n": ft[task].get("n"), "teacher": teacher.get(task), "ft_cot": ft[task],
                      "vanilla": vanilla[task], "verdict": _verdict(ft[task], vanilla[task]),
                      "gpt2_vanilla": paper(gpt2, "vanilla", task), "gpt2_ft_cot": paper(gpt2, "ft_cot", task),
-                     "t5_ft_cot": paper(t5, "ft_cot", task), "random": paper(gpt2, "random", task),
+                     "t5_ft_cot": paper(t5, "ft_cot", task), "random": random.get(task, paper(gpt2, "random", task)),
                      "zero_shot": prompted.get((task, "zero_shot")), "few_shot_cot": prompted.get((task, "few_shot_cot"))})
     return rows
 

@@ -91,7 +91,7 @@ def cell_minutes(study: str, root: str | os.PathLike | None = None) -> dict[str,
 
 def cost_sentence(study: str, root: str | os.PathLike | None = None, budget_minutes: float = 60) -> str:
     """Markdown: the measured machine minutes per cell, their sum against ``budget_minutes``, and which cells fit."""
-    minutes = cell_minutes(study, root)
+    minutes = {cell: round(value) for cell, value in cell_minutes(study, root).items()}  # whole minutes: sums agree
     if not minutes:
         return ""
     total = sum(minutes.values())
