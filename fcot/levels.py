@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fcot import choice, paths, report, spent
 from fcot.records import is_missing
+from fcot.runs import finished_records
 
 BEGIN = "<!-- BEGIN pretrained-results -->"
 END = "<!-- END pretrained-results -->"
@@ -55,15 +56,12 @@ def _verdict(ft, vanilla) -> str:
 
 def _finished_records(study: str, kind: str, root: str | os.PathLike | None = None):
     """``(folder, config, metrics)`` of each finished, readable run record of ``kind`` in the study's ``runs/``."""
-    for manifest in sorted((paths.results_dir(root) / study / "runs" / kind).glob("*/manifest.json")):
+    for folder, _, config in finished_records(study, kind, root):
         try:
-            if json.loads(manifest.read_text(encoding="utf-8")).get("status") != "finished":
-                continue
-            config = json.loads((manifest.parent / "config.json").read_text(encoding="utf-8"))
-            metrics = json.loads((manifest.parent / "metrics.json").read_text(encoding="utf-8"))
+            metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        yield manifest.parent, config.get("config", config), metrics
+        yield folder, config.get("config", config), metrics
 
 
 def prompting_cells(study: str = "pretrained", root: str | os.PathLike | None = None) -> dict:
@@ -208,13 +206,13 @@ def recipe_sentence(study: str = "pretrained", root: str | os.PathLike | None = 
         groups.setdefault(key, {})[_candidate(config["train"])] = {
             "validation accuracy (%)": 100 * float(metrics["val_accuracy"]),
             "validation answers": int(metrics.get("val_samples") or 0), "train": config["train"]}
+    from fcot import students  # imports torch: only where a recipe is read
+
     lines = []
     for (task, _), candidates in groups.items():
         if len(candidates) < 2:
             continue
         train = next(iter(candidates.values()))["train"]
-        from fcot import students  # imports torch: only where a recipe is read
-
         used = students.recipe_config(recipe, student=train["student"])
         base = _candidate({"finetune": "full", "epochs": used.epochs, "lr": used.lr})
         ordered = sorted(candidates.items(), key=lambda item: item[0] != base)  # the recipe first: it wins ties

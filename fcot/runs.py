@@ -33,7 +33,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from fcot import paths
 from fcot.records import append_jsonl, write_jsonl
@@ -480,6 +480,19 @@ def _plain_index(df) -> bool:
     import pandas as pd
 
     return isinstance(df.index, pd.RangeIndex) and df.index.name is None
+
+
+def finished_records(study: str, kind: str, root: str | os.PathLike | None = None) -> Iterator[tuple[Path, dict, dict]]:
+    """``(folder, manifest, config)`` of each finished run record of ``kind`` committed for ``study``
+    (``results/<study>/runs/<kind>/``), in name order; a record whose manifest or config cannot be read is skipped."""
+    for manifest_file in sorted((paths.results_dir(root) / study / "runs" / kind).glob("*/manifest.json")):
+        try:
+            manifest = _read_json(manifest_file)
+            config = _read_json(manifest_file.parent / "config.json")
+        except (OSError, ValueError):
+            continue
+        if manifest.get("status") == "finished":
+            yield manifest_file.parent, manifest, config
 
 
 def list_runs(kind: str | None = None):

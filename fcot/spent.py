@@ -9,11 +9,9 @@ however the steps were scheduled. Runs computed inside another (an experiment's 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-from collections import defaultdict
 
-from fcot import paths
+from fcot.runs import finished_records
 
 #: the run kinds a profile step starts itself (a student or evaluation run may also be an experiment's part)
 KINDS = ("prompting", "experiment", "student", "evaluation")
@@ -46,14 +44,9 @@ def runs(study: str, root: str | os.PathLike | None = None) -> list[tuple[str, f
     """``(cell, start, end)`` of every finished run a step started (not the parts of an experiment)."""
     found, experiments = [], []
     for kind in KINDS:
-        for manifest_file in sorted((paths.results_dir(root) / study / "runs" / kind).glob("*/manifest.json")):
-            try:
-                manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-                config = json.loads((manifest_file.parent / "config.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
+        for _, manifest, config in finished_records(study, kind, root):
             interval = _interval(manifest)
-            if manifest.get("status") != "finished" or interval is None:
+            if interval is None:
                 continue
             if kind in ("student", "evaluation") and any(s <= interval[0] and interval[1] <= e for s, e in experiments):
                 continue  # computed inside an experiment (its run's time counts it)
@@ -79,9 +72,7 @@ def cell_minutes(study: str, root: str | os.PathLike | None = None) -> dict[str,
     machine's busy time), in the order the cells first started."""
     spans = runs(study, root)
     moments = sorted({t for _, s, e in spans for t in (s, e)})
-    minutes: dict[str, float] = defaultdict(float)
-    for cell, start, _ in sorted(spans, key=lambda span: span[1]):
-        minutes.setdefault(cell, 0.0)
+    minutes = dict.fromkeys((cell for cell, _, _ in sorted(spans, key=lambda span: span[1])), 0.0)
     for a, b in zip(moments, moments[1:]):
         active = [cell for cell, s, e in spans if s <= a and b <= e]
         for cell in active:
