@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fcot import ablations, paths, study, sweeps
+from fcot import ablations, paths, steps, study, sweeps
 
 BEGIN, END = "<!-- BEGIN classroom -->", "<!-- END classroom -->"
 
@@ -33,8 +33,8 @@ def time_notebook(name: str, folder: Path) -> dict:
     os.environ.update(env)
     try:
         started = time.monotonic()
-        papermill.execute_notebook(str(paths.REPO_ROOT / "notebooks" / f"{ablation.notebook}.ipynb"),
-                                   str(folder / f"{ablation.notebook}.ipynb"), parameters=parameters,
+        papermill.execute_notebook(str(paths.REPO_ROOT / "notebooks" / f"{steps.sweep_notebook(name)}.ipynb"),
+                                   str(folder / f"{steps.sweep_notebook(name)}.ipynb"), parameters=parameters,
                                    kernel_name="python3", progress_bar=False, cwd=str(paths.REPO_ROOT / "notebooks"),
                                    config=study.kernel_config())
         seconds = time.monotonic() - started
@@ -51,7 +51,7 @@ def time_notebook(name: str, folder: Path) -> dict:
         return "none" if v != v else f"{v:g}" if isinstance(v, float) else str(v)
 
     points = "; ".join(f"{value(v)}: {100 * m:.1f}%" for v, m in zip(summary[axis], summary["mean"]))
-    return {"name": name, "notebook": ablation.notebook, "values": sweeps.CLASSROOM[name], "points": points, "seconds": seconds}
+    return {"name": name, "notebook": steps.sweep_notebook(name), "values": sweeps.CLASSROOM[name], "points": points, "seconds": seconds}
 
 
 def table(rows: list[dict]) -> str:

@@ -1,4 +1,4 @@
-"""Ablations: what each of notebooks 30-36 varies, how its summary is grouped and drawn, and where it is recorded.
+"""Ablations: what each sweep notebook (30-36, :data:`fcot.steps.SWEEPS`) varies, how its summary is grouped and drawn, and where it is recorded.
 
 :data:`ABLATIONS` names them; :func:`ablation_summary` recomputes one from the finished experiment
 runs of a profile; :func:`record_ablation` writes it to ``results/<study>/ablations/<name>/`` (where
@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from fcot import paths, plots
+from fcot import paths, plots, steps
 from fcot.experiments import SUMMARY_EXTRAS, ExperimentConfig, related_experiments, summarize
 
 
@@ -23,7 +23,6 @@ class Ablation:
     """One ablation: the config fields it varies, how its summary is grouped and plotted."""
 
     name: str
-    notebook: str
     title: str
     vary: tuple[str, ...]
     by: tuple[str, ...]
@@ -48,25 +47,25 @@ class Ablation:
 ABLATIONS: dict[str, Ablation] = {
     a.name: a
     for a in (
-        Ablation("methods", "30_compare_methods", "Methods: vanilla vs Fine-tune-CoT (D=1, diverse) vs step-by-step",
+        Ablation("methods", "Methods: vanilla vs Fine-tune-CoT (D=1, diverse) vs step-by-step",
                  vary=("method", "degree", "task", "difficulty"), by=("task", "test_split", "arm"), x="arm",
                  group="task"),
-        Ablation("degree", "31_ablate_degree", "Diverse reasoning: accuracy vs degree D",
+        Ablation("degree", "Diverse reasoning: accuracy vs degree D",
                  vary=("degree",), by=("degree",), x="degree", log_x=True, references=("teacher_accuracy_test",),
                  xlabel="degree D (rationales per question)"),
-        Ablation("data_size", "32_ablate_data_size", "Accuracy vs training questions",
+        Ablation("data_size", "Accuracy vs training questions",
                  vary=("n_train",), by=("n_train",), x="n_train", log_x=True, references=("teacher_accuracy_test",),
                  xlabel="training questions (log scale)"),
-        Ablation("teacher_quality", "33_ablate_teacher_quality", "Student vs teacher accuracy (simulated teacher)",
+        Ablation("teacher_quality", "Student vs teacher accuracy (simulated teacher)",
                  vary=("teacher_accuracy",), by=("teacher_accuracy",), x="teacher_accuracy",
                  references=("teacher_accuracy_test",), xlabel="the simulated teacher's accuracy (setting)"),
-        Ablation("student_size", "34_ablate_student_size", "Accuracy vs student size",
+        Ablation("student_size", "Accuracy vs student size",
                  vary=("student",), by=("student",), x="parameters", log_x=True, tick_label="student",
                  references=("teacher_accuracy_test",), xlabel="student (parameters, log scale)"),
-        Ablation("filtering", "35_ablate_filtering", "Filtering wrong rationales: correct_only vs keep_all (and its size-matched control)",
+        Ablation("filtering", "Filtering wrong rationales: correct_only vs keep_all (and its size-matched control)",
                  vary=("filter_mode",), by=("filter_mode",), x="filter_mode", references=("teacher_accuracy_test",),
                  xlabel="which rationales become samples"),
-        Ablation("rationale_length", "36_ablate_rationale_length", "Accuracy vs rationale length cap (tokens)",
+        Ablation("rationale_length", "Accuracy vs rationale length cap (tokens)",
                  vary=("max_rationale_tokens",), by=("max_rationale_tokens",), x="max_rationale_tokens",
                  references=("teacher_accuracy_test",), xlabel="rationale cap (student tokens; none = no cut)"),
     )
@@ -159,7 +158,7 @@ def load_ablation(name: str, study: str, root: str | os.PathLike | None = None) 
     meta_file = folder / "ablation.json"
     if not meta_file.is_file():
         raise FileNotFoundError(f"{paths.portable(meta_file)}: ablation {name!r} of study {study!r} has not been recorded "
-                                f"(run notebook {_ablation(name).notebook} first)")
+                                f"(run notebook {steps.sweep_notebook(_ablation(name).name)} first)")
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     summary_file = folder / "summary.csv"
     summary = pd.read_csv(summary_file) if summary_file.is_file() and summary_file.stat().st_size else pd.DataFrame()

@@ -13,9 +13,6 @@ from typing import Any, Mapping, Sequence
 
 from fcot.experiments import ExperimentConfig, values_equal
 
-#: The notebook that runs these candidates.
-NOTEBOOK = "29_choose_recipe"
-
 #: What a candidate recipe may set: the fields that decide how much and how a student trains.
 RECIPE_FIELDS: tuple[str, ...] = ("n_train", "epochs", "batch_size", "lr")
 

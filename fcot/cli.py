@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from fcot import costs, notes, paths, recorded, rehearsal, report, study, tasks, teaching, verify
+from fcot import costs, notes, paths, recorded, rehearsal, report, steps, study, tasks, teaching, verify
 
 
 def register_tasks(subparsers) -> None:
@@ -52,7 +52,7 @@ def add_profile_arguments(parser, default_profile: str) -> None:
                         help=f"profile name (smoke, default, paper) or a .yaml path (default: {default_profile})")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="[STEP.]NAME=VALUE",
-        help="override a parameter (YAML value), e.g. --set seed=1 --set 20_finetune_student.epochs=3; repeatable",
+        help=f"override a parameter (YAML value), e.g. --set seed=1 --set {steps.TRAIN}.epochs=3; repeatable",
     )
     parser.add_argument("--only", default=None, help="comma-separated steps: ids, notebook names, numbers or ranges (10,11 or 10-21)")
 

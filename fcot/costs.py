@@ -43,7 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from fcot import curate, paths, recorded, study, tasks, teachers
+from fcot import curate, paths, recorded, steps, study, tasks, teachers
 from fcot.runs import publish
 from fcot.recorded import normalize_question
 
@@ -88,14 +88,6 @@ DEFAULT_MFU = 0.30
 TRAIN_FLOPS_PER_PARAMETER_TOKEN = 6  # forward (2) + backward (4)
 FORWARD_FLOPS_PER_PARAMETER_TOKEN = 2
 
-TEACHER_NOTEBOOK = "10_generate_teacher_rationales"
-CURATE_NOTEBOOK = "11_curate_samples"
-TRAIN_NOTEBOOK = "20_finetune_student"
-EVALUATE_NOTEBOOK = "21_evaluate_student"
-EXPERIMENT_NOTEBOOKS = (
-    "30_compare_methods", "31_ablate_degree", "32_ablate_data_size", "33_ablate_teacher_quality",
-    "34_ablate_student_size", "35_ablate_filtering", "36_ablate_rationale_length",
-)
 
 
 def count_tokens(text: str) -> int:
@@ -678,7 +670,7 @@ def estimate(
     ``sample``: teacher questions driven per step (None = every question; slower, the same counts
     of calls, tokens scaled from fewer questions otherwise). ``gpu``: default :func:`gpu_assumption`.
     """
-    from fcot import ablations, students, study, sweeps
+    from fcot import students  # imports torch
 
     loaded = study.load_profile(profile, profiles_dir)
     runs = study.plan(loaded, [study.parse_override(o) for o in overrides], only)
@@ -724,8 +716,9 @@ def estimate(
 
     for run in runs:
         notebook = run.notebook_path.stem
+        job = steps.job(notebook)
         p = parameters(run)
-        if notebook == TEACHER_NOTEBOOK:
+        if job == "teach":
             name = p["name"] or f"{p['task']}-{p['backend']}-d{p['degree']}"
             step = estimate_teacher(
                 run.name, p["task"], backend=p["backend"], model=p["model"], degree=p["degree"],
@@ -738,7 +731,7 @@ def estimate(
             if p["backend"] == "replay" and "own question" not in step.lengths:
                 notes.add(f"{run.name}: backend replay has no recording for (some of) the {p['task']} train questions; "
                           f"the real run stops there (replay serves recorded questions only)")
-        elif notebook == CURATE_NOTEBOOK:
+        elif job == "curate":
             if not p["teacher_run"] or p["teacher_run"] not in by_name:
                 free[notebook] = free.get(notebook, 0) + 1  # reads a run made outside this plan (or the smoke chain)
                 continue
@@ -747,7 +740,7 @@ def estimate(
             curations[name] = (teacher if p["method"] != "vanilla" else None, teacher.task, p["method"],
                                *data_of[p["teacher_run"]])
             free[notebook] = free.get(notebook, 0) + 1
-        elif notebook == TRAIN_NOTEBOOK:
+        elif job == "train":
             if p["samples_run"] not in curations:
                 free[notebook] = free.get(notebook, 0) + 1  # the smoke chain's tiny student, on the CPU
                 continue
@@ -770,7 +763,7 @@ def estimate(
             ))
             name = p["name"] or f"{task}-{method}"
             trained[name] = (task, student, method, n_test)
-        elif notebook == EVALUATE_NOTEBOOK:
+        elif job == "evaluate":
             if p["student_run"] not in trained:
                 free[notebook] = free.get(notebook, 0) + 1
                 continue
@@ -783,9 +776,8 @@ def estimate(
                 per_question=None, val_per_question=None, test=test, eval_fmt=method,
                 max_new_tokens=max_new_tokens, gpu=gpu, generations=k,
             ))
-        elif notebook in EXPERIMENT_NOTEBOOKS:
-            ablation = next(a.name for a in ablations.ABLATIONS.values() if a.notebook == notebook)
-            for config in sweeps.sweep_points(ablation, p):
+        elif job in ("sweep", "recipe"):
+            for config in steps.points(notebook, p):
                 key = config.key()
                 counted = key not in seen_experiments
                 seen_experiments.add(key)

@@ -1,9 +1,9 @@
 """Links a reader follows: rewrite the source notebooks' relative links to the executed names, and find broken ones.
 
-The source notebooks in ``notebooks/`` link each other by their own names (the "You are here" line:
-``[← 11_curate_samples](11_curate_samples.ipynb)``), but their executed copies under
+The source notebooks in ``notebooks/`` link each other by their own file names (the "You are here" line:
+``[← NN_verb_object](NN_verb_object.ipynb)``), but their executed copies under
 ``results/<profile>/notebooks/`` are named by the profile's ``output:`` (``11_curate_ft_cot.ipynb``,
-``20_train_vanilla.ipynb``, ``31_ablate_degree-200_questions.ipynb``). :func:`rewrite_links` maps the first onto the
+``20_train_vanilla.ipynb``). :func:`rewrite_links` maps the first onto the
 second in an executed notebook; :func:`executed_names` chooses, for each source notebook, which executed copy a link
 leads to; :func:`broken_links` resolves every relative link of a folder's Markdown and notebooks, so a test can hold
 them at zero. Pure functions of their arguments (the last reads the folder), no I/O besides.
@@ -43,7 +43,7 @@ def rewrite_text(text: str, names: Mapping[str, str]) -> str:
 
 def rewrite_links(notebook_json: dict, names: Mapping[str, str]) -> dict:
     """A copy of ``notebook_json`` (an ``.ipynb`` as a dict) whose Markdown cells link the executed notebooks:
-    ``names`` maps a source stem (``11_curate_samples``) to the executed stem (``11_curate_ft_cot``). Code cells,
+    ``names`` maps a source stem (the curation notebook's) to the executed stem (``11_curate_ft_cot``). Code cells,
     outputs and links to other files are unchanged; a cell's source keeps its form (a string or a list of lines)."""
     result = copy.deepcopy(notebook_json)
     for cell in result.get("cells", []):

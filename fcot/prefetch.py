@@ -22,7 +22,7 @@ import multiprocessing
 import time
 from typing import Any, Callable, Mapping, Sequence
 
-from fcot import sweeps
+from fcot import steps, sweeps
 from fcot.experiments import KIND, ExperimentConfig
 
 
@@ -30,7 +30,7 @@ def step_points(notebook: str, values: Mapping[str, Any]) -> list[ExperimentConf
     """The points a notebook computes with ``values`` (its parameters cell's defaults and the step's values);
     [] for a notebook without a sweep, or values its notebook will refuse (the notebook then says why)."""
     try:
-        return sweeps.notebook_points(notebook, values)
+        return steps.points(notebook, values)
     except (ValueError, TypeError, KeyError):
         return []
 

@@ -22,16 +22,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Callable, Sequence
-from fcot import study
+from fcot import steps, study
 
-# The steps of paper.yaml a rehearsal runs (ids; 30_compare_methods_base is the D=1 method comparison).
+# The steps of paper.yaml a rehearsal runs (ids; a step without an ``output`` is named after its notebook;
+# 30_compare_methods_base is the D=1 method comparison).
 STEPS = (
-    "10_teacher", "11_curate_samples", "11_curate_encdec", "20_train_gpt2", "21_evaluate_gpt2", "20_train_t5-small",
-    "21_evaluate_t5-small", "30_compare_methods_base", "90_figures_and_tables",
+    "10_teacher", steps.CURATE, "11_curate_encdec", "20_train_gpt2", "21_evaluate_gpt2", "20_train_t5-small",
+    "21_evaluate_t5-small", "30_compare_methods_base", steps.FIGURES,
 )
 # hub id in paper.yaml -> (tiny architecture built in its place, the steps whose student it is)
 STAND_INS = {
-    "gpt2": ("tiny-gpt2", ("11_curate_samples", "20_train_gpt2", "30_compare_methods_base")),
+    "gpt2": ("tiny-gpt2", (steps.CURATE, "20_train_gpt2", "30_compare_methods_base")),
     "t5-small": ("tiny-t5", ("11_curate_encdec", "20_train_t5-small")),
 }
 DEFAULT_TASKS = ("coin_flip", "date_understanding")
@@ -70,8 +71,8 @@ def overrides(tasks: Sequence[str], stand_ins: dict[str, Path], *, n_train: int 
         f"n_test={n_test}",
         f"epochs={epochs}",
     ]
-    for hub_id, (_, steps) in STAND_INS.items():
-        sets += [f"{step}.student={stand_ins[hub_id]}" for step in steps]
+    for hub_id, (_, ids) in STAND_INS.items():
+        sets += [f"{step}.student={stand_ins[hub_id]}" for step in ids]
     return sets
 
 

@@ -1,6 +1,6 @@
 """The study's tables and figures: the main table (the shape of the paper's Table 1) and the ablations.
 
-What notebook ``90_figures_and_tables`` calls. Inputs are finished experiment runs
+What the figures notebook (:data:`fcot.steps.FIGURES`) calls. Inputs are finished experiment runs
 (:func:`fcot.experiments.collect_experiments`) and the ablations recorded by notebooks 30-36
 (:func:`fcot.ablations.ablation_summary`); outputs go through ONE :class:`fcot.runs.Run` of
 kind ``report`` and are published at stable paths (:func:`write_tables`)::
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from fcot import ablations, experiments, paths, plots, stages, synthetic, tasks
+from fcot import ablations, experiments, paths, plots, stages, steps, synthetic, tasks
 from fcot import tasks as task_registry
 from fcot.runs import publish
 
@@ -1098,15 +1098,16 @@ def _notebook_of(phenomenon: str, recorded: Sequence[str] = ()) -> str:
 
     if phenomenon.startswith(("Fine-tune-CoT beats", "diverse reasoning (D > 1)", "step-by-step")):
         column = _phenomenon_column(phenomenon)
-        return f"30_compare_methods-{column}" if f"methods-{column}" in recorded else "30_compare_methods"
+        methods = steps.sweep_notebook("methods")
+        return f"{methods}-{column}" if f"methods-{column}" in recorded else methods
     keys = {"diversity degree": "degree", "training questions": "data_size", "student's size": "student_size",
             "teacher's accuracy": "teacher_quality", "teacher-quality": "teacher_quality", "filtering": "filtering",
             "rationale cap": "rationale_length"}
     for words, name in keys.items():
         if words in phenomenon:
             where = re.search(r"\(at ([\w ]+)\)$", phenomenon)  # the same trend around another point
-            return ablations.ABLATIONS[name].notebook + (f"-{where.group(1).replace(' ', '_')}" if where else "")
-    return "90_figures_and_tables"
+            return steps.sweep_notebook(name) + (f"-{where.group(1).replace(' ', '_')}" if where else "")
+    return steps.FIGURES
 
 
 _DIFFICULTY_UNITS = {"synth_last_letter": "words", "synth_coin_flip": "people", "synth_shuffled_objects": "objects",

@@ -568,7 +568,7 @@ RECIPES: dict[str, TrainConfig] = {
     # Random batches, not length-grouped ones: on the base point grouping cost validation loss
     # (0.46/0.39 vs 0.35/0.33 at 20 epochs, seeds 0/1) for no speed-up (its samples have similar
     # lengths); on the training benchmark's mixed lengths it was 1.4x faster but ended at 0.67 vs 0.53.
-    # Batch 8 (the paper's) and the final epoch, both chosen on validation (notebook 29_choose_recipe): at
+    # Batch 8 (the paper's) and the final epoch, both chosen on validation (the recipe notebook, 29): at
     # the same training cost batch 8 takes twice the steps and learns where batch 16 barely does, and with
     # several rationales per question the validation loss turns up while the accuracy still rises, so
     # selecting the epoch by loss kept early, worse students (the cosine schedule ends the run calmly).
@@ -595,7 +595,7 @@ RECIPES: dict[str, TrainConfig] = {
 
 #: A recipe's learning rate per student, where the student decides it (else the recipe's ``lr``). The ``tiny``
 #: recipe's were chosen on validation accuracy at the default study's base point among 1e-3, 3e-3 and 6e-3
-#: (notebook 29_choose_recipe, recorded in results/default): smaller from-scratch students want larger steps.
+#: (the recipe notebook, 29, recorded in results/default): smaller from-scratch students want larger steps.
 RECIPE_LR: dict[str, dict[str, float]] = {
     "tiny": {"tiny-gpt2-xs": 6e-3, "tiny-gpt2-s": 3e-3, "tiny-gpt2-m": 3e-3},
 }

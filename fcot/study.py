@@ -8,7 +8,7 @@
     defaults:                     # set once, applied to every step whose notebook HAS the parameter
       seed: 0
     steps:                        # run in this order
-      - notebook: 10_generate_teacher_rationales   # notebooks/<notebook>.ipynb
+      - notebook: <notebook>                     # notebooks/<notebook>.ipynb (fcot.steps names them)
         output: teacher_coin_flip                  # optional; the step's id and output file name
         parameters:                                # notebook parameters (must exist in its parameters cell)
           task: coin_flip
@@ -24,7 +24,7 @@ on a grid parameter replaces that grid axis (a YAML list value keeps it a grid).
 is not a parameter of the notebook is a variable of the step: it must be used as ``${name}`` in a
 parameter value (``samples_run: "${task}-ft_cot"`` over ``grid: {task: [...]}``), it names the
 output file like any grid axis, and it is not injected. Values are YAML
-scalars (``--set 20_finetune_student.lr=3e-4`` is read as the float 0.0003 for a float parameter).
+scalars (``--set 20.lr=3e-4`` is read as the float 0.0003 for a float parameter).
 A ``<step>`` selector (in ``--set`` and in ``--only``) is a step id (its ``output``, else its
 notebook name), a notebook name, or a notebook number (``20``); ``--only 10-21`` is a number range.
 
@@ -91,7 +91,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import yaml
 
-from fcot import links, paths, prefetch, progress, prompting, reproduction, stages, sweeps
+from fcot import links, paths, prefetch, progress, reproduction, stages, steps
 from fcot.reproduction import format_reproduction, headline_numbers, reproduction_check  # noqa: F401 - the study's API
 from fcot.runs import publish
 
@@ -493,11 +493,11 @@ class Override:
 
 
 def parse_override(text: str) -> Override:
-    """Parse ``--set`` text: ``seed=1``, ``20_finetune_student.epochs=3``, ``10.tasks=[a, b]`` (YAML values)."""
+    """Parse ``--set`` text: ``seed=1``, ``20_train_ft_cot.epochs=3``, ``10.tasks=[a, b]`` (YAML values)."""
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ProfileError(f"--set {text!r}: expected [<step>.]<parameter>=<value>, e.g. --set 20_finetune_student.epochs=3")
+        raise ProfileError(f"--set {text!r}: expected [<step>.]<parameter>=<value>, e.g. --set {steps.TRAIN}.epochs=3")
     selector, dot, name = key.rpartition(".")
     if not _IDENTIFIER.match(name) or (dot and not selector):
         raise ProfileError(f"--set {text!r}: {name!r} is not a parameter name (a Python identifier)")
@@ -746,49 +746,6 @@ def _with_links(runs: list[PlannedRun], profile: Profile, folder: Path, out_dir:
             for run in runs]
 
 
-def _stage_configs(notebook: str) -> tuple:
-    """The config classes a stage notebook builds from its parameters (validated on construction)."""
-    from fcot.data import DataConfig
-
-    return {"10_generate_teacher_rationales": (DataConfig, stages.TeachConfig),
-            "11_curate_samples": (stages.CurateConfig,), "21_evaluate_student": (stages.EvalConfig,),
-            "22_prompt_student": (prompting.PromptConfig,)}.get(notebook, ())
-
-
-def _training_config(values: Mapping[str, Any]):
-    """Notebook 20's TrainConfig, as its cell builds it (``epochs``/``lr`` None: the recipe's)."""
-    from fcot import students
-
-    optional = {k: values[k] for k in ("epochs", "lr") if values.get(k) is not None}
-    return students.recipe_config(values["recipe"], student=values["student"], select_by=values["select_by"],
-                                  finetune=values["finetune"], seed=values["seed"], **optional)
-
-
-def _tour_configs(values: Mapping[str, Any]) -> None:
-    """Notebook 00's configs, as its cells build them."""
-    from fcot import stages, students
-    from fcot.data import DataConfig
-
-    DataConfig(task=values["task"], n_train=values["n_train"], n_val=max(2, values["n_train"] // 10)
-               if isinstance(values["n_train"], int) else values["n_train"], n_test=10, data_seed=values["seed"])
-    stages.TeachConfig(degree=values["degree"])
-    stages.CurateConfig(student=values["student"])
-    students.recipe_config("smoke", student=values["student"], epochs=values["epochs"], seed=values["seed"])
-    stages.EvalConfig(max_new_tokens=values["max_new_tokens"])
-
-
-def _sample_study_configs(values: Mapping[str, Any]) -> None:
-    stages.TeachConfig(backend=values["teacher"])
-
-
-# notebook -> a function building (and so validating) the configs it builds from its parameters' values
-_NOTEBOOK_CONFIGS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
-    "00_tour": _tour_configs,
-    "20_finetune_student": _training_config,
-    "40_sample_study": _sample_study_configs,
-}
-
-
 def _check_counts(values: Mapping[str, Any]) -> dict[str, str]:
     """Parameters every notebook uses the same way, whatever config takes them: seeds (``seed``, ``*_seed``, each of
     ``seeds``) are integers >= 0 (numpy refuses others only when the step runs), ``threads`` an integer >= 1 or None,
@@ -813,22 +770,7 @@ def _check_counts(values: Mapping[str, Any]) -> dict[str, str]:
 def _check_values(step: StepSpec, values: Mapping[str, Any], origin: Mapping[str, str]) -> None:
     """Validate a step's values as the notebook will (its stage configs; a sweep's points), before anything runs:
     ``--list`` and ``reproduce`` refuse e.g. ``degree=0`` naming where it was set, instead of failing mid-study."""
-    import dataclasses as _dc
-
-    problems = []
-    for config in _stage_configs(step.notebook):
-        fields = {f.name for f in _dc.fields(config)}
-        try:
-            config(**{k: v for k, v in values.items() if k in fields})
-        except (ValueError, TypeError) as error:
-            problems.append(str(error))
-    builder = _NOTEBOOK_CONFIGS.get(step.notebook)
-    try:
-        if builder is not None:
-            builder(values)  # the configs the notebook builds from its parameters, built as it builds them
-        sweeps.notebook_points(step.notebook, values)  # a sweep notebook's points (29-36), as the notebook builds them
-    except (ValueError, TypeError, KeyError) as error:
-        problems.append(str(error))
+    problems = steps.check(step.notebook, values)  # its configs and points, built as the notebook builds them
     said = " ".join(problems)  # a config that named the parameter already said it
     problems += [text for name, text in _check_counts(values).items()
                  if not re.search(r"\bseeds?\b" if name == "seeds" else rf"\b{name}\b", said)]

@@ -17,7 +17,7 @@ from fcot.ablations import ABLATIONS
 from fcot.curate import arm_label
 from fcot.experiments import KIND, ExperimentConfig, run_experiment
 from fcot.records import is_int
-from fcot import choice, curate, paths, stages
+from fcot import curate, paths, stages
 
 
 def grid(config: ExperimentConfig, **axes: Sequence) -> list[ExperimentConfig]:
@@ -68,22 +68,6 @@ def sweep_points(name: str, parameters: Mapping[str, Any]) -> list[ExperimentCon
         raise ValueError(f"{axis} must be a non-empty list of the values this sweep takes, got {values!r}")
     base = ExperimentConfig.from_parameters(parameters, **{axis: values[0]}, seed=seeds[0])
     return grid(base, **{axis: values, "seed": seeds})
-
-
-def notebook_points(notebook: str, parameters: Mapping[str, Any]) -> list[ExperimentConfig]:
-    """The experiment points notebook ``notebook`` computes from ``parameters`` (its parameters cell's values):
-    a sweep notebook's (30-36: :func:`sweep_points`, its :func:`classroom` sweep with ``classroom=True``),
-    notebook 29's candidates (:mod:`fcot.choice`), [] for any other notebook; with ``run_exercises``, the point
-    notebook 31's exercise trains (D=8 at its base configuration)."""
-    if notebook == choice.NOTEBOOK:
-        return (choice.recipe_points(parameters, parameters["recipes"])
-                + choice.learning_rate_points(parameters, parameters["students"], parameters["learning_rates"]))
-    kind = next((a.name for a in ABLATIONS.values() if a.notebook == notebook), None)
-    if kind is None:
-        return []
-    points = sweep_points(kind, classroom(kind, parameters) if parameters.get("classroom") else parameters)
-    exercise = [points[0].replace(degree=8)] if kind == "degree" and parameters.get("run_exercises") else []
-    return points + exercise
 
 
 def finished_result(config: ExperimentConfig) -> dict | None:

@@ -804,7 +804,7 @@ def data_hashes(task: str) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Overviews (for the CLI and notebooks/01_explore_tasks.ipynb)
+# Overviews (for the CLI and the task-exploring notebook, 01)
 
 
 def _selected(tasks: str | Iterable[str]) -> list[str]:

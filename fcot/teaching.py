@@ -5,7 +5,7 @@ Every number a teacher reads there comes from a file a run wrote, never typed:
 - the study's duration and the tour's time: ``results/<study>/timings.json`` (the last ``make reproduce`` call that
   computed the study from scratch, and each notebook's execution), with the machine named by the runs' manifests;
 - each classroom sweep's accuracies: the study's own run of that point (seed 0), found by its configuration
-  (:func:`fcot.sweeps.notebook_points` with ``classroom=True``, then :meth:`fcot.runs.Run.peek`);
+  (:func:`fcot.steps.points` with ``classroom=True``, then :meth:`fcot.runs.Run.peek`);
 - each classroom sweep's wall time: ``results/bench/classroom.json``, written by ``python -m bench.classroom``;
 - the sizes in the common questions: the study's recorded sweeps (their configurations and summaries) and main table.
 
@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fcot import ablations, experiments, levels, paths, report, sweeps
+from fcot import ablations, experiments, levels, paths, report, steps, sweeps
 
 #: The profile whose runs a notebook opened by ``make lab`` reads and writes (the Makefile sets ``FCOT_PROFILE`` to it).
 LAB_PROFILE = "smoke"
@@ -95,11 +95,11 @@ def classroom_points(study: str = "default", root=None) -> list[dict[str, Any]]:
     env = {paths.PROFILE_ENV: study, **({paths.RESULTS_ENV: str(Path(root).resolve())} if root is not None else {})}
     with paths.environment(env):
         for name, values in sweeps.CLASSROOM.items():
-            notebook = ablations.ABLATIONS[name].notebook
+            notebook = steps.sweep_notebook(name)
             parameters = {"study": study, "cluster": "", **sweeps.CLASSROOM_BASE, "classroom": True,
                           "run_exercises": False}
             points = []
-            for config in sweeps.notebook_points(notebook, parameters):
+            for config in steps.points(notebook, parameters):
                 run = Run.peek(experiments.KIND, config.canonical(), config.run_name, config.seed)
                 accuracy = run.metrics.get("accuracy") if run.finished else None
                 points.append({"label": _point_label(name, config, values), "accuracy": accuracy})
@@ -188,18 +188,18 @@ def _seconds_text(seconds: float | None, study: str, root) -> str:
 
 
 def _plan_block(study: str, root) -> str:
-    tour = _seconds_text(notebook_seconds("00_tour", study, root), study, root)
-    tasks = _seconds_text(notebook_seconds("01_explore_tasks", study, root), study, root)
+    tour = _seconds_text(notebook_seconds(steps.TOUR, study, root), study, root)
+    tasks = _seconds_text(notebook_seconds(steps.EXPLORE, study, root), study, root)
     return "\n".join([
         "Minutes are the lesson's plan; a run's time is measured where it says so, else marked as an estimate.",
         "",
         "| minutes | what to show | what the students run | exercises |",
         "| --- | --- | --- | --- |",
         "| 0-15 | the method on one question: the pipeline figure, the two teacher prompts, the filter, the sample format "
-        f"with its loss mask | `00_tour` top to bottom ({tour}) | 00: the EOS label; which diverse rationales the "
+        f"with its loss mask | `{steps.TOUR}` top to bottom ({tour}) | 00: the EOS label; which diverse rationales the "
         "filter keeps |",
-        "| 15-25 | what the tasks look like and why validation is carved out of train | `01_explore_tasks` "
-        f"({tasks}) | read two tasks' examples aloud; predict their random-guess accuracy |",
+        "| 15-25 | what the tasks look like and why validation is carved out of train | "
+        f"`{steps.EXPLORE}` ({tasks}) | read two tasks' examples aloud; predict their random-guess accuracy |",
         "| 25-45 | the four stages as separate runs: teacher, curation, training, evaluation; where a paid call is "
         "cached | `10` -> `11` -> `20` -> `21` with their smoke defaults (an estimate: under a minute in all, not "
         "timed) | 10: predict the share filtered; 11: keep_all vs correct_only sample counts; 20: was the student "
@@ -208,7 +208,7 @@ def _plan_block(study: str, root) -> str:
         "parameters cell | one of `30`-`36` each (the wall times measured below) | 31: predict D=8; 35: count the "
         "wrong samples keep_all adds |",
         "| 75-90 | what the study found and how it compares with the paper | read the README's Results table and "
-        "`90_figures_and_tables`, then `40_sample_study` | 40: find a teacher rationale the answer filter judges "
+        f"`{steps.FIGURES}`, then `{steps.SAMPLE_STUDY}` | 40: find a teacher rationale the answer filter judges "
         "wrongly |",
     ])
 

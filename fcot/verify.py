@@ -10,7 +10,7 @@ students' generated text, from the files on disk:
   ``fcot.answers.is_correct``), and the re-scored predictions, correct count, accuracy and
   interval must equal what the run recorded;
 * :func:`verify_tables` -- the study's main table and ablation tables are recomputed exactly as
-  notebook ``90_figures_and_tables`` computes them (the same ``fcot.report`` calls, with the
+  the figures notebook (:data:`fcot.steps.FIGURES`) computes them (the same ``fcot.report`` calls, with the
   settings recorded by its report run) and compared numerically with the published
   ``results_dir()/<study>/tables/*.csv``.
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from fcot import ablations, data, paths, report
+from fcot import ablations, data, paths, report, steps
 
 __all__ = ["Check", "NOT_CHECKED", "verify", "verify_runs", "verify_tables", "format_checks"]
 
@@ -379,7 +379,7 @@ def _published(path: Path):
 
 def _missing_table(table: str, path: Path, study: str) -> Check:
     return Check(f"table {table}", str(path), False,
-                 f"missing: `make reproduce PROFILE={study}` writes it (notebook 90_figures_and_tables)")
+                 f"missing: `make reproduce PROFILE={study}` writes it (notebook {steps.FIGURES})")
 
 
 def verify_tables(study: str, root: str | os.PathLike | None = None) -> list[Check]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import math
 from pathlib import Path
 
@@ -325,10 +326,16 @@ def test_pivot_summary_puts_tasks_in_columns_with_intervals():
     assert list(table.index) == ["vanilla", "ft_cot"]
 
 
-def test_every_ablation_names_an_existing_notebook():
+def test_every_ablation_is_run_by_an_existing_notebook_and_every_registered_notebook_exists():
+    from fcot import steps
+
     notebooks = Path(__file__).resolve().parents[1] / "notebooks"
-    for ablation in ablations.ABLATIONS.values():
-        assert (notebooks / f"{ablation.notebook}.ipynb").is_file(), ablation.notebook
+    assert set(steps.SWEEPS) == set(ablations.ABLATIONS)
+    for name in ablations.ABLATIONS:
+        assert (notebooks / f"{steps.sweep_notebook(name)}.ipynb").is_file(), name
+    registered = {n for n in vars(steps).values() if isinstance(n, str) and re.match(r"^\d\d_", n)}
+    registered |= set(steps.SWEEPS.values())
+    assert {p.stem for p in notebooks.glob("*.ipynb")} == registered
 
 
 def test_every_ablation_of_one_student_draws_its_teacher_on_the_same_test_questions_as_a_reference():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fcot import ablations, data, experiments, stages, students, study, sweeps
+from fcot import ablations, data, experiments, stages, steps, students, study, sweeps
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -43,7 +43,7 @@ def test_a_stage_notebook_takes_only_its_configs_fields_with_their_defaults(note
 
 @pytest.mark.parametrize("ablation", sorted(ablations.ABLATIONS))
 def test_a_sweep_notebook_takes_only_experiment_fields_and_sweeps_what_its_ablation_varies(ablation):
-    notebook = ablations.ABLATIONS[ablation].notebook
+    notebook = steps.sweep_notebook(ablation)
     declared = study.notebook_parameters(NOTEBOOKS / f"{notebook}.ipynb")
     unknown = sorted(set(declared) - set(experiments.ExperimentConfig.fields()) - SWEEP_EXTRAS)
     assert not unknown, f"{notebook}: parameters {unknown} are not ExperimentConfig fields"
