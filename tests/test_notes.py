@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fcot import notes
@@ -88,3 +89,14 @@ def test_the_readmes_layout_table_lists_every_module_of_the_package():
     assert modules - listed == set(), f"modules missing from the README's layout table: {sorted(modules - listed)}"
     unknown = listed - modules - {"fcot", "bench", "tests"}
     assert not unknown, f"the layout table names modules the package does not have: {sorted(unknown)}"
+
+
+def test_no_module_of_the_package_spells_a_notebook_file_name_but_the_step_registry():
+    from fcot import paths
+
+    names = sorted(p.stem for p in (paths.REPO_ROOT / "notebooks").glob("*.ipynb"))
+    spelled = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, names)) + r")(?![A-Za-z0-9_])")
+    package = paths.REPO_ROOT / "fcot"
+    found = [f"{p.relative_to(package)}:{n}: {m.group(1)}" for p in sorted(package.rglob("*.py")) if p.name != "steps.py"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) for m in spelled.finditer(line)]
+    assert not found, "notebook names outside fcot/steps.py (use its constants):\n" + "\n".join(found)
