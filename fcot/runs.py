@@ -23,8 +23,10 @@ Under ``accelerate launch`` only the main process (``RANK`` 0) writes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
+import fcntl
 import hashlib
 import json
 import os
@@ -33,10 +35,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from fcot import paths
 from fcot.records import append_jsonl, write_jsonl
+
+if TYPE_CHECKING:  # annotations only: fcot.data sits above this module
+    from fcot.data import DataConfig
 
 STATUSES = ("running", "finished", "failed")
 
@@ -507,3 +512,175 @@ def list_runs(kind: str | None = None):
         rows.append({k: manifest.get(k) for k in ("kind", "name", "config_hash", "seed", "status", "started", "ended")}
                     | {"path": str(file.parent)})
     return pd.DataFrame(rows, columns=["kind", "name", "config_hash", "seed", "status", "started", "ended", "path"])
+
+
+# ----------------------------------------------------------------------------------------------
+# Finding runs: reuse, claiming (locks), twins, upstream (the stages open their runs through these)
+# ----------------------------------------------------------------------------------------------
+
+
+COMPUTED_HERE = ".computed"  # an artifact marking a run computed on this machine (see mark_computed_here)
+
+
+def mark_computed_here(run: Run) -> None:
+    """Mark ``run`` as computed on this machine. A run whose record is committed (results/) but which
+    this machine never computed -- a fresh clone -- has no marker and runs again, so that ``make
+    reproduce`` recomputes what it is compared against instead of reading it back."""
+    (run.artifacts() / COMPUTED_HERE).write_text("", encoding="utf-8")
+
+
+def computed_here(run: Run) -> bool:
+    """Whether this machine computed ``run`` (or copied it from a twin it computed): only then are its large
+    artifacts (completions, samples, checkpoints: ``runs/``, outside git) here. A committed record alone -- a fresh
+    clone's state -- has its small outputs (config, metrics, predictions) but none of its artifacts."""
+    return (run.artifacts_dir / COMPUTED_HERE).is_file()
+
+
+def reusable(run: Run, *needed: str) -> bool:
+    """Whether a run is finished, was computed on this machine and still has its ``needed`` artifacts here."""
+    return run.finished and computed_here(run) and all((run.artifacts_dir / file).exists() for file in needed)
+
+
+def artifact(run: Run, *parts: str) -> Path:
+    """The path of one of ``run``'s large artifacts, which must be on this machine: a clear error for a committed
+    record computed elsewhere (a fresh clone) or an artifact deleted since, naming the stage to run."""
+    path = run.artifacts_dir.joinpath(*parts)
+    if not computed_here(run):
+        raise FileNotFoundError(
+            f"{run.kind} run {run.path.name}: its artifacts ({'/'.join(parts)}) are not on this machine -- its record is "
+            f"committed (computed elsewhere) but this machine never computed it; run its stage here first (its "
+            f"notebook, or `make reproduce`)")
+    if not path.exists():
+        raise FileNotFoundError(f"{run.kind} run {run.path.name}: {paths.portable(path)} is gone (deleted since it was "
+                                f"computed); run its stage again")
+    return path
+
+
+def open_run(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str) -> Run:
+    """Open the run of ``config``; a finished one not computed here, or whose ``needed`` artifacts are gone, runs
+    again."""
+    run = Run.open(kind, config, name=name, seed=seed, data_hashes=data.data_hashes())
+    if run.finished and not reusable(run, *needed):
+        run = Run.open(kind, config, name=name, seed=seed, data_hashes=data.data_hashes(), rerun=True)
+    return run
+
+
+@contextlib.contextmanager
+def claimed(kind: str, config: dict, name: str, seed: int | None, data: DataConfig, *needed: str):
+    """The run of ``config``, held exclusively while it is computed: a second process (a parallel sweep
+    point sharing this stage) waits for the first, then finds the run finished and reuses it. A run the body
+    finishes is marked computed here (:func:`mark_computed_here`).
+
+    The lock is the configuration's (its hash), not the name's: a run of the same configuration and upstream
+    runs under another name -- the stage walk-through and the main table's coin-flip column, say -- is the same
+    computation, so it is computed once and copied under the second name (:func:`_copy_twin`)."""
+    peek = Run.peek(kind, config, name, seed, data.data_hashes())
+    if reusable(peek, *needed):
+        yield Run.load(peek.path)
+        return
+    locks = peek.artifacts_dir.parent / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{peek.hash}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            twin = None if reusable(peek, *needed) else _twin(peek, *needed)
+            if twin is not None:
+                yield _copy_twin(twin, peek)
+            else:
+                run = open_run(kind, config, name, seed, data, *needed)  # again: it may have finished meanwhile
+                yield run
+                if Run.load(run.path).finished and not computed_here(run):
+                    mark_computed_here(run)
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _finished_with_hash(kind_dir: Path, hash_: str) -> list[Run]:
+    """The finished runs ``<kind_dir>/<any name>-<hash_>``: the same configuration, seed and upstream runs under
+    each name (copies of one computation)."""
+    found = (Run.load(m.parent) for m in sorted(kind_dir.glob(f"*-{hash_}/manifest.json")))
+    return [run for run in found if run.finished]
+
+
+def _twin(peek: Run, *needed: str) -> Run | None:
+    """A finished run of ``peek``'s kind and hash under another name, on the same data and with its ``needed``
+    artifacts on this machine; None when there is none."""
+    return next((run for run in _finished_with_hash(peek.path.parent, peek.hash)
+                 if run.path != peek.path and run.data_hashes == peek.data_hashes and reusable(run, *needed)), None)
+
+
+def _copy_twin(twin: Run, peek: Run) -> Run:
+    """``twin``'s record and artifacts copied under ``peek``'s name (the paths they record renamed), marked
+    ``copied_from``: the name's run without computing it again."""
+    old, new = str(twin.relpath), str(peek.relpath)
+    shutil.copytree(twin.artifacts_dir, peek.artifacts_dir, dirs_exist_ok=True)
+    shutil.copytree(twin.path, peek.path, dirs_exist_ok=True)
+    for file in peek.path.glob("*.json"):
+        text = file.read_text(encoding="utf-8")
+        if old in text:
+            file.write_text(text.replace(old, new), encoding="utf-8")
+    peek._update_manifest(name=peek.name, copied_from=old)  # peek's path is the copy's
+    return Run.load(peek.path)
+
+
+def find(kind: str, ref: str | Path | Run) -> Run:
+    """A finished run of ``kind`` named by ``ref``: a Run, a run directory, or a run name.
+
+    A name refers to the one finished run ``<profile>/runs/<kind>/<name>-<hash>`` of the current
+    profile (:func:`fcot.paths.profile_runs`); when there are several (the same name with other configurations),
+    the one computed on this machine (a clone's committed records under the name stay readable but are not it), and
+    when that does not decide, the error lists them: pass a path.
+    """
+    if isinstance(ref, Run):
+        run = ref
+    else:
+        text = str(ref)
+        if not text:
+            raise ValueError(f"no {kind} run given: pass a run directory or name (the output of its notebook)")
+        path = Path(text)
+        if (path / "manifest.json").is_file():
+            run = Run.load(path)
+        else:
+            root = paths.profile_runs() / kind
+            found = [p.parent for p in sorted(root.glob(f"{text}-*/manifest.json"))
+                     if p.parent.name[len(text) + 1:].isalnum() and Run.load(p.parent).finished]
+            if not found:
+                raise FileNotFoundError(
+                    f"no finished {kind} run {text!r}: not a run directory, and no {root}/{text}-<hash> "
+                    f"(run its notebook first, or pass the directory it printed)")
+            if len(found) > 1:  # the same name with other configurations: the one computed here, if only one is
+                here = [p for p in found if computed_here(Run.load(p))]
+                found = here if len(here) == 1 else found
+            if len(found) > 1:
+                listing = "\n  ".join(str(p) for p in found)
+                raise ValueError(f"{len(found)} finished {kind} runs are named {text!r}; pass one directory:\n  {listing}")
+            run = Run.load(found[0])
+    if run.kind != kind:
+        raise ValueError(f"{run.path} is a {run.kind} run, not a {kind} run")
+    if not run.finished:
+        raise ValueError(f"{run.path}: the {kind} run did not finish (status {run.status!r}); rerun its stage")
+    return run
+
+
+
+
+def upstream_key(run: Run) -> dict:
+    """How a run names its upstream run in its config (and so in its key): by kind and hash, not by name, so that
+    the same chain under other names (the stage walk-through, an experiment) has the same keys."""
+    return {"kind": run.kind, "hash": run.hash}
+
+
+def upstream_of(run: Run) -> Run | None:
+    """The run a stage's run was made from (None for a teacher run, or a vanilla curation): a finished run of the
+    recorded kind and hash in the same profile (under any name: they are copies), one computed on this machine where
+    there is one (a fresh clone holds committed copies whose artifacts are elsewhere)."""
+    upstream = run.config.get("upstream")
+    if not upstream:
+        return None
+    root = run.path.parent.parent / upstream["kind"]  # same profile
+    finished = _finished_with_hash(root, upstream["hash"])
+    if not finished:
+        raise FileNotFoundError(f"{run.path}: its upstream {upstream['kind']} run (hash {upstream['hash']}) is not in {root}")
+    here = [r for r in finished if computed_here(r)] or finished  # copies: the one whose artifacts are here
+    named = [r for r in here if r.name == upstream.get("name")]  # a record written before keys left names out
+    return (named or here)[0]

@@ -116,10 +116,10 @@ def _evaluation(monkeypatch, teacher, accuracy=0.56, low=0.48, high=0.64):
     from fcot import data, evaluate
 
     test = [SimpleNamespace(task="coin_flip")] * 150
-    monkeypatch.setattr(stages, "data_of", lambda run: None)
+    monkeypatch.setattr(stages.narration, "data_of", lambda run: None)
     monkeypatch.setattr(data, "examples", lambda config: SimpleNamespace(test=test))
     monkeypatch.setattr(evaluate, "random_baseline", lambda questions: 0.5)
-    monkeypatch.setattr(stages, "_teacher_of", lambda run: teacher)
+    monkeypatch.setattr(stages.narration, "_teacher_of", lambda run: teacher)
     return SimpleNamespace(kind="evaluation", config={"data": {"task": "synth_coin_flip"}},
                            metrics={"accuracy": accuracy, "low": low, "high": high, "test_questions": 150,
                                     "stop_rate": 1.0})

@@ -72,7 +72,7 @@ def test_a_finished_stage_run_is_reused_not_recomputed(monkeypatch):
     def no_calls(*args, **kwargs):
         raise AssertionError("a finished teacher run was recomputed")
 
-    monkeypatch.setattr(stages, "ask_teacher", no_calls)
+    monkeypatch.setattr(stages.chain, "ask_teacher", no_calls)
     again = stages.teach(SMALL, stages.TeachConfig(accuracy=0.8))
     assert again.path == first.path
 
@@ -125,7 +125,7 @@ def test_the_same_chain_under_other_names_is_computed_once_and_copied_under_each
         raise AssertionError("a run of the same configuration was computed again under another name")
 
     monkeypatch.setattr(students, "train_student", no_training)
-    monkeypatch.setattr(stages, "ask_teacher", no_training)
+    monkeypatch.setattr(stages.chain, "ask_teacher", no_training)
     second = chain("column")
     for a, b in zip(first, second):
         assert (a.kind, a.hash) == (b.kind, b.hash) and b.name.startswith("column") and b.path != a.path
