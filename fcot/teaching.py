@@ -285,7 +285,7 @@ def _questions_block(study: str, root) -> str:
     import pandas as pd
 
     summaries = report.ablation_summaries(study, names=list(ablations.ABLATIONS), root=root)
-    published = report.load_published(Path(report.__file__).parent / "resources" / "published_table1.csv")
+    published = report.load_published(report.PUBLISHED_TABLE1)
     columns = {c.task: c for c in report.main_columns(summaries, published)}
 
     def config(name: str):

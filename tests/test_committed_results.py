@@ -50,9 +50,10 @@ def test_the_machine_path_pattern_finds_paths_not_urls_or_words():
 
 
 def test_the_stage_walk_through_is_named_as_the_main_table_point_it_repeats_only_when_it_is_the_same_run(monkeypatch):
-    from fcot import experiments, report
+    from fcot import experiments
+    from fcot.report import readme as report_readme
 
-    sentence = report._walkthrough_sentence("default", RESULTS)  # the committed runs
+    sentence = report_readme._walkthrough_sentence("default", RESULTS)  # the committed runs
     assert "scores ft_cot" in sentence and "seed 0 of the main-table column `coin_flip`" in sentence
     collect = experiments.collect_experiments
 
@@ -61,7 +62,7 @@ def test_the_stage_walk_through_is_named_as_the_main_table_point_it_repeats_only
         return frame.assign(accuracy=frame["accuracy"] - 0.01)
 
     monkeypatch.setattr(experiments, "collect_experiments", other_scores)
-    sentence = report._walkthrough_sentence("default", RESULTS)
+    sentence = report_readme._walkthrough_sentence("default", RESULTS)
     assert "scores ft_cot" in sentence and "main-table column" not in sentence
     monkeypatch.setattr(experiments, "collect_experiments", collect)
     from fcot import stages
@@ -69,5 +70,5 @@ def test_the_stage_walk_through_is_named_as_the_main_table_point_it_repeats_only
 
     run = Run.load(next((RESULTS / "default" / "runs" / "evaluation").glob("walkthrough-ft_cot-*")))
     point = ("default", RESULTS, stages.data_of(run), "ft_cot", stages.upstream_of(run), run.metrics["accuracy"])
-    assert report._column_twin(*point, run.hash)  # the column's evaluation is this very run
-    assert not report._column_twin(*point, "0123456789")  # the same score from another evaluation is not called so
+    assert report_readme._column_twin(*point, run.hash)  # the column's evaluation is this very run
+    assert not report_readme._column_twin(*point, "0123456789")  # the same score from another evaluation is not called so

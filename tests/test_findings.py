@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from fcot import report
+from fcot.report import claims as report_claims
+from fcot.report import readme as report_readme
 
 DEGREE = "accuracy rises with the diversity degree D"
 
@@ -224,14 +226,14 @@ def test_notebook_90_judges_the_methods_as_notebook_30_when_given_its_summary():
 
 
 def test_every_phenomenon_gets_the_papers_claim_with_its_published_numbers():
-    published = report.load_published(report.Path(report.__file__).parent / "resources" / "published_table1.csv")
-    claim = report._paper_claim("Fine-tune-CoT beats vanilla fine-tuning (synth_last_letter)", published)
+    published = report.load_published(report.PUBLISHED_TABLE1)
+    claim = report_claims.paper_claim("Fine-tune-CoT beats vanilla fine-tuning (synth_last_letter)", published)
     assert claim == "yes: last letter 52.7% vs 32.7% (Table 1)"
     for phenomenon in (report.FILTERING_PHENOMENON, report.FILTERING_MATCHED_PHENOMENON,
                        f"{report.TEACHER_PHENOMENON} (teacher-quality points)",
                        f"{report.TEACHER_PHENOMENON} (best point of any ablation)"):
-        assert report._paper_claim(phenomenon, published) != "—"
-    assert report._notebook_of(report.FILTERING_MATCHED_PHENOMENON) == "35_ablate_filtering"
+        assert report_claims.paper_claim(phenomenon, published) != "—"
+    assert report_readme._notebook_of(report.FILTERING_MATCHED_PHENOMENON) == "35_ablate_filtering"
 
 
 @pytest.mark.parametrize("column, claim", [
@@ -244,8 +246,8 @@ def test_every_phenomenon_gets_the_papers_claim_with_its_published_numbers():
                          "15.0% (Table 1)"),
 ])
 def test_a_main_table_column_is_compared_with_the_papers_numbers_on_its_own_task(column, claim):
-    published = report.load_published(report.Path(report.__file__).parent / "resources" / "published_table1.csv")
-    assert report._paper_claim(f"Fine-tune-CoT beats vanilla fine-tuning ({column})", published) == claim
+    published = report.load_published(report.PUBLISHED_TABLE1)
+    assert report_claims.paper_claim(f"Fine-tune-CoT beats vanilla fine-tuning ({column})", published) == claim
 
 
 @pytest.mark.parametrize("phenomenon, notebook", [
@@ -258,11 +260,11 @@ def test_a_main_table_column_is_compared_with_the_papers_numbers_on_its_own_task
 ])
 def test_a_methods_row_links_the_notebook_of_its_own_column(phenomenon, notebook):
     recorded = ["methods", "methods-coin_flip", "methods-synth_arithmetic", "degree"]
-    assert report._notebook_of(phenomenon, recorded) == notebook
+    assert report_readme._notebook_of(phenomenon, recorded) == notebook
 
 
 def test_the_headline_says_where_fine_tune_cot_lies_relative_to_vanilla_in_the_datas_direction():
-    published = report.load_published(report.Path(report.__file__).parent / "resources" / "published_table1.csv")
+    published = report.load_published(report.PUBLISHED_TABLE1)
     coin = _methods(("vanilla", 0.5), ("ft_cot", 0.85)).assign(task="synth_coin_flip", test_split="real")
     shuffled = _methods(("vanilla", 0.33), ("ft_cot", 0.34)).assign(task="synth_shuffled_objects", test_split="real")
     # a reversal within noise (notebook 30's synth_arithmetic column: 2.3% [1.0, 5.5] vs 2.8% [1.3, 6.2])
@@ -270,7 +272,7 @@ def test_the_headline_says_where_fine_tune_cot_lies_relative_to_vanilla_in_the_d
                                 "high": high} for arm, mean, low, high in (("ft_cot", 0.023, 0.010, 0.055),
                                                                            ("vanilla", 0.028, 0.013, 0.062))])
     letters = _methods(("vanilla", 0.0), ("ft_cot", 0.0)).assign(task="synth_last_letter", test_split="real")
-    headline = report._headline_sentence({"methods-coin_flip": coin, "methods-shuffled": shuffled,
+    headline = report_readme._headline_sentence({"methods-coin_flip": coin, "methods-shuffled": shuffled,
                                           "methods-synth_arithmetic": arithmetic, "methods-letters": letters},
                                          published)
     assert headline.startswith("**Headline** (3 seeds each;")
@@ -281,7 +283,7 @@ def test_the_headline_says_where_fine_tune_cot_lies_relative_to_vanilla_in_the_d
     assert "Fine-tune-CoT ties with vanilla fine-tuning on the real `last_letter_concatenation` test split." in headline
     assert "not clearly" not in headline
     assert "above vanilla on the task of 4 of these 4 columns (Table 1)." in headline
-    assert report._headline_sentence({"degree": _summary("degree", [(1, 0.1, 0.05, 0.15, 3)])}, published) == ""
+    assert report_readme._headline_sentence({"degree": _summary("degree", [(1, 0.1, 0.05, 0.15, 3)])}, published) == ""
 
 
 def test_the_readmes_results_block_is_generated_from_the_default_profiles_runs():

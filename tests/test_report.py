@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from fcot import analysis, experiments, paths, plots, report
+from fcot.report import verdicts as report_verdicts
 from fcot.runs import Run
 
 
@@ -188,8 +189,8 @@ def test_blank_cells_include_pandas_na_so_runs_with_missing_settings_group_toget
 
     from fcot import report
 
-    assert report._is_blank(None) and report._is_blank(float("nan")) and report._is_blank(pd.NA)
-    assert not report._is_blank("tiny-gpt2-s") and not report._is_blank(0) and not report._is_blank([1, 2])
+    assert report.is_blank(None) and report.is_blank(float("nan")) and report.is_blank(pd.NA)
+    assert not report.is_blank("tiny-gpt2-s") and not report.is_blank(0) and not report.is_blank([1, 2])
 
 
 def test_findings_judge_each_phenomenon_from_the_tables_by_its_stated_rule():
@@ -295,11 +296,11 @@ def test_a_columns_verdict_word_takes_the_datas_direction(ft, vanilla, verdict):
 
 
 def test_the_phenomena_count_puts_differences_within_noise_apart_and_names_reversals():
-    clear = report._compare("", _point(0.718, 0.652, 0.776), _point(0.022, 0.0, 0.072), "ft_cot", "vanilla")
-    within = report._compare("", _point(0.718, 0.652, 0.776), _point(0.715, 0.649, 0.773), "correct_only", "keep_all")
-    reversal = report._compare("", _point(0.023, 0.010, 0.055), _point(0.028, 0.013, 0.062), "ft_cot", "vanilla")
-    tie = report._compare("", _point(0.0, 0.0, 0.025), _point(0.0, 0.0, 0.025), "ft_cot", "vanilla")
-    flipped = report._compare("", _point(0.20, 0.15, 0.25), _point(0.50, 0.45, 0.55), "ft_cot", "vanilla")
+    clear = report_verdicts._compare("", _point(0.718, 0.652, 0.776), _point(0.022, 0.0, 0.072), "ft_cot", "vanilla")
+    within = report_verdicts._compare("", _point(0.718, 0.652, 0.776), _point(0.715, 0.649, 0.773), "correct_only", "keep_all")
+    reversal = report_verdicts._compare("", _point(0.023, 0.010, 0.055), _point(0.028, 0.013, 0.062), "ft_cot", "vanilla")
+    tie = report_verdicts._compare("", _point(0.0, 0.0, 0.025), _point(0.0, 0.0, 0.025), "ft_cot", "vanilla")
+    flipped = report_verdicts._compare("", _point(0.20, 0.15, 0.25), _point(0.50, 0.45, 0.55), "ft_cot", "vanilla")
     assert (within["verdict"], within["noise"]) == ("yes", "within noise")
     assert (reversal["verdict"], reversal["noise"]) == ("no", "within noise")
     rows = [(r["verdict"], r["noise"]) for r in (clear, within, reversal, tie, flipped)]

@@ -1,21 +1,4 @@
-"""Sample study: where student (and teacher) rationales go wrong, in named error categories.
-
-The paper's sample study (Ho et al. 2023, section 5 and appendix) reads student outputs by hand;
-this module does it by rule so the counts are reproducible. Every completion gets exactly one
-**category** (:data:`CATEGORIES`), decided in this order by :func:`categorize`:
-
-=========================  ====================================================================
-``correct``                the parsed final answer equals the gold answer
-``never_stopped``          wrong, and the completion did not end (no EOS / stop string within
-                           the generation budget; for a teacher: ``finish_reason == "length"``)
-``wrong_final_extraction`` wrong, but the *rationale* reached the gold answer: the answer after
-                           `` --> `` (the teacher's stage-2 answer) differs or does not parse
-``no_answer``              wrong, the rationale did not reach the gold answer, and nothing in
-                           the completion parses as an answer (the parser returns None)
-``wrong_step``             wrong, a parsed answer exists, and the rationale did not reach the
-                           gold answer: its reasoning went wrong somewhere. Where a task rule can
-                           recompute the intermediate steps, ``first_wrong_step`` says where
-=========================  ====================================================================
+"""Rationale checkers: what a rationale reached, and where its steps go wrong, read per task kind.
 
 What "the rationale reached" and "which step is wrong" mean is decided by a **checker** chosen
 from the question (:func:`check_rationale`):
@@ -48,27 +31,14 @@ import ast
 import operator
 import re
 import string
-from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 from fcot import answers
-from fcot.records import Completion, Example
+from fcot.records import Example
+from fcot.teachers.simulated import read_question
 
-# REPRODUCTION NOTE: the paper's sample study reads student outputs by hand; fcot assigns categories by
-# rule (this module's checkers), with its own category definitions and precedence; a step is "wrong"
-# only where a checker can recompute it (coin flip, last letters, shuffled objects, equations).
-CATEGORIES: tuple[str, ...] = ("correct", "wrong_step", "wrong_final_extraction", "no_answer", "never_stopped")
-ERROR_CATEGORIES: tuple[str, ...] = CATEGORIES[1:]
 CHECKERS: tuple[str, ...] = ("coin_flip", "last_letters", "shuffled_objects", "arithmetic", "generic")
-CATEGORY_HELP: dict[str, str] = {
-    "correct": "the final answer is right",
-    "wrong_step": "the rationale's reasoning is wrong (it does not reach the gold answer)",
-    "wrong_final_extraction": "the rationale reached the gold answer, the final answer differs or does not parse",
-    "no_answer": "nothing in the completion parses as an answer",
-    "never_stopped": "no end-of-sequence within the generation budget",
-}
 
-_DELIMITER = answers.STUDENT_DELIMITER.strip()  # "-->", what the official parser looks for
 _CLAUSES = re.compile(r"(?<=[.!?])\s+|\n+|;\s*")
 _QUOTED = re.compile(r'"([^"\n]*)"')
 _OPTION = re.compile(r"\(([A-Z])\)")
@@ -94,58 +64,6 @@ class RationaleCheck:
     steps_checked: int = 0
     first_wrong_step: int | None = None
     detail: str = ""
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """One completion's category and the evidence for it (see the module table)."""
-
-    category: str
-    prediction: str | None
-    rationale_answer: str | None
-    rationale_reached_gold: bool
-    stopped: bool | None
-    checker: str
-    steps_checked: int
-    first_wrong_step: int | None
-    detail: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def categorize(correct: bool, stopped: bool | None, prediction: str | None, rationale_reached_gold: bool) -> str:
-    """The category of one completion from four facts, in the precedence of the module table.
-
-    ``stopped`` None means unknown (recorded logs): treated as stopped.
-    """
-    if correct:
-        return "correct"
-    if stopped is False:
-        return "never_stopped"
-    if rationale_reached_gold:
-        return "wrong_final_extraction"
-    if prediction is None:
-        return "no_answer"
-    return "wrong_step"
-
-
-# ----------------------------------------------------------------------------------------------
-# Splitting completions
-# ----------------------------------------------------------------------------------------------
-
-
-def split_completion(text: str) -> tuple[str, str | None]:
-    """``(rationale, answer part)`` of a student completion ``{rationale} --> {answer}``.
-
-    Split at the first ``-->`` (as :func:`fcot.answers.parse_student` reads it); without the
-    delimiter the whole text is the rationale and the answer part is None.
-    Sample: ``" A has 3. 3 + 4 = 7. --> 7"`` -> ``(" A has 3. 3 + 4 = 7. ", " 7")``.
-    """
-    position = text.find(_DELIMITER)
-    if position == -1:
-        return text, None
-    return text[:position], text[position + len(_DELIMITER) :]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -442,8 +360,6 @@ def _check_arithmetic(rationale: str, problem, example: Example) -> RationaleChe
 
 
 def _problem(question: str):
-    from fcot.teachers.simulated import read_question
-
     return read_question(question)
 
 
@@ -460,254 +376,3 @@ def check_rationale(rationale: str, example: Example) -> RationaleCheck:
     if example.answer_type == "number":
         return _check_arithmetic(rationale, problem, example)
     return RationaleCheck("generic", generic_answer(rationale, example))
-
-
-def _reached(answer: str | None, example: Example) -> bool:
-    if answer is None:
-        return False
-    try:
-        return answers.is_correct(answer, example)
-    except ValueError:
-        return False
-
-
-# ----------------------------------------------------------------------------------------------
-# Diagnosing completions
-# ----------------------------------------------------------------------------------------------
-
-
-def _diagnosis(rationale: str, prediction: str | None, correct: bool, stopped: bool | None, example: Example) -> Diagnosis:
-    check = check_rationale(rationale, example)
-    reached = _reached(check.answer, example)
-    return Diagnosis(
-        category=categorize(correct, stopped, prediction, reached),
-        prediction=prediction,
-        rationale_answer=check.answer,
-        rationale_reached_gold=reached,
-        stopped=stopped,
-        checker=check.checker,
-        steps_checked=check.steps_checked,
-        first_wrong_step=check.first_wrong_step,
-        detail=check.detail,
-    )
-
-
-def diagnose_student(
-    text: str,
-    example: Example,
-    *,
-    stopped: bool | None = True,
-    parse: Callable[[str, Example], str | None] = answers.parse_student,
-) -> Diagnosis:
-    """The category of a Fine-tune-CoT student completion ``{rationale} --> {answer}``.
-
-    ``stopped``: whether generation ended at EOS / a stop string (``fcot.evaluate`` records it).
-    The final answer is read by ``parse`` (the official student parser by default).
-    """
-    prediction = parse(text, example)
-    rationale, _ = split_completion(text)
-    return _diagnosis(rationale, prediction, answers.is_correct(prediction, example), stopped, example)
-
-
-def diagnose_teacher(completion: Completion, example: Example) -> Diagnosis:
-    """The category of a teacher completion: its rationale, and its stage-2 answer as parsed then.
-
-    A rationale cut at ``max_tokens`` (``finish_reason == "length"``) counts as never stopped.
-    """
-    stopped = None if completion.finish_reason is None else completion.finish_reason != "length"
-    return _diagnosis(completion.rationale, completion.prediction, bool(completion.correct), stopped, example)
-
-
-def _by_id(examples: Iterable[Example]) -> dict[str, Example]:
-    return {e.id: e for e in examples}
-
-
-def _require(example_id: str, table: Mapping[str, Example], what: str) -> Example:
-    if example_id not in table:
-        raise KeyError(f"{what}: example id {example_id!r} is not among the examples given "
-                       f"({len(table)} examples, e.g. {sorted(table)[:3]})")
-    return table[example_id]
-
-
-def diagnose_predictions(predictions: Iterable[Mapping[str, Any]], examples: Iterable[Example]):
-    """One row per student prediction (``fcot.evaluate.EvalResult.predictions``) with its diagnosis.
-
-    Each prediction needs ``example_id`` and ``completion``; ``stopped`` and ``prediction`` are
-    used when present (else: stopped unknown, the official student parser). Returns a DataFrame
-    with ``example_id``, ``question``, ``gold``, ``rationale``, ``answer_part`` and the
-    :class:`Diagnosis` fields.
-    """
-    import pandas as pd
-
-    table = _by_id(examples)
-    rows = []
-    for number, row in enumerate(predictions, start=1):
-        for key in ("example_id", "completion"):
-            if key not in row:
-                raise KeyError(f"prediction {number}: lacks {key!r}; accepted: rows of fcot.evaluate.EvalResult.predictions")
-        example = _require(row["example_id"], table, f"prediction {number}")
-        text = row["completion"] or ""
-        stopped = row.get("stopped")
-        rationale, answer_part = split_completion(text)
-        if "prediction" in row:
-            prediction = row["prediction"]
-            diagnosis = _diagnosis(rationale, prediction, answers.is_correct(prediction, example),
-                                   None if stopped is None else bool(stopped), example)
-        else:
-            diagnosis = diagnose_student(text, example, stopped=stopped)
-        rows.append({"example_id": example.id, "question": example.question, "gold": answers.normalize_gold(example),
-                     "rationale": rationale.strip(), "answer_part": None if answer_part is None else answer_part.strip()}
-                    | diagnosis.as_dict())
-    return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
-
-
-def diagnose_completions(completions: Iterable[Completion], examples: Iterable[Example], *, first_only: bool = True):
-    """One row per teacher completion with its diagnosis (the same columns as :func:`diagnose_predictions`).
-
-    ``first_only``: only the lowest ``sample_index`` per example (the greedy one at degree 1).
-    Completions of examples not in ``examples`` are skipped.
-    """
-    import pandas as pd
-
-    table = _by_id(examples)
-    chosen: dict[tuple[str, int], Completion] = {}
-    for c in completions:
-        if c.example_id not in table:
-            continue
-        key = (c.example_id, 0 if first_only else c.sample_index)
-        if key not in chosen or c.sample_index < chosen[key].sample_index:
-            chosen[key] = c
-    order = {e: i for i, e in enumerate(table)}
-    rows = []
-    for (_, _), c in sorted(chosen.items(), key=lambda item: (order[item[0][0]], item[0][1])):
-        example = table[c.example_id]
-        rows.append({"example_id": c.example_id, "question": example.question, "gold": answers.normalize_gold(example),
-                     "rationale": c.rationale.strip(), "answer_part": c.answer_completion.strip()}
-                    | diagnose_teacher(c, example).as_dict())
-    return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
-
-
-_FRAME_COLUMNS = ["example_id", "question", "gold", "rationale", "answer_part", "category", "prediction",
-                  "rationale_answer", "rationale_reached_gold", "stopped", "checker", "steps_checked",
-                  "first_wrong_step", "detail"]
-
-
-def category_counts(frames: Mapping[str, Any]):
-    """Counts and shares of each category per source (a DataFrame: rows = :data:`CATEGORIES`).
-
-    ``frames``: ``{"student": diagnose_predictions(...), "teacher": diagnose_completions(...)}``.
-    Columns: ``<source>`` (count) and ``<source> %`` (share of that source's completions).
-    """
-    import pandas as pd
-
-    if not frames:
-        raise ValueError("category_counts needs at least one {source: diagnosis frame}")
-    table = pd.DataFrame(index=pd.Index(CATEGORIES, name="category"))
-    for source, frame in frames.items():
-        if "category" not in frame.columns:
-            raise ValueError(f"category_counts: frame {source!r} has no 'category' column (pass diagnose_* output)")
-        unknown = sorted(set(frame["category"]) - set(CATEGORIES))
-        if unknown:
-            raise ValueError(f"category_counts: frame {source!r} has unknown categories {unknown}; accepted: {CATEGORIES}")
-        counts = frame["category"].value_counts().reindex(CATEGORIES, fill_value=0).astype(int)
-        table[source] = counts
-        table[f"{source} %"] = (100 * counts / max(1, len(frame))).round(1)
-    return table
-
-
-def compare(student, teacher):
-    """Student and teacher diagnoses of the same questions side by side (inner join on example_id).
-
-    Columns: ``example_id``, ``question``, ``gold``, then ``student_*`` and ``teacher_*`` for
-    ``rationale``, ``prediction``, ``category`` and ``detail``.
-    """
-    keep = ["rationale", "prediction", "category", "detail"]
-    left = student[["example_id", "question", "gold", *keep]].rename(columns={k: f"student_{k}" for k in keep})
-    right = teacher[["example_id", *keep]].rename(columns={k: f"teacher_{k}" for k in keep})
-    return left.merge(right, on="example_id", how="inner")
-
-
-def agreement_table(comparison):
-    """Cross-tabulation of student category (rows) by teacher category (columns) on the same questions."""
-    import pandas as pd
-
-    return pd.crosstab(
-        pd.Categorical(comparison["student_category"], CATEGORIES),
-        pd.Categorical(comparison["teacher_category"], CATEGORIES),
-        rownames=["student"], colnames=["teacher"], dropna=False,
-    )
-
-
-def side_by_side(comparison, n: int = 3, category: str | None = None, width: int | None = None):
-    """Up to ``n`` questions per student error category (or only ``category``), student and teacher
-    rationales next to each other (whole, or cut to ``width`` characters), for display."""
-    if category is not None and category not in CATEGORIES:
-        raise ValueError(f"unknown category {category!r}; accepted: {CATEGORIES}")
-    wanted = [category] if category else list(ERROR_CATEGORIES)
-    picked = [comparison[comparison["student_category"] == c].head(n) for c in wanted]
-    import pandas as pd
-
-    frame = pd.concat(picked) if picked else comparison.head(0)
-    frame = frame.copy()
-    if width is not None:
-        for column in ("question", "student_rationale", "teacher_rationale"):
-            frame[column] = frame[column].astype(str).str.slice(0, width)
-    return frame.reset_index(drop=True)
-
-
-def teacher_mistakes(comparison, n: int = 3):
-    """Up to ``n`` questions per teacher error category: the rationales answer filtering would remove had they been
-    training questions (the paper's point that filtering by the final answer alone keeps some wrong reasoning and
-    drops some right reasoning), whole, with the student's answer beside them."""
-    import pandas as pd
-
-    picked = [comparison[comparison["teacher_category"] == c].head(n) for c in ERROR_CATEGORIES]
-    columns = ["example_id", "question", "gold", "teacher_category", "teacher_rationale", "teacher_prediction",
-               "student_prediction", "student_category"]
-    return (pd.concat(picked) if picked else comparison.head(0))[columns].reset_index(drop=True)
-
-
-def what_we_saw(counts, comparison, teacher: str | None = None):
-    """Notebook 40's closing "What we saw" (Markdown), computed from :func:`category_counts` and :func:`compare`.
-    ``teacher`` names which teacher the ``teacher`` column is (``fcot.stages.teacher_name``: the rule-based simulator
-    or the recorded text-davinci-002), so its score is never read as another teacher's."""
-    from IPython.display import Markdown
-
-    lines = []
-    for source in [c for c in counts.columns if not str(c).endswith("%")]:
-        column = counts[source]
-        total = int(column.sum())
-        errors = column.drop("correct")
-        if total == 0:
-            continue
-        who = f"The {source}" + (f", {teacher}," if teacher and source == "teacher" else "")
-        text = f"{who} answered {100 * column['correct'] / total:.1f}% of {total} questions correctly"
-        if errors.sum():
-            top = errors.idxmax()
-            text += (f"; its most common error is **{top}** ({int(errors[top])} questions, "
-                     f"{100 * errors[top] / errors.sum():.0f}% of its errors: {CATEGORY_HELP[top]})")
-        lines.append(text + ".")
-    if not comparison.empty:
-        student_right = comparison["student_category"] == "correct"
-        teacher_right = comparison["teacher_category"] == "correct"
-        lines.append(f"On the {len(comparison)} questions both answered, the student is right where the teacher is wrong "
-                     f"on {int((student_right & ~teacher_right).sum())} and wrong where the teacher is right on "
-                     f"{int((~student_right & teacher_right).sum())}; both are wrong on "
-                     f"{int((~student_right & ~teacher_right).sum())}.")
-    return Markdown("\n".join(f"- {line}" for line in lines))
-
-
-def record_sample_study(counts, comparison, config: Mapping[str, Any], *, name: str, seed: int = 0, figure=None):
-    """Write the sample study through ``fcot.runs`` (kind ``sample_study``): the counts table,
-    the side-by-side rows (predictions.jsonl) and the figure; returns the finished Run."""
-    from fcot.runs import Run
-
-    with Run.open("sample_study", dict(config), name=name, seed=seed) as run:
-        run.save_table(counts, "error_categories")
-        run.save_predictions(comparison.to_dict(orient="records"))
-        shares = {f"{source}_{category}": int(counts.loc[category, source])
-                  for source in counts.columns if not source.endswith("%") for category in counts.index}
-        run.save_metrics(shares)
-        if figure is not None:
-            run.save_figure(figure, "error_categories")
-    return run
