@@ -78,10 +78,16 @@ def _run_reproduce(args) -> int:
         print(f"profile {profile.name} ({profile.path}): {profile.description}".rstrip(": "))
         print(study.format_plan(study.plan(profile, overrides, args.only)))
         return 0
+    return _run_steps("reproduce", lambda: study.run_study(profile, overrides, args.only,
+                                                          study.RunOptions(force=args.force, jobs=args.jobs)))
+
+
+def _run_steps(command: str, run) -> int:
+    """Exit status of a command that executes notebooks: 1, with the failed step's one-line error, if one failed."""
     try:
-        study.run_study(profile, overrides, args.only, study.RunOptions(force=args.force, jobs=args.jobs))
+        run()
     except study.StepFailedError as error:
-        print(f"fcot reproduce: {error}", file=sys.stderr)
+        print(f"fcot {command}: {error}", file=sys.stderr)
         return 1
     return 0
 
@@ -265,12 +271,7 @@ def _run_rehearse_paper(args) -> int:
         sets = " ".join(f"--set {shlex.quote(s)}" for s in rehearsal.overrides(tasks, stand_ins))
         print(f"python -m fcot reproduce --profile paper --only {','.join(rehearsal.STEPS)} {sets}")
         return 0
-    try:
-        rehearsal.rehearse(args.workdir, tasks)
-    except study.StepFailedError as error:
-        print(f"fcot rehearse-paper: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return _run_steps("rehearse-paper", lambda: rehearsal.rehearse(args.workdir, tasks))
 
 
 def register_cost(subparsers) -> None:

@@ -242,35 +242,14 @@ def _cache_options(model, rows: int, encoder_decoder: bool) -> dict[str, Any]:
     return {}
 
 
-def generate_completions(
-    model,
-    tokenizer,
-    prompts: Sequence[str],
-    *,
-    batch_size: int = 64,
-    max_new_tokens: int = 128,
-    do_sample: bool = False,
-    temperature: float = 0.7,
-    num_return_sequences: int = 1,
-    seed: int = 0,
-    stop: Sequence[str] = (END_MARKER,),
-) -> list[str] | list[list[str]]:
-    """Completion texts of ``prompts`` (see :func:`generate_outputs`).
+def generate_completions(model, tokenizer, prompts: Sequence[str], **options: Any) -> list[str] | list[list[str]]:
+    """Completion texts of ``prompts``; ``options`` are those of :func:`generate_outputs` (``batch_size``,
+    ``max_new_tokens``, ``do_sample``, ``temperature``, ``num_return_sequences``, ``seed``, ``stop``).
 
-    One string per prompt when ``num_return_sequences == 1``, else a list of that many per prompt.
+    One string per prompt when ``num_return_sequences == 1`` (the default), else a list of that many per prompt.
     """
-    outputs = generate_outputs(
-        model,
-        tokenizer,
-        prompts,
-        batch_size=batch_size,
-        max_new_tokens=max_new_tokens,
-        do_sample=do_sample,
-        temperature=temperature,
-        num_return_sequences=num_return_sequences,
-        seed=seed,
-        stop=stop,
-    )
+    outputs = generate_outputs(model, tokenizer, prompts, **options)
+    num_return_sequences = options.get("num_return_sequences", 1)
     if num_return_sequences == 1:
         return [gens[0].text for gens in outputs]
     return [[g.text for g in gens] for gens in outputs]
