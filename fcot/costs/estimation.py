@@ -1,8 +1,34 @@
 """The estimate of a profile: its plan walked step by step into teacher steps and student runs.
 
-:func:`estimate` expands a profile as :func:`fcot.study.plan` does and hands each notebook execution to
-a :class:`PlanWalk`, which keeps what the earlier steps made (teacher runs by name, curations, trained
-students) so that later steps read them; the notebook constants below say which step is which.
+:func:`estimate` expands a profile exactly as ``make reproduce PROFILE=<name>`` would
+(:func:`fcot.study.plan`, with the same ``--set`` overrides and ``--only`` selection) and walks its
+steps:
+
+* **Teacher** (each notebook-10 step): the real teacher driver (:func:`fcot.teachers.generate`)
+  runs over the task's real train questions with an :class:`EstimatingBackend`, an offline
+  stand-in for the endpoint that makes no network call and returns completions of realistic
+  length. The driver's own :class:`fcot.teachers.Ledger` counts the calls, prompt and completion
+  tokens and prices them with :data:`fcot.teachers.ledger.DEFAULT_PRICES` (an unknown model gets
+  cost None, with the reason). Lengths come from the recorded text-davinci-002 logs
+  (:mod:`fcot.recorded`): a question's own recording where the log covers it, else a recording of
+  another question of the same task (the logs that cover the test side only), else ``max_tokens``
+  (an upper bound). With ``sample`` set, the driver runs over that many evenly spaced questions per
+  step and the counts are scaled to the whole step (calls exactly: two per question and sample).
+* **Students** (notebooks 20/21, 30-36, 40): parameters of the student (:data:`STUDENT_PARAMETERS`)
+  x tokens. Training: 6 FLOPs per parameter per training token (forward + backward) over the
+  curated samples (the teacher estimate above, filtered by :func:`fcot.curate.curate`) and the
+  epochs, plus a forward pass (2 FLOPs per parameter per token) over the validation samples each
+  epoch. Evaluation: 2 FLOPs per parameter per token, prompt plus ``max_new_tokens`` generated (an
+  upper bound). An encoder-decoder's tokens pass through about half its parameters (encoder or
+  decoder). Experiments (30-36) with the same canonical configuration are one run, counted once,
+  as :func:`fcot.experiments.run_experiment` skips a finished configuration.
+* **GPU hours** = FLOPs / (peak FLOP/s x MFU). The MFU measured by ``make bench-gpu``
+  (``results/bench/gpu.json``) is used when that file exists (the measured size nearest in
+  parameters), else :data:`DEFAULT_GPU` at :data:`DEFAULT_MFU` (an assumption, said so).
+
+A :class:`PlanWalk` takes the plan's notebook executions in order and keeps what the earlier steps made
+(teacher runs by name, curations, trained students) so that later steps read them; the notebook constants
+below say which step is which.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""The estimate's output: the Markdown report, the README block and the JSON object."""
+"""The estimate's output: the Markdown report, the README block and the JSON object.
+
+:func:`markdown` renders the tables with the assumptions under them, :func:`summary_markdown`
+the README block (between :data:`BEGIN` and :data:`END`, written by :func:`write_readme_block`),
+:func:`to_json` the same numbers as a JSON object. ``python -m fcot cost --profile paper``.
+"""
 
 from __future__ import annotations
 
