@@ -62,7 +62,7 @@ def register_reproduce(subparsers) -> None:
         "reproduce",
         help="run the study's notebooks with papermill from a profile (notebooks/profiles/<name>.yaml)",
         description="Execute the notebook chain of a profile into results/<profile>/notebooks/; "
-        "completed steps with unchanged parameters are skipped (see fcot/study.py).",
+        "completed steps with unchanged parameters are skipped (see fcot/study/).",
     )
     add_profile_arguments(parser, "default")
     parser.add_argument("--force", action="store_true", help="execute every selected step even if its output is up to date")
@@ -280,7 +280,7 @@ def register_cost(subparsers) -> None:
         help="estimate what a profile costs: teacher calls, tokens and USD; student FLOPs and GPU hours (offline)",
         description="Expands the profile as `reproduce` would and drives the real teacher driver with an offline "
         "estimating backend (no network, no API key) over the tasks' train questions; student FLOPs from parameter "
-        "counts x tokens (fcot/costs.py). Prints the Markdown report unless an output is given.",
+        "counts x tokens (fcot/costs/). Prints the Markdown report unless an output is given.",
     )
     add_profile_arguments(parser, "paper")
     parser.add_argument("--sample", type=int, default=None, metavar="N",

@@ -34,7 +34,7 @@ def _unpin(monkeypatch, task: str) -> None:
     spec = tasks.get_task(task)
     files = tuple(dataclasses.replace(f, sha256=None) for f in spec.files)
     monkeypatch.setitem(tasks.TASKS, task, dataclasses.replace(spec, files=files))
-    monkeypatch.setitem(tasks._SHA256, f"data/split/{task}__default.json", None)
+    monkeypatch.setitem(tasks.SHA256, f"data/split/{task}__default.json", None)
 
 
 # --- registry -------------------------------------------------------------------------------------
