@@ -178,6 +178,22 @@ class FakeOpenAIServer:
         """(status, JSON body or None to drop the connection, extra headers)."""
         with self._lock:
             self.requests += 1
+        faulted = self._fault(headers)
+        if faulted is not None:
+            return faulted
+        chat = path.rstrip("/").endswith("/chat/completions")
+        if not (chat or path.rstrip("/").endswith("/completions")):
+            return 404, _error(f"Unknown path {path}", "not_found"), {}
+        try:
+            request = _parse_request(body, chat)
+        except (ValueError, KeyError, TypeError, IndexError) as error:
+            return 400, _error(f"Invalid request: {error}", "invalid_request_error"), {}
+        if request["n"] < 1 or request["max_tokens"] < 1:
+            return 400, _error("n and max_tokens must be >= 1", "invalid_request_error"), {}
+        return 200, self._completion(request, chat), {}
+
+    def _fault(self, headers) -> tuple[int, dict | None, dict] | None:
+        """The injected fault's response to this request (held, delayed, refused, dropped, redirected), or None."""
         faults = self.faults
         if not self._gate.is_set():
             with self._lock:
@@ -203,67 +219,65 @@ class FakeOpenAIServer:
             return 429, _error("Rate limit reached, slow down.", "rate_limit_exceeded"), extra
         if self._take("next_500", faults.p_500):
             return 500, _error("The server had an error.", "server_error"), {}
-        chat = path.rstrip("/").endswith("/chat/completions")
-        if not (chat or path.rstrip("/").endswith("/completions")):
-            return 404, _error(f"Unknown path {path}", "not_found"), {}
-        try:
-            data = json.loads(body)
-            model = data["model"]
-            prompt = data["messages"][-1]["content"] if chat else data["prompt"]
-            if not isinstance(prompt, str):
-                raise TypeError("prompt must be a string")
-            max_tokens = int(data.get("max_tokens", 16))
-            temperature = float(data.get("temperature", 1.0))
-            n = int(data.get("n", 1))
-            seed = data.get("seed")
-            stop = data.get("stop") or []
-            stop = [stop] if isinstance(stop, str) else list(stop)
-        except (ValueError, KeyError, TypeError, IndexError) as error:
-            return 400, _error(f"Invalid request: {error}", "invalid_request_error"), {}
-        if n < 1 or max_tokens < 1:
-            return 400, _error("n and max_tokens must be >= 1", "invalid_request_error"), {}
-        if faults.ignore_n:
-            n = 1
-        texts = self._texts(prompt, temperature, seed, n)
-        choices = []
-        completion_tokens = 0
-        for i, text in enumerate(texts):
-            finish = "stop"
-            for s in ([] if faults.ignore_stop else stop):
-                cut = text.find(s)
-                if cut != -1:
-                    text = text[:cut]
-            words = text.split()
-            if len(words) > max_tokens:
-                text = " " + " ".join(words[:max_tokens])
-                finish = "length"
-            completion_tokens += min(len(words), max_tokens)
-            if chat:
-                choices.append({"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
-            else:
-                choices.append({"index": i, "text": text, "finish_reason": finish, "logprobs": None})
+        return None
+
+    def _completion(self, request: dict, chat: bool) -> dict:
+        """The completion (or chat completion) object answering a parsed request."""
+        faults = self.faults
+        prompt, max_tokens = request["prompt"], request["max_tokens"]
+        n = 1 if faults.ignore_n else request["n"]
+        texts = self._texts(prompt, request["temperature"], request["seed"], n)
+        choices, completion_tokens = _choices(texts, [] if faults.ignore_stop else request["stop"], max_tokens, chat)
         prompt_tokens = len(prompt.split())
         with self._lock:
             self.served += 1
-            self.served_log.append((prompt, seed, n))
+            self.served_log.append((prompt, request["seed"], n))
         mangle = faults.mangle or (lambda payload: payload)
-        return (
-            200,
-            mangle({
-                "id": f"fake-{self.served}",
-                "object": "chat.completion" if chat else "text_completion",
-                "created": int(time.time()),
-                "model": model,
-                "choices": choices,
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                },
-            }),
-            {},
-        )
+        return mangle({
+            "id": f"fake-{self.served}",
+            "object": "chat.completion" if chat else "text_completion",
+            "created": int(time.time()),
+            "model": request["model"],
+            "choices": choices,
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        })
 
+
+def _parse_request(body: bytes, chat: bool) -> dict:
+    """The fields of a completions (or chat completions) request body that the fake server reads."""
+    data = json.loads(body)
+    prompt = data["messages"][-1]["content"] if chat else data["prompt"]
+    if not isinstance(prompt, str):
+        raise TypeError("prompt must be a string")
+    stop = data.get("stop") or []
+    return {"model": data["model"], "prompt": prompt, "max_tokens": int(data.get("max_tokens", 16)),
+            "temperature": float(data.get("temperature", 1.0)), "n": int(data.get("n", 1)), "seed": data.get("seed"),
+            "stop": [stop] if isinstance(stop, str) else list(stop)}
+
+
+def _choices(texts: list[str], stop: list[str], max_tokens: int, chat: bool) -> tuple[list[dict], int]:
+    """The response's choices (each text cut at a stop string, then at ``max_tokens`` words) and their tokens."""
+    choices, completion_tokens = [], 0
+    for i, text in enumerate(texts):
+        finish = "stop"
+        for s in stop:
+            cut = text.find(s)
+            if cut != -1:
+                text = text[:cut]
+        words = text.split()
+        if len(words) > max_tokens:
+            text = " " + " ".join(words[:max_tokens])
+            finish = "length"
+        completion_tokens += min(len(words), max_tokens)
+        if chat:
+            choices.append({"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
+        else:
+            choices.append({"index": i, "text": text, "finish_reason": finish, "logprobs": None})
+    return choices, completion_tokens
 
 def _error(message: str, code: str) -> dict:
     return {"error": {"message": message, "type": code, "code": code}}
