@@ -62,7 +62,7 @@ def register_reproduce(subparsers) -> None:
         "reproduce",
         help="run the study's notebooks with papermill from a profile (notebooks/profiles/<name>.yaml)",
         description="Execute the notebook chain of a profile into results/<profile>/notebooks/; "
-        "completed steps with unchanged parameters are skipped (see fcot/study.py).",
+        "completed steps with unchanged parameters are skipped (see fcot/study/execution.py).",
     )
     add_profile_arguments(parser, "default")
     parser.add_argument("--force", action="store_true", help="execute every selected step even if its output is up to date")
