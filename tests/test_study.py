@@ -556,8 +556,8 @@ def test_with_jobs_the_pool_of_sweep_points_starts_before_the_first_stage_notebo
             return {}
 
     pool, seen = Pool(), []
-    monkeypatch.setattr(study, "_start_prefetch", lambda *a, **k: pool)
-    monkeypatch.setattr(study, "execute_run", lambda run, options: seen.append((run.name, pool.launched)) or 0.0)
+    monkeypatch.setattr(study.execution, "_start_prefetch", lambda *a, **k: pool)
+    monkeypatch.setattr(study.execution, "execute_run", lambda run, options: seen.append((run.name, pool.launched)) or 0.0)
     write_profile(profiles, "j", "steps:\n  - notebook: 10_make_numbers\n  - notebook: 20_sum_numbers\n")
     study.run_study(study.load_profile("j", profiles), notebooks_dir=books, options=study.RunOptions(jobs=2),
                     log=lambda _: None)
@@ -573,7 +573,7 @@ def test_run_options_validate_themselves():
 
 
 def test_cli_list_prints_expanded_steps_without_running(books, profiles, capsys, monkeypatch):
-    monkeypatch.setattr(study, "NOTEBOOKS_DIR", books)
+    monkeypatch.setattr(study.profiles, "NOTEBOOKS_DIR", books)
     path = write_profile(profiles, "c", "steps:\n  - notebook: 10_make_numbers\n    grid: {n: [1, 2]}\n")
     assert cli.main(["reproduce", "--profile", str(path), "--list", "--set", "seed=3"]) == 0
     out = capsys.readouterr().out
@@ -582,7 +582,7 @@ def test_cli_list_prints_expanded_steps_without_running(books, profiles, capsys,
 
 
 def test_cli_reports_profile_errors_with_exit_code_2_and_step_failures_with_1(books, profiles, capsys, monkeypatch):
-    monkeypatch.setattr(study, "NOTEBOOKS_DIR", books)
+    monkeypatch.setattr(study.profiles, "NOTEBOOKS_DIR", books)
     bad = write_profile(profiles, "bad", "steps:\n  - notebook: 20_sum_numbers\n    parameters: {nope: 1}\n")
     assert cli.main(["reproduce", "--profile", str(bad)]) == 2
     assert "unknown parameter 'nope'" in capsys.readouterr().err
@@ -661,6 +661,6 @@ def test_a_call_records_its_cpu_seconds_beside_its_wall_time(tmp_path):
     timings.write_text("{}", encoding="utf-8")
     before = study.cpu_seconds()
     sum(i * i for i in range(200_000))
-    study._record_call(timings, 1.5, 2, [study.StepOutcome(None, "ran", 1.0)], study.cpu_seconds() - before)
+    study.execution._record_call(timings, 1.5, 2, [study.StepOutcome(None, "ran", 1.0)], study.cpu_seconds() - before)
     call = json.loads(timings.read_text())["last_call"]
     assert call["wall_seconds"] == 1.5 and call["cpu_seconds"] >= 0 and call["cores"] == os.cpu_count()
