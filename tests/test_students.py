@@ -339,7 +339,7 @@ def test_validation_accuracy_counts_exact_answers_once_per_question():
         Sample("a", 1, "q1 ###", " r2 --> ab", "ft_cot"),
         Sample("b", 0, "q2 ###", " r --> cd", "ft_cot"),
     ]
-    import fcot.students as students
+    import fcot.students.training as students  # validation_accuracy looks greedy_answers up there
 
     original = students.greedy_answers
     students.greedy_answers = lambda m, t, prompts, *a: [" x --> ab" for _ in prompts]
@@ -381,7 +381,7 @@ def test_lora_trains_only_adapters_and_saves_a_merged_student(tmp_path):
 
 
 def test_a_lora_students_adapter_alone_rebuilds_it_on_the_base_it_names(tmp_path):
-    from fcot.students import _apply_lora
+    from fcot.students.training import _apply_lora
 
     model, tokenizer = build_tiny_student("tiny-gpt2-xs", TEXTS)
     base = save_student(model, tokenizer, tmp_path / "base")  # stands in for an alias or hub id

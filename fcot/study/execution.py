@@ -1,4 +1,4 @@
-"""Execution: a planned study's notebooks run with papermill, skipped where complete, timed, in parallel with ``--jobs``.
+"""Execution: a planned study's notebooks run with papermill, skipped where complete, timed, ``--jobs`` in parallel.
 
 **Execution**: each (grid point of a) step is executed by papermill with kernel ``python3`` and the
 working directory ``notebooks/`` (as in Jupyter Lab), into

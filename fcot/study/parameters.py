@@ -1,4 +1,4 @@
-"""A notebook's parameters: its ``parameters`` cell read with :mod:`ast`, and values checked against their annotations."""
+"""A notebook's parameters: its ``parameters`` cell read with :mod:`ast`; values checked against their annotations."""
 
 from __future__ import annotations
 

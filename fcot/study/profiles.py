@@ -340,7 +340,7 @@ def parse_override(text: str) -> Override:
 
 
 def matches(selector: str, step: StepSpec) -> bool:
-    """Whether a ``<step>`` selector (a step id, a notebook name, a number ``20`` or a range ``10-21``) names ``step``."""
+    """Whether a ``<step>`` selector (a step id, a notebook name, a number ``20``, a range ``10-21``) names ``step``."""
     if selector in (step.id, step.notebook):
         return True
     if selector.isdigit():
