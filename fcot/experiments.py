@@ -28,6 +28,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
@@ -58,6 +59,41 @@ TEACHER_FIELDS: tuple[str, ...] = (
     "teacher", "teacher_accuracy", "teacher_file", "degree", "teacher_temperature", "teacher_max_tokens",
     "filter_mode", "max_rationale_tokens",
 )
+#: ExperimentConfig field -> (the stage config that owns and validates it, the field's name there). ``seed`` (the
+#: student's) and the choice among ``TEACHER_KINDS`` are the experiment's own.
+OWNERS: dict[str, tuple[str, str]] = {
+    **{name: ("DataConfig", name) for name in ("task", "difficulty", "n_train", "n_val", "n_test", "data_seed",
+                                               "test_split")},
+    "teacher": ("TeachConfig", "backend"), "teacher_accuracy": ("TeachConfig", "accuracy"),
+    "teacher_file": ("TeachConfig", "completions"), "degree": ("TeachConfig", "degree"),
+    "teacher_temperature": ("TeachConfig", "temperature"), "teacher_max_tokens": ("TeachConfig", "max_tokens"),
+    "method": ("CurateConfig", "method"), "filter_mode": ("CurateConfig", "filter_mode"),
+    "max_rationale_tokens": ("CurateConfig", "max_rationale_tokens"), "student": ("CurateConfig", "student"),
+    "recipe": ("TrainConfig", "recipe"), "epochs": ("TrainConfig", "epochs"), "lr": ("TrainConfig", "lr"),
+    "batch_size": ("TrainConfig", "batch_size"), "dropout": ("TrainConfig", "tiny_dropout"),
+    "vocab_size": ("TrainConfig", "tiny_vocab_size"), "select_by": ("TrainConfig", "select_by"),
+    "max_new_tokens": ("EvalConfig", "max_new_tokens"),
+}
+_EXPERIMENT_NAME = {owner: name for name, owner in OWNERS.items()}
+_STAGE_FIELD = re.compile(r"^(DataConfig|TeachConfig|CurateConfig|EvalConfig|TrainConfig)\.(\w+)(: |=| )")
+
+
+def in_experiment_terms(message: str) -> str:
+    """A stage config's error message in :class:`ExperimentConfig`'s words: ``TeachConfig.backend: ...`` becomes
+    ``ExperimentConfig.teacher: ...``; an unknown recipe becomes ``ExperimentConfig.recipe: ...``."""
+    if message.startswith("unknown training recipe"):
+        return f"ExperimentConfig.recipe: {message}"
+    match = _STAGE_FIELD.match(message)
+    if match is None:
+        return message
+    owner, field, _ = match.groups()
+    rest = message[match.end():]
+    for (stage, name), experiment_name in _EXPERIMENT_NAME.items():  # "backend='file'" -> "teacher='file'"
+        if stage == owner and name != experiment_name:
+            rest = re.sub(rf"\b{name}=", f"{experiment_name}=", rest)
+    return f"ExperimentConfig.{_EXPERIMENT_NAME.get((owner, field), field)}: {rest}"
+
+
 METRIC_COLUMNS: tuple[str, ...] = (
     "accuracy", "low", "high", "test_questions", "correct", "stop_rate",
     "teacher_accuracy_train", "teacher_coverage_train", "teacher_accuracy_test",
@@ -121,71 +157,23 @@ class ExperimentConfig:
     max_new_tokens: int | None = None
     seed: int = 0
 
-    def __post_init__(self) -> None:  # noqa: C901 - one check per field, each naming what is accepted
-        from fcot import curate, students
-
-        def fail(field: str, message: str) -> None:
-            raise ValueError(f"ExperimentConfig.{field}: {message}")
-
-        try:  # the data fields are validated once, by the data stage's own config
-            self.data_config()
-        except ValueError as error:
-            raise ValueError(str(error).replace("DataConfig.", "ExperimentConfig.", 1)) from None
-        synth = self.is_synthetic
-        for name in ("seed",):
-            if not is_int(getattr(self, name)) or getattr(self, name) < 0:
-                fail(name, f"must be an integer >= 0, got {getattr(self, name)!r}")
-        if self.method not in curate.METHODS:
-            fail("method", f"{self.method!r} is not accepted; accepted: {', '.join(curate.METHODS)}")
-        if self.teacher not in TEACHER_KINDS:
-            fail("teacher", f"{self.teacher!r} is not accepted; accepted: {', '.join(TEACHER_KINDS)}")
-        if self.teacher_accuracy is not None:
-            if self.teacher != "simulated":
-                fail("teacher_accuracy", f"is a knob of the simulated teacher only; use None with teacher={self.teacher!r}")
-            if not is_number(self.teacher_accuracy) or not 0.0 <= self.teacher_accuracy <= 1.0:
-                fail("teacher_accuracy", f"must be in [0, 1] or None (task default), got {self.teacher_accuracy!r}")
-        if not isinstance(self.teacher_file, str):
-            fail("teacher_file", f"must be a string (a teacher run name or a completions JSONL), got {self.teacher_file!r}")
-        if self.teacher == "file" and not self.teacher_file:
-            fail("teacher_file", "teacher='file' needs teacher_file= (a teacher run name or a completions .jsonl path)")
-        if self.teacher != "file" and self.teacher_file:
-            fail("teacher_file", f"is only read with teacher='file' (got teacher={self.teacher!r}); leave it empty")
-        if not is_int(self.degree) or self.degree < 1:
-            fail("degree", f"must be an integer >= 1 (rationales per question), got {self.degree!r}")
-        if self.teacher == "replay" and self.method != "vanilla":
-            if synth:
-                fail("teacher", "replay serves recorded text-davinci-002 answers to the real tasks, not synthetic ones; "
-                                "use teacher='simulated'")
-            if self.degree != 1 or (self.teacher_temperature or 0) > 0:
-                fail("degree", "the replay teacher holds one greedy completion per question: use degree=1, temperature None/0")
-        if self.teacher_temperature is not None and (
-            not is_number(self.teacher_temperature) or not 0 <= self.teacher_temperature <= 2
-        ):
-            fail("teacher_temperature", f"must be in [0, 2] or None (paper default), got {self.teacher_temperature!r}")
-        if not is_int(self.teacher_max_tokens) or self.teacher_max_tokens < 1:
-            fail("teacher_max_tokens", f"must be an integer >= 1, got {self.teacher_max_tokens!r}")
-        if self.filter_mode not in curate.FILTER_MODES:
-            fail("filter_mode", f"{self.filter_mode!r} is not accepted; accepted: {', '.join(curate.FILTER_MODES)}")
-        if self.max_rationale_tokens is not None and (not is_int(self.max_rationale_tokens) or self.max_rationale_tokens < 1):
-            fail("max_rationale_tokens", f"must be an integer >= 1 or None (no cut), got {self.max_rationale_tokens!r}")
-        if not isinstance(self.student, str) or not self.student:
-            fail("student", "must name a tiny alias (e.g. tiny-gpt2-s), a local path or a hub id")
-        if self.recipe not in students.RECIPES:
-            fail("recipe", f"{self.recipe!r} is not accepted; accepted: {', '.join(sorted(students.RECIPES))}")
-        if self.epochs is not None and (not is_int(self.epochs) or self.epochs < 1):
-            fail("epochs", f"must be an integer >= 1 or None (profile default), got {self.epochs!r}")
-        if self.lr is not None and (not is_number(self.lr) or not self.lr > 0):
-            fail("lr", f"must be > 0 or None (profile default), got {self.lr!r}")
-        if self.batch_size is not None and (not is_int(self.batch_size) or self.batch_size < 1):
-            fail("batch_size", f"must be an integer >= 1 or None (profile default), got {self.batch_size!r}")
-        if self.dropout is not None and (not is_number(self.dropout) or not 0.0 <= self.dropout < 1.0):
-            fail("dropout", f"must be in [0, 1) or None (profile default), got {self.dropout!r}")
-        if self.vocab_size is not None and (not is_int(self.vocab_size) or self.vocab_size < 260):
-            fail("vocab_size", f"must be an integer >= 260 (256 bytes + special tokens) or None (profile default), got {self.vocab_size!r}")
-        if self.select_by is not None and self.select_by not in students.SELECT_METRICS:
-            fail("select_by", f"{self.select_by!r} is not accepted; accepted: {', '.join(students.SELECT_METRICS)} or None")
-        if self.max_new_tokens is not None and (not is_int(self.max_new_tokens) or self.max_new_tokens < 1):
-            fail("max_new_tokens", f"must be an integer >= 1 or None (128 with a rationale, 32 answer-only), got {self.max_new_tokens!r}")
+    def __post_init__(self) -> None:
+        """Each field is validated once, by the stage config that owns it (:data:`OWNERS`), and its message
+        re-worded to this config's field name; the experiment adds only what spans stages."""
+        if self.teacher not in TEACHER_KINDS:  # the stages take more teachers (openai, hf) than an experiment runs
+            raise ValueError(f"ExperimentConfig.teacher: {self.teacher!r} is not accepted; accepted: "
+                             f"{', '.join(TEACHER_KINDS)}")
+        if not is_int(self.seed) or self.seed < 0:
+            raise ValueError(f"ExperimentConfig.seed: must be an integer >= 0, got {self.seed!r}")
+        for build in (self.data_config, self.teach_config, self.curate_config, self.train_config,
+                      self.eval_config):
+            try:
+                build()
+            except ValueError as error:
+                raise ValueError(in_experiment_terms(str(error))) from None
+        if self.teacher == "replay" and self.method != "vanilla" and self.is_synthetic:
+            raise ValueError("ExperimentConfig.teacher: replay serves recorded text-davinci-002 answers to the real "
+                             "tasks, not synthetic ones; use teacher='simulated'")
 
     # -- derived ------------------------------------------------------------------------------------
     @property
@@ -229,27 +217,15 @@ class ExperimentConfig:
 
     @property
     def resolved_teacher_accuracy(self) -> float | None:
-        if self.teacher != "simulated":
-            return None
-        if self.teacher_accuracy is not None:
-            return float(self.teacher_accuracy)
-        from fcot.teachers import simulated
-
-        return float(simulated.DEFAULT_ACCURACY.get(self.task, simulated.FALLBACK_ACCURACY))
+        return self.teach_config().resolved_accuracy(self.task)
 
     @property
     def resolved_temperature(self) -> float:
-        if self.teacher_temperature is not None:
-            return float(self.teacher_temperature)
-        from fcot.teachers import DIVERSE_TEMPERATURE
-
-        return 0.0 if self.degree == 1 else float(DIVERSE_TEMPERATURE)
+        return self.teach_config().resolved_temperature
 
     @property
     def resolved_max_new_tokens(self) -> int:
-        if self.max_new_tokens is not None:
-            return self.max_new_tokens
-        return 128 if self.method == "ft_cot" else 32
+        return stages.EvalConfig(max_new_tokens=self.max_new_tokens).resolved_max_new_tokens(self.method)
 
     def resolved(self) -> dict:
         """All fields with their defaults resolved (profile values, task defaults, temperatures)."""
@@ -287,22 +263,22 @@ class ExperimentConfig:
         return DataConfig(task=self.task, difficulty=self.difficulty, n_train=self.n_train, n_val=self.n_val,
                           n_test=self.n_test, data_seed=self.data_seed, test_split=self.test_split)
 
-    def teach_config(self):
-        from fcot.stages import TeachConfig
+    def teach_config(self) -> stages.TeachConfig:
+        # a vanilla experiment asks no teacher: its teacher settings are checked as the replay teacher's one greedy
+        # rationale would be, not refused for a degree it never uses
+        degree = 1 if self.method == "vanilla" and self.teacher == "replay" else self.degree
+        return stages.TeachConfig(backend=self.teacher, accuracy=self.teacher_accuracy, completions=self.teacher_file,
+                                  degree=degree, temperature=self.teacher_temperature,
+                                  max_tokens=self.teacher_max_tokens)
 
-        return TeachConfig(backend=self.teacher, accuracy=self.teacher_accuracy, completions=self.teacher_file,
-                           degree=self.degree, temperature=self.teacher_temperature, max_tokens=self.teacher_max_tokens)
+    def curate_config(self) -> stages.CurateConfig:
+        return stages.CurateConfig(method=self.method, filter_mode=self.filter_mode,
+                                   max_rationale_tokens=self.max_rationale_tokens, student=self.student,
+                                   vocab_size=self.train_config().tiny_vocab_size)
 
-    def curate_config(self):
-        from fcot.stages import CurateConfig
-
-        return CurateConfig(method=self.method, filter_mode=self.filter_mode, max_rationale_tokens=self.max_rationale_tokens,
-                            student=self.student, vocab_size=self.train_config().tiny_vocab_size)
-
-    def eval_config(self):
-        from fcot.stages import EvalConfig
-
-        return EvalConfig(max_new_tokens=self.resolved_max_new_tokens, batch_size=self.train_config().eval_batch_size)
+    def eval_config(self) -> stages.EvalConfig:
+        return stages.EvalConfig(max_new_tokens=self.resolved_max_new_tokens,
+                                 batch_size=self.train_config().eval_batch_size)
 
     @property
     def run_name(self) -> str:

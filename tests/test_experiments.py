@@ -38,7 +38,7 @@ def tiny(**changes) -> ExperimentConfig:
         (dict(teacher="gpt-4"), "accepted: simulated, replay, file"),
         (dict(teacher_accuracy=1.5), "teacher_accuracy: must be in [0, 1]"),
         (dict(teacher="file", teacher_accuracy=None), "teacher='file' needs teacher_file="),
-        (dict(teacher_file="x.jsonl"), "only read with teacher='file'"),
+        (dict(teacher_file="x.jsonl"), "and only it reads them"),
         (dict(teacher="replay", teacher_accuracy=None), "replay serves recorded"),
         (dict(degree=0), "degree: must be an integer >= 1"),
         (dict(teacher_temperature=3.0), "teacher_temperature: must be in [0, 2]"),

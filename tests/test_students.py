@@ -170,8 +170,8 @@ def test_paper_profile_has_the_papers_hyperparameters():
     [
         ("epochs", 0, "epochs must be an integer >= 1"),
         ("lr", 0.0, "lr must be > 0"),
-        ("finetune", "qlora", "accepted: \\('full', 'lora'\\)"),
-        ("select_by", "test_accuracy", "accepted: \\('eval_loss', 'eval_accuracy', 'last'\\)"),
+        ("finetune", "qlora", "accepted: full, lora"),
+        ("select_by", "test_accuracy", "accepted: eval_loss, eval_accuracy, last"),
         ("precision", "int8", "accepted"),
         ("max_steps", 0, "max_steps must be -1"),
         ("warmup_ratio", 1.5, "warmup_ratio must be in"),
@@ -189,7 +189,7 @@ def test_config_from_args_layers_profile_file_and_overrides(tmp_path):
     assert (config.epochs, config.lr, config.group_by_length, config.student) == (7, 0.002, False, "tiny-t5-xs")
     with pytest.raises(ValueError, match="unknown TrainConfig field"):
         recipe_config("smoke", learning_rate=1)
-    with pytest.raises(ValueError, match="accepted: \\['paper', 'pretrained', 'smoke', 'tiny'\\]"):
+    with pytest.raises(ValueError, match="accepted: paper, pretrained, smoke, tiny"):
         recipe_config("huge")
 
 

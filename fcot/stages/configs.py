@@ -54,6 +54,8 @@ class TeachConfig:
                 fail("accuracy", f"is a knob of the simulated teacher only; use None with backend={self.backend!r}")
             if not is_number(self.accuracy) or not 0.0 <= self.accuracy <= 1.0:
                 fail("accuracy", f"must be in [0, 1] or None (task default), got {self.accuracy!r}")
+        if not isinstance(self.completions, str):
+            fail("completions", f"must be a string (a teacher run or a completions JSONL), got {self.completions!r}")
         if (self.backend == "file") != bool(self.completions):
             fail("completions", "backend='file' needs completions= (a teacher run or a completions JSONL), "
                                 "and only it reads them")

@@ -83,7 +83,7 @@ class TrainConfig:
                    "precision": PRECISIONS, "optim": OPTIMIZERS}
         for name, accepted in choices.items():
             if getattr(self, name) not in accepted:
-                raise ValueError(f"TrainConfig.{name}={getattr(self, name)!r} is not accepted; accepted: {accepted}")
+                raise ValueError(f"TrainConfig.{name}={getattr(self, name)!r} is not accepted; accepted: {', '.join(accepted)}")
         if not is_int(self.max_steps) or self.max_steps == 0 or self.max_steps < -1:
             raise ValueError(f"TrainConfig.max_steps must be -1 (off) or >= 1, got {self.max_steps}")
         if not is_int(self.tiny_vocab_size) or self.tiny_vocab_size < 260:
@@ -148,7 +148,7 @@ def recipe_config(recipe: str = "tiny", **overrides: Any) -> TrainConfig:
     A recipe is a set of training hyperparameters, not a study profile (``fcot reproduce --profile``).
     Without an ``lr`` override the learning rate is the recipe's for the student (:data:`RECIPE_LR`)."""
     if recipe not in RECIPES:
-        raise ValueError(f"unknown training recipe {recipe!r}; accepted: {sorted(RECIPES)}")
+        raise ValueError(f"unknown training recipe {recipe!r}; accepted: {', '.join(sorted(RECIPES))}")
     base = RECIPES[recipe]
     if "lr" not in overrides:
         student_lr = RECIPE_LR.get(recipe, {}).get(overrides.get("student", base.student))
