@@ -118,25 +118,7 @@ class Examples:
 
 def _distinct(task: str, difficulty: int, seed: int, count: int, exclude: set[str]) -> list:
     """The first ``count`` examples of a synthetic stream whose questions are new (not in ``exclude``)."""
-    found: list = []
-    seen = set(exclude)
-    size = max(16, 2 * count)
-    start = 0
-    limit = 20 * count + 1000
-    while len(found) < count:
-        if start >= limit:
-            raise ValueError(
-                f"{task} at difficulty {difficulty}: only {len(found)} distinct new questions in {limit} draws, "
-                f"{count} asked; ask for fewer questions or raise the difficulty"
-            )
-        for example in synthetic.generate_examples(task, start + size, difficulty, seed)[start:]:
-            if example.question not in seen:
-                seen.add(example.question)
-                found.append(example)
-                if len(found) == count:
-                    break
-        start += size
-    return found
+    return synthetic.distinct_examples(task, count, difficulty, seed, exclude)
 
 
 def _warn_short(field: str, asked: int, available: int, what: str) -> None:

@@ -35,7 +35,7 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from fcot.records import Example
 
@@ -368,6 +368,31 @@ def generate_examples(task: str, n: int, difficulty: int | None = None, seed: in
     return [_example(task, level, seed, i) for i in range(n)]
 
 
+def distinct_examples(task: str, count: int, difficulty: int | None = None, seed: int = 0,
+                      exclude: Iterable[str] = ()) -> list[Example]:
+    """The first ``count`` examples of the ``seed`` stream (:func:`generate_examples`' order) whose questions are
+    distinct and not in ``exclude``. Raises ValueError if the task at this difficulty has too few such questions."""
+    _check_task(task)
+    level = _difficulty(task, difficulty)
+    seen = set(exclude)
+    drawn: list[Example] = []
+    index = 0
+    limit = 20 * count + 1000
+    while len(drawn) < count:
+        if index >= limit:
+            raise ValueError(
+                f"{task} at difficulty {level} ({DIFFICULTY_MEANING[task]}): found only {len(drawn)} distinct "
+                f"{'new ' if seen else ''}questions in {limit} draws, {count} asked; ask for fewer examples or raise "
+                f"the difficulty"
+            )
+        example = _example(task, level, seed, index)
+        index += 1
+        if example.question not in seen:
+            seen.add(example.question)
+            drawn.append(example)
+    return drawn
+
+
 def synthetic_split(
     task: str, n_train: int, n_val: int, n_test: int, difficulty: int | None = None, seed: int = 0
 ) -> tuple[list[Example], list[Example], list[Example]]:
@@ -380,21 +405,5 @@ def synthetic_split(
     for name, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
         _check_int(name, value, 0)
     _check_int("seed", seed)
-    level = _difficulty(task, difficulty)
-    total = n_train + n_val + n_test
-    seen: set[str] = set()
-    drawn: list[Example] = []
-    index = 0
-    limit = 20 * total + 1000
-    while len(drawn) < total:
-        if index >= limit:
-            raise ValueError(
-                f"{task} at difficulty {level} ({DIFFICULTY_MEANING[task]}): found only {len(drawn)} distinct "
-                f"questions in {limit} draws, {total} asked; ask for fewer examples or raise the difficulty"
-            )
-        example = _example(task, level, seed, index)
-        index += 1
-        if example.question not in seen:
-            seen.add(example.question)
-            drawn.append(example)
+    drawn = distinct_examples(task, n_train + n_val + n_test, difficulty, seed)
     return drawn[:n_train], drawn[n_train : n_train + n_val], drawn[n_train + n_val :]
