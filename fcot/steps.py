@@ -68,7 +68,7 @@ def points(notebook: str, parameters: Mapping[str, Any]) -> list[ExperimentConfi
     notebook's (30-36: :func:`fcot.sweeps.sweep_points`, its classroom sweep with ``classroom=True``), the recipe
     notebook's candidates (:mod:`fcot.choice`), [] for any other notebook; with ``run_exercises``, the point the
     degree notebook's exercise trains (D=8 at its base configuration)."""
-    from fcot import sweeps  # sweeps reads the ablations, which name their notebook from here
+    from fcot import sweeps  # a cycle: sweeps imports fcot.ablations, which names its notebooks from here
 
     if notebook == RECIPE:
         return (choice.recipe_points(parameters, parameters["recipes"])

@@ -97,7 +97,7 @@ def _gold_answer(sample) -> str:
 def greedy_answers(model, tokenizer, prompts: Sequence[str], max_new_tokens: int = 128, batch_size: int = 64) -> list[str]:
     """Greedy completions of ``prompts`` for validation accuracy during training: the one batched
     generator, :func:`fcot.evaluate.generate_outputs`, without stop strings."""
-    from fcot.evaluate import generate_outputs
+    from fcot.evaluate import generate_outputs  # a cycle: fcot.evaluate imports fcot.students
 
     outputs = generate_outputs(model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens, stop=())
     return [generations[0].text for generations in outputs]
