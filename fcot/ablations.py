@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fcot import paths, plots, steps
 from fcot.experiments import SUMMARY_EXTRAS, ExperimentConfig, related_experiments, summarize
+from fcot.runs import jsonable, markdown_table, publish
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,6 @@ def record_ablation(name: str, config: ExperimentConfig, summary, *, study: str,
     """Write an ablation's base config (``ablation.json``), summary (``summary.csv``/``.md``) and
     figure (``figure.png``) under :func:`ablation_dir`; returns that folder. Files are replaced
     atomically (parallel grid points may write it in turn; the last one has seen every run)."""
-    from fcot.runs import jsonable, markdown_table, publish
-
     folder = ablation_dir(name, study, root)
     folder.mkdir(parents=True, exist_ok=True)
     ablation = _ablation(name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from fcot import students
 from fcot.experiments import ExperimentConfig, values_equal
 
 #: What a candidate recipe may set: the fields that decide how much and how a student trains.
@@ -101,8 +102,6 @@ def _best(table, within: str | None = None) -> dict:
 def choice_finding(recipes, learning_rates, config: ExperimentConfig) -> str:
     """Markdown: the recipe and each student's learning rate that validation prefers, and whether the base
     point (``config``) and :data:`fcot.students.RECIPE_LR` are those (computed, so it changes with the runs)."""
-    from fcot import students
-
     def row_where(table, **values):
         for _, row in table.iterrows():
             if all(values_equal(row[k], v) for k, v in values.items()):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from fcot import costs, notes, paths, recorded, rehearsal, report, steps, study, tasks, teaching, verify
+from fcot.paths import DataUnavailableError
 
 
 def register_tasks(subparsers) -> None:
@@ -117,8 +118,6 @@ def _one_line(error: Exception) -> str:
 def _run_rescore(args) -> int:
     import json
 
-    from fcot.paths import DataUnavailableError
-
     try:
         score = recorded.rescore(args.task, args.completions, mirror=args.mirror, split=args.split)
     except DataUnavailableError as error:
@@ -151,8 +150,6 @@ def register_report_recorded(subparsers) -> None:
 
 
 def _run_report_recorded(args) -> int:
-    from fcot.paths import DataUnavailableError
-
     try:
         block = recorded.report_recorded(mirror=args.mirror)
     except DataUnavailableError as error:
@@ -296,8 +293,6 @@ def register_cost(subparsers) -> None:
 
 
 def _run_cost(args) -> int:
-    from fcot.paths import DataUnavailableError
-
     sample = costs.DEFAULT_SAMPLE if args.sample is None else (args.sample or None)
     gpu = costs.gpu_assumption(name=args.gpu, peak_tflops=args.peak_tflops, mfu=args.mfu)
     try:

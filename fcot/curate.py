@@ -403,8 +403,6 @@ def save_splits(run, splits: CuratedSplits, tokenizer=None) -> dict[str, Path]:
     table (``tables/curation``), and metrics (samples, share filtered, length stats)."""
     import numpy as np
 
-    from fcot.records import write_jsonl
-
     written = {}
     for name, samples in (("samples_train", splits.train.samples), ("samples_val", splits.val.samples)):
         written[name] = run.artifacts_dir / f"{name}.jsonl"

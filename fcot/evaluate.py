@@ -23,14 +23,15 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
-
-import torch
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from fcot import answers, curate, progress, prompts, recorded
 from fcot.records import Completion, Example
-from fcot.students import quiet_transformers
+from fcot.students import encode_prompt, quiet_transformers
 from fcot.stats import INTERVAL_METHODS, accuracy_interval, bootstrap_interval, wilson_interval  # noqa: F401 (re-exported)
+
+if TYPE_CHECKING:
+    import torch
 
 #: Fine-tuned formats (the student was trained on ``fcot.curate`` samples of this method).
 FINE_TUNED_FORMATS: tuple[str, ...] = ("ft_cot", "vanilla", "multitask")
@@ -106,14 +107,12 @@ def _is_encoder_decoder(model) -> bool:
 
 
 def _encode(tokenizer, prompt: str, encoder_decoder: bool) -> list[int]:
-    try:
-        from fcot.students import encode_prompt
-    except ImportError:  # pragma: no cover - fcot.students is part of the package
-        return list(tokenizer(prompt, add_special_tokens=True)["input_ids"])
     return encode_prompt(tokenizer, prompt, "encoder_decoder" if encoder_decoder else "decoder")
 
 
 def _pad_batch(rows: Sequence[list[int]], pad_id: int, left: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
     width = max(len(r) for r in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
@@ -182,6 +181,8 @@ def generate_outputs(
     prompts = list(prompts)
     if not prompts:
         return []
+    import torch
+
     encoder_decoder = _is_encoder_decoder(model)
     eos_id = tokenizer.eos_token_id
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_id

@@ -12,8 +12,9 @@ import json
 import os
 from pathlib import Path
 
-from fcot import choice, paths, report, spent
+from fcot import choice, paths, report, spent, students
 from fcot.records import is_missing
+from fcot.report import Point, column_verdict
 from fcot.runs import finished_records
 
 BEGIN = "<!-- BEGIN pretrained-results -->"
@@ -44,8 +45,6 @@ def _rows(table, method: str) -> dict:
 
 
 def _verdict(ft, vanilla) -> str:
-    from fcot.report import Point, column_verdict
-
     def point(row):
         low = None if is_missing(row.get("low")) else row.get("low")
         high = None if is_missing(row.get("high")) else row.get("high")
@@ -206,8 +205,6 @@ def recipe_sentence(study: str = "pretrained", root: str | os.PathLike | None = 
         groups.setdefault(key, {})[_candidate(config["train"])] = {
             "validation accuracy (%)": 100 * float(metrics["val_accuracy"]),
             "validation answers": int(metrics.get("val_samples") or 0), "train": config["train"]}
-    from fcot import students  # imports torch: only where a recipe is read
-
     lines = []
     for (task, _), candidates in groups.items():
         if len(candidates) < 2:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fcot.stats import t_errorbar
+
 
 def accuracy_bars(table, title: str | None = None):
     """Accuracy per method (bars, percent) with its interval (error bars), one group per task (seaborn).
@@ -184,8 +186,6 @@ def ablation(summary, x: str, group: str | None = None, references=(), log_x: bo
     import matplotlib.pyplot as plt
     import pandas as pd
     import seaborn as sns
-
-    from fcot.stats import t_errorbar
 
     theme()
     fig, ax = plt.subplots(figsize=(6.0, 3.6))

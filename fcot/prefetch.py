@@ -24,6 +24,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from fcot import steps, sweeps
 from fcot.experiments import KIND, ExperimentConfig
+from fcot.runs import Run
+from fcot.students import TINY_ALIASES, TINY_STUDENTS
 
 
 def step_points(notebook: str, values: Mapping[str, Any]) -> list[ExperimentConfig]:
@@ -39,9 +41,6 @@ def expected_seconds(config: ExperimentConfig) -> float:
     """How long ``config`` should take, to start the longest first: the wall seconds of its committed (or earlier)
     run when there is one, else its samples x epochs x the student's relative step cost (a tiny student's: measured
     on the default study, about 0.3 + 0.7 x its matmul FLOPs relative to tiny-gpt2-s; other students: 1)."""
-    from fcot.runs import Run
-    from fcot.students import TINY_ALIASES, TINY_STUDENTS
-
     recorded = Run.peek(KIND, config.canonical(), config.run_name, config.seed).metrics.get("wall_seconds")
     if isinstance(recorded, (int, float)):
         return float(recorded)

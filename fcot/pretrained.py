@@ -112,7 +112,7 @@ def _convert(source: Path, target: Path, alias: str) -> None:
     a crash leaves no half directory)."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    from fcot.students import quiet_transformers
+    from fcot.students import quiet_transformers  # a cycle: fcot.students.kinds imports this module
 
     scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.rmtree(scratch, ignore_errors=True)

@@ -12,7 +12,8 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
-from fcot import stages
+from fcot import evaluate as evaluation
+from fcot import stages, students
 from fcot.data import DataConfig, examples
 from fcot.records import is_int
 from fcot.runs import Run
@@ -31,8 +32,6 @@ class PromptConfig:
     batch_size: int = 16  # questions per generation batch
 
     def __post_init__(self) -> None:
-        from fcot import students
-
         if self.fmt not in FORMATS:
             raise ValueError(f"PromptConfig.fmt: {self.fmt!r} is not accepted; accepted: {', '.join(FORMATS)}")
         if not isinstance(self.student, str) or not self.student:
@@ -51,9 +50,6 @@ class PromptConfig:
 
 def prompt(data: DataConfig, config: PromptConfig, *, name: str | None = None, threads: int | None = None) -> Run:
     """The untrained ``config.student`` answers the test questions of ``data`` in ``config.fmt``: one run."""
-    from fcot import evaluate as evaluation
-    from fcot import students
-
     students.set_threads(threads)
     key = {"data": data.resolved(), "prompt": dataclasses.asdict(config)}
     with stages.claimed(KIND, key, name or f"{data.task}-{config.fmt}", 0, data, stages.COMPUTED_HERE) as run:
@@ -78,7 +74,7 @@ def what_we_saw(run: Run):
     untrained student ended its answer by itself."""
     from IPython.display import Markdown
 
-    from fcot.report import random_accuracy
+    from fcot.report import random_accuracy  # a cycle: fcot.report imports fcot.steps, which imports this module
 
     m, c = run.metrics, run.config
     task, fmt = c["data"]["task"], c["prompt"]["fmt"]

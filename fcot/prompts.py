@@ -9,6 +9,8 @@ Zero-shot-CoT (Kojima et al. 2022), as the Fine-tune-CoT paper uses it, is two c
 
 from __future__ import annotations
 
+from fcot.paths import UpstreamFile, fetch
+
 COT_TRIGGER = "Let's think step by step."
 ANSWER_TRIGGER = "Therefore, the answer is"
 
@@ -58,8 +60,6 @@ _FEW_SHOT_ALIASES = {
 
 def few_shot_cot_file():
     """The pinned ``data/few_shot_cot_prompts.json`` of the official repository."""
-    from fcot.paths import UpstreamFile
-
     return UpstreamFile(
         repo=OFFICIAL_REPO,
         commit=OFFICIAL_COMMIT,
@@ -71,8 +71,6 @@ def few_shot_cot_file():
 def few_shot_cot_exemplars(task: str) -> str:
     """The official Few-shot-CoT exemplar text for ``task`` (``Q: ...\\nA: ... The answer is X.`` blocks)."""
     import json
-
-    from fcot.paths import fetch
 
     with open(fetch(few_shot_cot_file()), encoding="utf-8") as handle:
         table = json.load(handle)

@@ -22,7 +22,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Callable, Sequence
-from fcot import steps, study
+from fcot import steps, students, study
+from fcot.paths import RESULTS_ENV, RUNS_ENV, environment
+from fcot.tasks import load_examples
 
 # The steps of paper.yaml a rehearsal runs (ids; a step without an ``output`` is named after its notebook;
 # 30_compare_methods_base is the D=1 method comparison).
@@ -44,9 +46,6 @@ def stand_in_students(root: str | os.PathLike, tasks: Sequence[str], seed: int =
     The tokenizer (byte-level BPE) is trained on the tasks' questions; a directory that already
     holds a model is reused.
     """
-    from fcot import students
-    from fcot.tasks import load_examples
-
     root = Path(root)
     texts = [example.question for task in tasks for example in load_examples(task)]
     made = {}
@@ -83,8 +82,6 @@ def rehearse(workdir: str | os.PathLike, tasks: Sequence[str] = DEFAULT_TASKS, *
     ``FCOT_RESULTS_DIR`` and ``FCOT_RUNS_DIR`` point into ``workdir`` for the duration, so the
     executed notebooks never touch the committed ``results/`` or the user's ``runs/``.
     """
-    from fcot.paths import RESULTS_ENV, RUNS_ENV, environment
-
     workdir = Path(workdir).resolve()
     with environment({RESULTS_ENV: str(workdir / "results"), RUNS_ENV: str(workdir / "runs")}):
         stand_ins = stand_in_students(workdir / "students", tasks)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from fcot import ablations, paths, stages, teaching
+from fcot.runs import config_hash
 
 
 def headline_numbers(profile: str, results_root: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
@@ -45,8 +46,6 @@ def headline_numbers(profile: str, results_root: str | os.PathLike | None = None
 def _design_hash(record: Path) -> str | None:
     """:func:`fcot.runs.config_hash` of an ablation's recorded configuration without its seed; None when it is not
     recorded."""
-    from fcot.runs import config_hash
-
     try:
         config = dict(json.loads(record.read_text(encoding="utf-8"))["config"])
     except (OSError, ValueError, KeyError, TypeError):

@@ -37,6 +37,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
+import fcot
 from fcot import paths
 from fcot.records import append_jsonl, write_jsonl
 
@@ -152,8 +153,6 @@ def package_versions() -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = None
     if versions["fcot"] is None:
-        import fcot
-
         versions["fcot"] = fcot.__version__
     return versions
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+from fcot import students
 from fcot.runs import finished_records
 
 #: the run kinds a profile step starts itself (a student or evaluation run may also be an experiment's part)
@@ -58,8 +59,6 @@ def runs(study: str, root: str | os.PathLike | None = None) -> list[tuple[str, f
 
 def _recipe_base(config: dict) -> dict:
     """The learning rate and epochs of the run's recipe (the base point); empty for a recipe fcot does not know."""
-    from fcot import students  # imports torch: only where a recipe is read
-
     try:
         recipe = students.recipe_config(config["recipe"], student=config["student"])
     except (KeyError, ValueError):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping
 
-from fcot import choice, prompting, stages
+from fcot import choice, prompting, stages, students
 from fcot.data import DataConfig
 from fcot.experiments import ExperimentConfig
 
@@ -68,7 +68,7 @@ def points(notebook: str, parameters: Mapping[str, Any]) -> list[ExperimentConfi
     notebook's (30-36: :func:`fcot.sweeps.sweep_points`, its classroom sweep with ``classroom=True``), the recipe
     notebook's candidates (:mod:`fcot.choice`), [] for any other notebook; with ``run_exercises``, the point the
     degree notebook's exercise trains (D=8 at its base configuration)."""
-    from fcot import sweeps  # sweeps reads the ablations, which name their notebook from here
+    from fcot import sweeps  # a cycle: sweeps imports fcot.ablations, which names its notebooks from here
 
     if notebook == RECIPE:
         return (choice.recipe_points(parameters, parameters["recipes"])
@@ -104,8 +104,6 @@ def check(notebook: str, values: Mapping[str, Any]) -> list[str]:
 
 def training_config(values: Mapping[str, Any]):
     """The training notebook's ``TrainConfig``, as its cell builds it (``epochs``/``lr`` None: the recipe's)."""
-    from fcot import students  # imports torch
-
     optional = {k: values[k] for k in ("epochs", "lr") if values.get(k) is not None}
     return students.recipe_config(values["recipe"], student=values["student"], select_by=values["select_by"],
                                   finetune=values["finetune"], seed=values["seed"], **optional)
@@ -113,8 +111,6 @@ def training_config(values: Mapping[str, Any]):
 
 def _tour_configs(values: Mapping[str, Any]) -> None:
     """The tour's configs, as its cells build them."""
-    from fcot import students  # imports torch
-
     n_train = values["n_train"]
     DataConfig(task=values["task"], n_train=n_train, n_val=max(2, n_train // 10) if isinstance(n_train, int)
                else n_train, n_test=10, data_seed=values["seed"])

@@ -17,6 +17,7 @@ from fcot.ablations import ABLATIONS
 from fcot.curate import arm_label
 from fcot.experiments import KIND, ExperimentConfig, run_experiment
 from fcot.records import is_int
+from fcot.runs import Run
 from fcot import curate, paths, stages
 
 
@@ -72,8 +73,6 @@ def sweep_points(name: str, parameters: Mapping[str, Any]) -> list[ExperimentCon
 
 def finished_result(config: ExperimentConfig) -> dict | None:
     """The metrics of ``config``'s finished experiment run (with ``run_path``), or None; opens nothing."""
-    from fcot.runs import Run
-
     run = Run.peek(KIND, config.canonical(), config.run_name, config.seed)
     if not stages.reusable(run, stages.COMPUTED_HERE):  # unfinished, or committed but not computed here
         return None

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fcot import ablations, experiments, levels, paths, report, steps, sweeps
+from fcot.runs import Run
 
 #: The profile whose runs a notebook opened by ``make lab`` reads and writes (the Makefile sets ``FCOT_PROFILE`` to it).
 LAB_PROFILE = "smoke"
@@ -89,8 +90,6 @@ def notebook_seconds(notebook: str, study: str = "default", root=None) -> float 
 def classroom_points(study: str = "default", root=None) -> list[dict[str, Any]]:
     """Per classroom sweep (:data:`fcot.sweeps.CLASSROOM`): its notebook, values and points, each point with the
     accuracy of ``study``'s own run of it at seed 0 (None when ``study`` has no such run)."""
-    from fcot.runs import Run
-
     rows = []
     env = {paths.PROFILE_ENV: study, **({paths.RESULTS_ENV: str(Path(root).resolve())} if root is not None else {})}
     with paths.environment(env):

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from fcot import ablations, data, paths, report, steps
+from fcot import ablations, answers, data, evaluate, experiments, paths, report, steps, tasks
+from fcot.experiments import ExperimentConfig
+from fcot.records import read_jsonl
 
 __all__ = ["Check", "NOT_CHECKED", "verify", "verify_runs", "verify_tables", "format_checks"]
 
@@ -74,8 +76,6 @@ def _read_json(path: Path) -> Any:
 
 
 def _read_predictions(path: Path) -> list[dict]:
-    from fcot.records import read_jsonl
-
     return list(read_jsonl(path))
 
 
@@ -100,16 +100,12 @@ def _experiment_config(stored: Mapping[str, Any]):
     """The :class:`fcot.experiments.ExperimentConfig` of a run's canonical config.json (the nested
     ``train`` dict and the None-blanked fields -- a vanilla run's teacher settings -- fall back to
     the defaults, which :meth:`~fcot.experiments.ExperimentConfig.canonical` blanks again)."""
-    from fcot.experiments import ExperimentConfig
-
     values = {k: v for k, v in stored.items() if k != "train" and v is not None}
     return ExperimentConfig.from_parameters(values)
 
 
 def _rescore_rows(rows: Sequence[dict], examples: Sequence, parse: Callable, label: str) -> tuple[list[bool], list[str]]:
     """Re-parse every row's completion against its example; returns (re-scored correct, mismatches)."""
-    from fcot import answers, evaluate
-
     correct: list[bool] = []
     problems: list[str] = []
     for number, (row, example) in enumerate(zip(rows, examples), start=1):
@@ -136,8 +132,6 @@ def _rescore_rows(rows: Sequence[dict], examples: Sequence, parse: Callable, lab
 
 def _score_checks(name: str, folder: Path, correct: list[bool], metrics: Mapping[str, Any], *,
                   count_key: str | None, interval: str, confidence: float) -> list[Check]:
-    from fcot import evaluate
-
     checks = []
     n = len(correct)
     hits = sum(correct)
@@ -162,8 +156,6 @@ DATA_FIELDS = ("task", "difficulty", "n_train", "n_val", "n_test", "data_seed") 
 
 
 def _verify_experiment(folder: Path, manifest: Mapping[str, Any], examples_cache: dict | None = None) -> list[Check]:
-    from fcot import evaluate, experiments
-
     name = f"experiment {folder.name}"
     try:
         stored = _read_json(folder / "config.json")
@@ -199,8 +191,6 @@ def _verify_experiment(folder: Path, manifest: Mapping[str, Any], examples_cache
 
 
 def _verify_evaluation(folder: Path) -> list[Check]:
-    from fcot import evaluate, tasks
-
     name = f"evaluation {folder.name}"
     try:
         config = _read_json(folder / "config.json")

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from fcot import steps, study
+from fcot import steps, students, study
 from fcot.costs.basis import CHARS_PER_TOKEN, DEFAULT_SAMPLE
 from fcot.costs.hardware import Gpu, gpu_assumption, student_spec
 from fcot.costs.questions import spread, test_side, train_side
@@ -221,8 +221,6 @@ class PlanWalk:
 
     def add_training(self, run, notebook: str, p: Mapping) -> None:
         """A notebook-20 step: the student's training on the curated samples (with validation)."""
-        from fcot import students
-
         if p["samples_run"] not in self.curations:
             self.count_free(notebook)  # the smoke chain's tiny student, on the CPU
             return

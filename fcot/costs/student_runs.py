@@ -15,6 +15,7 @@ from fcot.costs.basis import (
 from fcot.costs.hardware import Gpu, StudentSpec, student_spec
 from fcot.costs.questions import spread, train_side
 from fcot.costs.teacher import TeacherStep
+from fcot.prompts import zero_shot_cot_stage1
 
 # ---------------------------------------------------------------------------------------------
 # Student runs
@@ -79,8 +80,6 @@ def _prompt_tokens(test: Sequence, fmt: str, kind: str) -> float:
     if fmt in curate.METHODS:
         full = curate.format_for(fmt, kind)
         return sum(count_tokens(curate.inference_prompt(e.question, full)) for e in test) / len(test)
-    from fcot.prompts import zero_shot_cot_stage1
-
     return sum(count_tokens(zero_shot_cot_stage1(e.question)) for e in test) / len(test)
 
 

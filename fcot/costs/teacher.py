@@ -10,7 +10,12 @@ from typing import Mapping, Sequence
 from fcot import teachers
 from fcot.costs.basis import CHARS_PER_TOKEN, DEFAULT_SAMPLE, count_tokens
 from fcot.costs.questions import spread, task_recordings, train_side
+from fcot.prompts import ANSWER_TRIGGER
 from fcot.recorded import normalize_question
+from fcot.stages import SIMULATED_SEED
+from fcot.teachers.base import GenerationResult
+from fcot.teachers.ledger import estimate_cost
+from fcot.teachers.replay import zero_shot_question
 
 # ---------------------------------------------------------------------------------------------
 # The estimating teacher backend
@@ -55,10 +60,6 @@ class EstimatingBackend:
         return None, "upper_bound"
 
     def complete(self, requests):
-        from fcot.prompts import ANSWER_TRIGGER
-        from fcot.teachers.base import GenerationResult
-        from fcot.teachers.replay import zero_shot_question
-
         results = []
         for request in requests:
             question = zero_shot_question(request.prompt) or request.prompt
@@ -183,8 +184,6 @@ def estimate_teacher(
     totals = ledger.totals()
     prompt_tokens = round(totals["prompt_tokens"] * scale)
     completion_tokens = round(totals["completion_tokens"] * scale)
-    from fcot.teachers.ledger import estimate_cost
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cost = estimate_cost(estimating.name, estimating.model, prompt_tokens, completion_tokens, prices)
@@ -214,8 +213,6 @@ def _with_correct(completion, correct: bool):
 def simulated_teacher(task: str, *, degree: int, accuracy: float | None, max_tokens: int, seed: int,
                       sample: int | None) -> TeacherStep:
     """The simulated teacher (notebook 33) over the driven questions: its own rationales and verdicts."""
-    from fcot.stages import SIMULATED_SEED
-
     pool, size, note = train_side(task)
     driven = spread(pool, sample)
     settings = {"task": task, "seed": SIMULATED_SEED}

@@ -10,6 +10,7 @@ from fcot.answers import is_correct, normalize_gold, parse_teacher
 from fcot.recorded.logs import RECORDED_LOGS, SOURCE, fetch_log, log_spec
 from fcot.recorded.reading import LogEntry, RecordedLog, read_log
 from fcot.records import Completion, Example
+from fcot.tasks import load_examples
 
 _CHOICE_LABEL = re.compile(r"\(([A-Z])\)")
 _WHITESPACE = re.compile(r"\s+")
@@ -195,8 +196,6 @@ def to_completion(entry: LogEntry, example: Example) -> Completion:
 
 def log_examples(task: str, mirror) -> list[Example]:
     """The examples a task's log can match: all of them, or the test side for test-only logs."""
-    from fcot.tasks import load_examples
-
     spec = RECORDED_LOGS.get(task)
     part = "test" if spec is not None and spec.covers == "test" else "all"
     return load_examples(task, mirror=mirror, part=part)

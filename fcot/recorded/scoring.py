@@ -11,6 +11,7 @@ from fcot.recorded.logs import RECORDED_LOGS
 from fcot.recorded.matching import RecordedRun, log_examples, match_log
 from fcot.recorded.reading import RecordedLog, read_log
 from fcot.records import Example, read_completions
+from fcot.tasks import get_task, load_split_indices
 
 SPLIT_PARTS = ("all", "train", "test")
 
@@ -42,8 +43,6 @@ class Score:
 
 def split_example_ids(task: str, split: str, mirror=None) -> set[str] | None:
     """The example ids of one side of the official default split (None for ``"all"``)."""
-    from fcot.tasks import load_split_indices
-
     if split not in SPLIT_PARTS:
         raise ValueError(f"split {split!r} is not one of {', '.join(SPLIT_PARTS)}")
     if split == "all":
@@ -118,8 +117,6 @@ def rescore(
     ``split``: ``"all"`` (every entry), ``"train"`` or ``"test"`` (the entries whose example is on
     that side of the official default split). Nothing to score is an error, not 0%.
     """
-    from fcot.tasks import get_task
-
     get_task(task)  # an unknown task raises naming the accepted ones
     keep = split_example_ids(task, split, mirror)
     path = Path(path)

@@ -38,7 +38,7 @@ def hypotheses_of(study: str | None = None, root=None) -> dict[str, str]:
     runs), with each ``{pretrained:<task>}`` filled with that column of the pretrained study's committed table
     (:func:`fcot.levels.column_evidence`). A study without a profile file has none. The texts hold no result of
     their own study: they are shown only where its verdict is not clear (:func:`unexplained`)."""
-    from fcot import levels, study as runner  # levels imports this module; study (the runner) imports stages
+    from fcot import levels, study as runner  # a cycle: levels imports fcot.report; study, through teaching
 
     try:
         hypotheses = runner.load_profile(paths.profile_name(study)).hypotheses

@@ -418,7 +418,7 @@ def write_results_block(readme: str | os.PathLike, study: str = "default", root=
     changed = paths.write_between_markers(readme, RESULTS_BEGIN, RESULTS_END, results_block(study, root=root))
     if SUMMARY_BEGIN in Path(readme).read_text(encoding="utf-8"):
         changed |= paths.write_between_markers(readme, SUMMARY_BEGIN, SUMMARY_END, summary_block(study, root=root))
-    from fcot import levels, reproduction
+    from fcot import levels, reproduction  # a cycle: levels imports fcot.report; reproduction, through teaching
 
     changed |= reproduction.write_cost_block(readme, study, root=root)  # what a fresh clone computes, and its cost
     changed |= levels.write_levels_block(readme, root=root)  # the pretrained study's table, where it has run

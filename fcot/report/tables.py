@@ -39,7 +39,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from fcot import ablations, experiments, paths, plots, synthetic, tasks
+from fcot import ablations, evaluate, experiments, paths, plots, recorded, synthetic, tasks
 from fcot import tasks as task_registry
 from fcot.data import REAL_TASK
 from fcot.runs import Run, publish
@@ -185,8 +185,6 @@ def method_key(method: str, degree: Any) -> str | None:
 def random_accuracy(task: str, difficulty: Any = None) -> float:
     """Expected accuracy of uniform random guessing on the test questions of ``task``
     (:func:`fcot.evaluate.random_baseline`; synthetic tasks: on 200 generated questions)."""
-    from fcot import evaluate
-
     if task.startswith("synth_"):
         examples = synthetic.generate_examples(task, 200, None if is_blank(difficulty) else int(difficulty))
     else:
@@ -206,8 +204,6 @@ def recorded_teacher(tasks: Sequence[str] | None = None, confidence: float = 0.9
     ``high`` (Wilson), ``source``.
     """
     import pandas as pd
-
-    from fcot import evaluate, recorded
 
     rows = []
     for task in tasks if tasks is not None else recorded.MIRRORED_TASKS:

@@ -13,13 +13,16 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from fcot import paths, teachers
+from fcot import evaluate as evaluation
+from fcot import paths, students, teachers
 from fcot import curate as curation
 from fcot.curate import arm_label
 from fcot.data import DataConfig, Examples, examples
-from fcot.records import write_jsonl
+from fcot.evaluate import EvalResult
+from fcot.records import read_jsonl, write_jsonl
 from fcot.runs import COMPUTED_HERE, Run, artifact, claimed, computed_here, config_dict, find, upstream_key, upstream_of
 from fcot.stages.configs import SIMULATED_SEED, CurateConfig, EvalConfig, TeachConfig
+from fcot.teachers.cache import CacheLockedError, ResponseCache
 
 
 
@@ -57,8 +60,6 @@ def call_cache(task: str, backend) -> Path:
 
 def _open_cache(path: Path, wait_s: float = 900.0):
     """Open a call cache, waiting while another process (a parallel grid point) holds it."""
-    from fcot.teachers.cache import CacheLockedError, ResponseCache
-
     deadline = time.monotonic() + wait_s
     while True:
         try:
@@ -164,8 +165,6 @@ def curate(config: CurateConfig, teacher: Run | str | None = None, *, data: Data
     ``samples_train.jsonl`` / ``samples_val.jsonl`` in the run's artifacts; the counts table,
     metrics and a few samples to read go to the run.
     """
-    from fcot import students
-
     teacher_run = find("teacher", teacher) if teacher not in (None, "") else None
     if data is None:
         if teacher_run is None:
@@ -198,8 +197,6 @@ def curate(config: CurateConfig, teacher: Run | str | None = None, *, data: Data
 
 def _tokenizer(config: CurateConfig, chosen: Examples, completions: list):
     """The student's tokenizer when a length limit needs it (a tiny one is trained on the task's text), else None."""
-    from fcot import students
-
     if not config.needs_tokenizer:
         return None
     texts = curation.task_texts(chosen.teacher_questions, completions)
@@ -233,8 +230,6 @@ def train(config, samples: Run | str, *, name: str | None = None, keep_checkpoin
     checkpoints are deleted after success unless ``keep_checkpoints``. ``threads``: torch CPU threads
     (:func:`fcot.students.set_threads`; None: leave torch's setting).
     """
-    from fcot import students
-
     students.set_threads(threads)
 
     samples_run = find("curation", samples)
@@ -279,9 +274,6 @@ def evaluate(config: EvalConfig, student: Run | str, *, name: str | None = None,
     gold, correct); metrics: accuracy with its interval, stop rate. ``threads``: torch CPU threads
     (:func:`fcot.students.set_threads`; None: leave torch's setting).
     """
-    from fcot import evaluate as evaluation
-    from fcot import students
-
     students.set_threads(threads)
 
     student_run = find("student", student)
@@ -322,16 +314,11 @@ def student_weights(run: Run) -> Path:
 def load_student(student: Run | str):
     """``(model, tokenizer)`` of a training run's selected student (a run, its directory or name; see
     :func:`student_weights`): what notebooks 21 and 40 ask a new question live."""
-    from fcot import students
-
     return students.load_trained(student_weights(find("student", student)))
 
 
 def result_of(run: Run):
     """The :class:`fcot.evaluate.EvalResult` an evaluation run recorded (predictions included)."""
-    from fcot.evaluate import EvalResult
-    from fcot.records import read_jsonl
-
     metrics = run.metrics
     fields = {f.name for f in dataclasses.fields(EvalResult)} - {"predictions"}
     return EvalResult(**{k: metrics[k] for k in fields if k in metrics},
@@ -362,8 +349,6 @@ def chain_config(run: Run) -> dict:
 def default_upstream(kind: str) -> Run:
     """The run notebook 10, 11, 20 or 21 makes with its default (smoke) parameters: what notebooks 11,
     20, 21 and 40 use when no upstream run is given, so each still runs alone."""
-    from fcot import students
-
     if kind == "teacher":
         return teach(DataConfig(), TeachConfig())
     if kind == "curation":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from fcot import paths
+from fcot import data as data_module, evaluate as evaluate_module, paths
 from fcot.runs import Run, upstream_of
 from fcot.stages.chain import data_of, learning_curves_of
 from fcot.stages.configs import TeachConfig
@@ -153,8 +153,6 @@ def what_we_saw(run: Run):
     """The closing "What we saw" of notebooks 10, 11, 20 and 21 (Markdown), computed from a stage run's numbers and
     read against what the paper leads one to expect, so it stays true when the parameters change."""
     from IPython.display import Markdown
-
-    from fcot import data as data_module, evaluate as evaluate_module
 
     m, c = run.metrics, run.config
     task = c.get("data", {}).get("task")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence
-
-import torch
+from typing import TYPE_CHECKING, Sequence
 
 from fcot import hfdata
 from fcot.students.kinds import StudentKind
+
+if TYPE_CHECKING:
+    import torch
 
 
 def encode_prompt(tokenizer, prompt: str, kind: StudentKind = "decoder") -> list[int]:
@@ -62,6 +63,8 @@ class SampleCollator:
         self.kind = kind
 
     def __call__(self, features: Sequence[dict]) -> dict[str, torch.Tensor]:
+        import torch
+
         width = max(len(f["input_ids"]) for f in features)
         input_ids = torch.full((len(features), width), self.pad_token_id, dtype=torch.long)
         attention = torch.zeros((len(features), width), dtype=torch.long)

@@ -7,8 +7,6 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-import torch
-
 from fcot import paths, pretrained
 from fcot.students.kinds import (TINY_ALIASES, TINY_STUDENTS, is_tiny_alias, resolve_student, student_kind,
                                   sync_generation_config)
@@ -96,6 +94,7 @@ def save_adapter(model, base: str, path: str | os.PathLike) -> Path:
     """Write a LoRA student's adapter alone -- its low-rank weights in fp16 and ``adapter_config.json`` naming
     ``base`` (the alias or hub id it was trained from, not a machine path) -- so that :func:`load_trained`
     rebuilds the student wherever ``base`` resolves. A 135M student's adapter is a few MB: git can hold it."""
+    import torch
     from peft.utils import get_peft_model_state_dict
     from safetensors.torch import save_file
 

@@ -6,13 +6,14 @@ import contextlib
 import random
 
 import numpy as np
-import torch
 
 from fcot.records import is_int
 
 
 def set_seed(seed: int) -> None:
     """Seed python, numpy and torch (CPU and CUDA)."""
+    import torch
+
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -28,6 +29,8 @@ def set_threads(threads: int | None) -> None:
         return
     if not is_int(threads) or threads < 1:
         raise ValueError(f"threads must be an integer >= 1 or None (torch's default), got {threads!r}")
+    import torch
+
     torch.set_num_threads(threads)
 
 

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-import torch
-
 from fcot import paths, progress
 from fcot.curate import RATIONALE_PREFIX, samples_texts
 from fcot.runs import is_main_process
@@ -99,7 +97,7 @@ def _gold_answer(sample) -> str:
 def greedy_answers(model, tokenizer, prompts: Sequence[str], max_new_tokens: int = 128, batch_size: int = 64) -> list[str]:
     """Greedy completions of ``prompts`` for validation accuracy during training: the one batched
     generator, :func:`fcot.evaluate.generate_outputs`, without stop strings."""
-    from fcot.evaluate import generate_outputs
+    from fcot.evaluate import generate_outputs  # a cycle: fcot.evaluate imports fcot.students
 
     outputs = generate_outputs(model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens, stop=())
     return [generations[0].text for generations in outputs]
@@ -128,6 +126,8 @@ def validation_accuracy(model, tokenizer, samples_val: Sequence, max_new_tokens:
 
 
 def _precision_flags(precision: str) -> dict:
+    import torch
+
     cuda = torch.cuda.is_available()
     if precision == "auto":
         bf16 = cuda and torch.cuda.is_bf16_supported()
@@ -161,6 +161,7 @@ def _prepare_student(config: TrainConfig, samples_train: Sequence, run_dir: Path
     main process, others wait) so every process and every resumed attempt use the same tokenizer."""
     if not is_tiny_alias(config.student):
         return load_student(config.student)
+    import torch
     from accelerate import PartialState
 
     init = run_dir / "init"
@@ -330,6 +331,7 @@ def _initial_student(config: TrainConfig, samples_train: Sequence, samples_val: 
 
 def _training_arguments(config: TrainConfig, run_dir: Path, train_rows: int):
     """The Trainer's arguments for ``config`` (``train_rows`` tokenised training samples set the warm-up steps)."""
+    import torch
     from transformers import TrainingArguments
 
     steps_per_epoch = math.ceil(train_rows / (config.batch_size * config.grad_accum))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from fcot import links, paths, steps
+from fcot.records import is_int
 from fcot.study import profiles
 from fcot.study.parameters import NotebookParameter, coerce_value, is_grid_axis, notebook_parameters
 from fcot.study.profiles import Override, Profile, ProfileError, StepSpec, load_profile, matches, select_steps
@@ -292,8 +293,6 @@ def _check_counts(values: Mapping[str, Any]) -> dict[str, str]:
     """Parameters every notebook uses the same way, whatever config takes them: seeds (``seed``, ``*_seed``, each of
     ``seeds``) are integers >= 0 (numpy refuses others only when the step runs), ``threads`` an integer >= 1 or None,
     ``workers`` an integer >= 1."""
-    from fcot.records import is_int
-
     problems = {}
     for name, value in values.items():
         if name == "seed" or name.endswith("_seed"):

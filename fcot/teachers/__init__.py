@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from fcot.answers import candidates, is_correct, parse_teacher
 from fcot.prompts import (
     FEW_SHOT_ANSWER_PREFIX,
     few_shot_cot_exemplars,
@@ -45,6 +46,10 @@ from fcot.records import Completion, Example, read_completions, write_jsonl
 from fcot.teachers.base import Backend, GenerationRequest, GenerationResult
 from fcot.teachers.cache import ResponseCache, cache_key
 from fcot.teachers.ledger import DEFAULT_PRICES, BudgetExceeded, Ledger, estimate_cost
+from fcot.teachers import simulated
+from fcot.teachers.hf import HFBackend
+from fcot.teachers.openai_backend import AuthError, BadRequestError, OpenAIBackend
+from fcot.teachers.replay import ReplayBackend
 from fcot import progress
 
 __all__ = [
@@ -150,20 +155,12 @@ def make_backend(kind: str, **settings) -> Backend:
     ``fcot.teachers.simulated.SimulatedTeacher``.
     """
     if kind == "openai":
-        from fcot.teachers.openai_backend import OpenAIBackend
-
         return OpenAIBackend(**settings)
     if kind == "hf":
-        from fcot.teachers.hf import HFBackend
-
         return HFBackend(**settings)
     if kind == "replay":
-        from fcot.teachers.replay import ReplayBackend
-
         return ReplayBackend(**settings)
     if kind == "simulated":
-        from fcot.teachers import simulated
-
         return simulated.SimulatedTeacher(**settings)
     raise ValueError(f"unknown teacher backend kind {kind!r}; accepted: {KINDS}")
 
@@ -276,23 +273,17 @@ def _save_chunk(backend: Backend, cache: ResponseCache, ledger: Ledger, stage: s
 
 def _refused(error: BaseException) -> bool:
     """An error for which the endpoint refused the call (auth, bad request): not billed."""
-    from fcot.teachers.openai_backend import AuthError, BadRequestError
-
     return isinstance(error, (AuthError, BadRequestError, ValueError))
 
 
 # -- the driver -----------------------------------------------------------------------------------
 def _parse(text: str, example: Example) -> tuple[str | None, bool]:
-    from fcot.answers import is_correct, parse_teacher
-
     prediction = parse_teacher(text, example)
     return prediction, bool(prediction is not None and is_correct(prediction, example))
 
 
 def _parse_few_shot(answer_part: str, text: str, example: Example) -> tuple[str | None, bool]:
     """The official fs_cot rule: first candidate after "The answer is", else the last one in the text."""
-    from fcot.answers import candidates, is_correct
-
     if answer_part:
         return _parse(answer_part[len(FEW_SHOT_ANSWER_PREFIX) :], example)
     found = candidates(text, example)

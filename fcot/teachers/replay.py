@@ -25,7 +25,7 @@ import warnings
 from typing import Sequence
 
 from fcot.prompts import ANSWER_TRIGGER, question_from_prompt
-from fcot.recorded import normalize_question  # how replay matches questions to recordings
+from fcot.recorded import load_recorded, normalize_question  # how replay matches questions to recordings
 from fcot.teachers.base import GenerationRequest, GenerationResult
 
 ON_MISSING = ("error", "skip")
@@ -71,8 +71,6 @@ class ReplayBackend:
         if completions is None:
             if task is None:
                 raise ValueError("ReplayBackend needs task= (a task with recorded logs) or completions=")
-            from fcot.recorded import load_recorded
-
             completions = load_recorded(task).completions
         self.task = task
         self.model = model

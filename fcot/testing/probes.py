@@ -29,7 +29,12 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
-from fcot import cli, data, experiments, hfdata, paths, recorded, stages, steps, study, tasks, teachers
+from fcot import cli, data, experiments, hfdata, paths, recorded, stages, steps, students, study, tasks, teachers
+from fcot.records import write_jsonl
+from fcot.teachers import Ledger, ResponseCache
+from fcot.teachers.base import GenerationRequest, GenerationResult
+from fcot.teachers.openai_backend import OpenAIBackend
+from fcot.testing.server import FakeOpenAIServer, Faults
 
 # a message these types carry is Python's, not fcot's: raw even when a name happens to match
 RAW_TYPES = ("AttributeError", "IndexError", "KeyError", "NameError", "TypeError", "UnicodeDecodeError",
@@ -87,8 +92,6 @@ def _first_line(text: str) -> str:
 # -- helpers that make valid files to break ------------------------------------------------------
 
 def _completions_file(folder: Path, lines: int = 3) -> Path:
-    from fcot.records import write_jsonl
-
     chosen = data.examples(data.DataConfig(task="coin_flip", n_train=lines, n_val=1, n_test=1))
     backend = teachers.make_backend("simulated", task="coin_flip")
     path = folder / "completions.jsonl"
@@ -123,14 +126,10 @@ def _cache_row(**changes) -> str:
 
 
 def _cache(folder: Path, content: bytes | str):
-    from fcot.teachers import ResponseCache
-
     return ResponseCache(_write(folder, "cache.jsonl", content))
 
 
 def _ledger(folder: Path, content: bytes | str):
-    from fcot.teachers import Ledger
-
     return Ledger(_write(folder, "ledger.jsonl", content))
 
 
@@ -160,8 +159,6 @@ def _examples(**settings):
 
 
 def _train_config(**settings):
-    from fcot import students
-
     return students.TrainConfig(**settings)
 
 
@@ -182,8 +179,6 @@ def _mirror(root: Path):
 
 
 def _resume_other_training(folder: Path):
-    from fcot import students
-
     checkpoints = folder / "run" / "checkpoints"
     first = students.TrainConfig(epochs=12, lr=3e-3)
     students.check_resume(checkpoints, None, "key-of-the-first", first)
@@ -198,8 +193,6 @@ def _samples_as_completions(folder: Path):
 
 
 def _identical_samples(folder: Path):
-    from fcot.teachers.base import GenerationResult
-
     class DeafToSeeds:  # a server that ignores temperature and seed
         name, model, variant, batch_size, groups_samples = "openai", "greedy", "", 8, False
 
@@ -211,8 +204,6 @@ def _identical_samples(folder: Path):
 
 
 def _empty_rationales(folder: Path):
-    from fcot.teachers.base import GenerationResult
-
     class Mute:
         name, model, variant, batch_size, groups_samples = "openai", "mute", "", 8, False
 
@@ -236,20 +227,14 @@ def _sent_row(**changes) -> str:
 
 
 def _budget(**settings):
-    from fcot.teachers import Ledger
-
     return Ledger(**settings)
 
 
 def _reserve(amount):
-    from fcot.teachers import Ledger
-
     return Ledger(budget_usd=1.0).reserve(amount)
 
 
 def _record(**tokens):
-    from fcot.teachers import Ledger
-
     return Ledger(budget_usd=1.0).record("openai", "gpt-4o", "rationale", **tokens)
 
 
@@ -295,28 +280,19 @@ def _read_only(folder: Path, call: Callable[[Path], object], code: int = errno.E
 
 
 def _save(folder: Path):
-    from fcot.records import write_jsonl
-
     return write_jsonl(folder / "completions.jsonl", [{"a": 1}])
 
 
 def _full_ledger(folder: Path):
-    from fcot.teachers import Ledger
-
     return Ledger(_full(folder, "ledger.jsonl")).sent("openai", "gpt-4o", "rationale", 1, 0.01)
 
 
 def _full_cache(folder: Path):
-    from fcot.teachers import ResponseCache
-    from fcot.teachers.base import GenerationResult
-
     with ResponseCache(_full(folder, "cache.jsonl")) as cache:
         cache.put("k1", GenerationResult("It is heads.", "stop", 5, 4))
 
 
 def _cache_in_a_folder(folder: Path):
-    from fcot.teachers import ResponseCache
-
     (folder / "cache.jsonl").mkdir()
     return ResponseCache(folder / "cache.jsonl")
 
@@ -325,10 +301,6 @@ def _answer(changes: dict, style: str = "completions", timeout_s: float = 10.0, 
             drip_s: float = 0.0):
     """One call to a local server whose 200 body is changed by ``changes`` (``usage__x``/``choice__x``: a field of
     ``usage``/the first choice), that drips its body, or that redirects to a closed port."""
-    from fcot.teachers.base import GenerationRequest
-    from fcot.teachers.openai_backend import OpenAIBackend
-    from fcot.testing.server import FakeOpenAIServer, Faults
-
     def mangle(payload: dict) -> dict:
         for name, value in changes.items():
             part, _, field = name.partition("__")
@@ -351,8 +323,6 @@ def _closed_port() -> int:
 
 
 def _dripped_download(folder: Path):
-    from fcot.testing.server import FakeOpenAIServer, Faults
-
     with FakeOpenAIServer(faults=Faults(drip_s=0.25)) as server:
         return paths.download(f"{server.base_url}/models", timeout_s=1, deadline_s=1)
 
@@ -377,8 +347,6 @@ def _file_teacher_with_a_repeated_row(folder: Path):
 
 
 def _cache_in_results(folder: Path):
-    from fcot.teachers import ResponseCache
-
     return ResponseCache(folder / "cache.jsonl")
 
 

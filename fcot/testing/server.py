@@ -36,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 from fcot.prompts import ANSWER_TRIGGER
+from fcot.teachers.base import GenerationRequest
 
 #: (prompt, temperature, seed) -> completion text
 Responder = Callable[[str, float, "int | None"], str]
@@ -164,8 +165,6 @@ class FakeOpenAIServer:
     def _texts(self, prompt: str, temperature: float, seed: int | None, n: int) -> list[str]:
         seeds = [None if seed is None else seed + i for i in range(n)]
         if self.backend is not None:
-            from fcot.teachers.base import GenerationRequest
-
             return [
                 r.text
                 for r in self.backend.complete(

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Sequence
 
+from fcot.synthetic import resource_lines
 from fcot.teachers.simulated.wording import Words, format_number, listed
 
 _COIN = re.compile(
@@ -133,8 +134,6 @@ def _fold(text: str) -> str:
 
 
 def _compound_names() -> frozenset[str]:
-    from fcot.synthetic import resource_lines
-
     return frozenset(_fold(line) for line in resource_lines("compound_given_names"))
 
 

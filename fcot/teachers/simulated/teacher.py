@@ -48,6 +48,7 @@ import threading
 from dataclasses import dataclass
 from typing import Sequence
 
+from fcot.data import known_tasks
 from fcot.prompts import COT_TRIGGER, question_from_prompt
 from fcot.teachers.base import GenerationRequest, GenerationResult
 from fcot.teachers.simulated.kinds import NUMBER, choices_of, read_question
@@ -190,8 +191,6 @@ class SimulatedTeacher:
         config: SimulatedTeacherConfig | None = None,
     ) -> None:
         if task is not None:
-            from fcot.data import known_tasks
-
             known = known_tasks()
             if task not in known:
                 raise ValueError(f"SimulatedTeacher.task: unknown task {task!r}; accepted: {', '.join(known)} or None")
