@@ -33,9 +33,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from fcot import data, paths, stages, synthetic
+from fcot import data, paths, stages, students, synthetic
 from fcot.curate import arm_label  # noqa: F401 - moved to a leaf (curate); still experiments' API (__all__)
-from fcot.records import is_int, is_missing, is_number
+from fcot.data import DataConfig
+from fcot.records import is_int, is_missing, is_number, read_jsonl
+from fcot.runs import config_hash
 
 __all__ = [
     "ExperimentConfig",
@@ -200,8 +202,6 @@ class ExperimentConfig:
 
     def train_config(self):
         """The student's ``fcot.students.TrainConfig``: the profile, then this config's overrides."""
-        from fcot import students
-
         overrides: dict[str, Any] = {"student": self.student, "seed": self.seed}
         for name, field in (("epochs", "epochs"), ("lr", "lr"), ("batch_size", "batch_size"),
                             ("dropout", "tiny_dropout"), ("vocab_size", "tiny_vocab_size"), ("select_by", "select_by")):
@@ -257,9 +257,7 @@ class ExperimentConfig:
         return values
 
     # -- the stage configs this experiment composes ----------------------------------------------
-    def data_config(self):
-        from fcot.data import DataConfig
-
+    def data_config(self) -> DataConfig:
         return DataConfig(task=self.task, difficulty=self.difficulty, n_train=self.n_train, n_val=self.n_val,
                           n_test=self.n_test, data_seed=self.data_seed, test_split=self.test_split)
 
@@ -287,8 +285,6 @@ class ExperimentConfig:
 
     def key(self) -> str:
         """The run's config hash (``fcot.runs.config_hash`` of :meth:`canonical` and the seed)."""
-        from fcot.runs import config_hash
-
         return config_hash(self.canonical(), self.seed)
 
 
@@ -339,13 +335,9 @@ def run_experiment(config: ExperimentConfig, *, threads: int | None = None, keep
     train several times faster on ONE thread when processes share the cores (``--jobs 2``, a
     busy machine): torch's default of one thread per core then oversubscribes them.
     """
-    from fcot.records import read_jsonl
-
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"run_experiment takes an ExperimentConfig, got {type(config).__name__}")
-    from fcot.students import set_threads
-
-    set_threads(threads)
+    students.set_threads(threads)
     data = config.data_config()
     # a committed record this machine never computed (a fresh clone) has no marker: it is recomputed
     run = stages.open_run(KIND, config.canonical(), config.run_name, config.seed, data, stages.COMPUTED_HERE)

@@ -12,7 +12,9 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
+from fcot import curate, teachers
 from fcot.records import is_int, is_number
+from fcot.teachers import simulated
 
 BACKENDS = ("simulated", "replay", "file", "openai", "hf")
 SIMULATED_SEED = 0  # the simulated teacher is one fixed "model": its own seed never varies
@@ -92,17 +94,13 @@ class TeachConfig:
     def resolved_temperature(self) -> float:
         if self.temperature is not None:
             return float(self.temperature)
-        from fcot.teachers import DIVERSE_TEMPERATURE
-
-        return 0.0 if self.degree == 1 else float(DIVERSE_TEMPERATURE)
+        return 0.0 if self.degree == 1 else float(teachers.DIVERSE_TEMPERATURE)
 
     def resolved_accuracy(self, task: str) -> float | None:
         if self.backend != "simulated":
             return None
         if self.accuracy is not None:
             return float(self.accuracy)
-        from fcot.teachers import simulated
-
         return float(simulated.DEFAULT_ACCURACY.get(task, simulated.FALLBACK_ACCURACY))
 
     def key(self, task: str) -> dict:
@@ -130,8 +128,6 @@ class CurateConfig:
     vocab_size: int = 512  # tiny students: the BPE vocabulary of the tokenizer that counts tokens
 
     def __post_init__(self) -> None:
-        from fcot import curate
-
         def fail(field: str, message: str) -> None:
             raise ValueError(f"CurateConfig.{field}: {message}")
 
