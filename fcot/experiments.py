@@ -77,6 +77,12 @@ OWNERS: dict[str, tuple[str, str]] = {
     "max_new_tokens": ("EvalConfig", "max_new_tokens"),
 }
 _EXPERIMENT_NAME = {owner: name for name, owner in OWNERS.items()}
+# what None means for the fields whose default is None
+_NONE_MEANS = {"epochs": "the recipe's", "lr": "the recipe's", "batch_size": "the recipe's", "dropout": "the recipe's",
+               "vocab_size": "the recipe's", "select_by": "the recipe's",
+               "max_new_tokens": "128 with a rationale, 32 answer-only", "max_rationale_tokens": "no cut",
+               "difficulty": "the task's default", "teacher_accuracy": "the task's default",
+               "teacher_temperature": "the paper's"}
 _STAGE_FIELD = re.compile(r"^(DataConfig|TeachConfig|CurateConfig|EvalConfig|TrainConfig)\.(\w+)(: |=| )")
 
 
@@ -93,7 +99,10 @@ def in_experiment_terms(message: str) -> str:
     for (stage, name), experiment_name in _EXPERIMENT_NAME.items():  # "backend='file'" -> "teacher='file'"
         if stage == owner and name != experiment_name:
             rest = re.sub(rf"\b{name}=", f"{experiment_name}=", rest)
-    return f"ExperimentConfig.{_EXPERIMENT_NAME.get((owner, field), field)}: {rest}"
+    name = _EXPERIMENT_NAME.get((owner, field), field)
+    if name in _NONE_MEANS and "None" not in rest:  # the experiment's None, which the stage config never sees
+        rest += f" (or None: {_NONE_MEANS[name]})"
+    return f"ExperimentConfig.{name}: {rest}"
 
 
 METRIC_COLUMNS: tuple[str, ...] = (
@@ -167,15 +176,22 @@ class ExperimentConfig:
                              f"{', '.join(TEACHER_KINDS)}")
         if not is_int(self.seed) or self.seed < 0:
             raise ValueError(f"ExperimentConfig.seed: must be an integer >= 0, got {self.seed!r}")
-        for build in (self.data_config, self.teach_config, self.curate_config, self.train_config,
+        if self.teacher == "replay" and self.method != "vanilla" and self.is_synthetic:
+            raise ValueError("ExperimentConfig.teacher: replay serves recorded text-davinci-002 answers to the real "
+                             "tasks, not synthetic ones; use teacher='simulated'")
+        for build in (self.data_config, self._asked_teacher, self.train_config, self.curate_config,
                       self.eval_config):
             try:
                 build()
             except ValueError as error:
                 raise ValueError(in_experiment_terms(str(error))) from None
-        if self.teacher == "replay" and self.method != "vanilla" and self.is_synthetic:
-            raise ValueError("ExperimentConfig.teacher: replay serves recorded text-davinci-002 answers to the real "
-                             "tasks, not synthetic ones; use teacher='simulated'")
+
+    def _asked_teacher(self) -> stages.TeachConfig:
+        """The teacher config as validation sees it: a vanilla experiment asks no teacher, so the replay teacher's
+        one-greedy-rationale rule does not refuse a degree or temperature it never uses."""
+        if self.method == "vanilla" and self.teacher == "replay":
+            return stages.TeachConfig(**{**self.owned("TeachConfig"), "degree": 1, "temperature": None})
+        return self.teach_config()
 
     # -- derived ------------------------------------------------------------------------------------
     @property
@@ -200,14 +216,15 @@ class ExperimentConfig:
             raise ValueError(f"unknown ExperimentConfig field(s) {unknown}; accepted: {list(self.fields())}")
         return dataclasses.replace(self, **changes)
 
+    def owned(self, owner: str) -> dict[str, Any]:
+        """This config's fields that stage config ``owner`` takes (:data:`OWNERS`), under their names there."""
+        return {name: getattr(self, field) for field, (stage, name) in OWNERS.items() if stage == owner}
+
     def train_config(self):
-        """The student's ``fcot.students.TrainConfig``: the profile, then this config's overrides."""
-        overrides: dict[str, Any] = {"student": self.student, "seed": self.seed}
-        for name, field in (("epochs", "epochs"), ("lr", "lr"), ("batch_size", "batch_size"),
-                            ("dropout", "tiny_dropout"), ("vocab_size", "tiny_vocab_size"), ("select_by", "select_by")):
-            if getattr(self, name) is not None:
-                overrides[field] = getattr(self, name)
-        return students.recipe_config(self.recipe, **overrides)
+        """The student's ``fcot.students.TrainConfig``: the recipe, then this config's overrides (None: the recipe's)."""
+        owned = self.owned("TrainConfig")
+        overrides = {name: value for name, value in owned.items() if name != "recipe" and value is not None}
+        return students.recipe_config(owned["recipe"], student=self.student, seed=self.seed, **overrides)
 
     @property
     def resolved_difficulty(self) -> int | None:
@@ -217,11 +234,11 @@ class ExperimentConfig:
 
     @property
     def resolved_teacher_accuracy(self) -> float | None:
-        return self.teach_config().resolved_accuracy(self.task)
+        return stages.configs.resolved_accuracy(self.teacher, self.teacher_accuracy, self.task)
 
     @property
     def resolved_temperature(self) -> float:
-        return self.teach_config().resolved_temperature
+        return stages.configs.resolved_temperature(self.teacher_temperature, self.degree)
 
     @property
     def resolved_max_new_tokens(self) -> int:
@@ -258,21 +275,13 @@ class ExperimentConfig:
 
     # -- the stage configs this experiment composes ----------------------------------------------
     def data_config(self) -> DataConfig:
-        return DataConfig(task=self.task, difficulty=self.difficulty, n_train=self.n_train, n_val=self.n_val,
-                          n_test=self.n_test, data_seed=self.data_seed, test_split=self.test_split)
+        return DataConfig(**self.owned("DataConfig"))
 
     def teach_config(self) -> stages.TeachConfig:
-        # a vanilla experiment asks no teacher: its teacher settings are checked as the replay teacher's one greedy
-        # rationale would be, not refused for a degree it never uses
-        degree = 1 if self.method == "vanilla" and self.teacher == "replay" else self.degree
-        return stages.TeachConfig(backend=self.teacher, accuracy=self.teacher_accuracy, completions=self.teacher_file,
-                                  degree=degree, temperature=self.teacher_temperature,
-                                  max_tokens=self.teacher_max_tokens)
+        return stages.TeachConfig(**self.owned("TeachConfig"))
 
     def curate_config(self) -> stages.CurateConfig:
-        return stages.CurateConfig(method=self.method, filter_mode=self.filter_mode,
-                                   max_rationale_tokens=self.max_rationale_tokens, student=self.student,
-                                   vocab_size=self.train_config().tiny_vocab_size)
+        return stages.CurateConfig(**self.owned("CurateConfig"), vocab_size=self.train_config().tiny_vocab_size)
 
     def eval_config(self) -> stages.EvalConfig:
         return stages.EvalConfig(max_new_tokens=self.resolved_max_new_tokens,

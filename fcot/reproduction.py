@@ -1,7 +1,7 @@
 """The reproduction check: the committed headline numbers against the ones this machine recomputed.
 
 A number is compared only when it was **recomputed here**: every experiment run behind it was computed on this
-machine (its ``.computed`` marker under ``runs/<profile>``, :func:`fcot.stages.computed_here`), and its value is
+machine (its ``.computed`` marker under ``runs/<profile>``, :func:`fcot.runs.computed_here`), and its value is
 summarised again from those runs (:func:`recomputed_numbers`), not read from a summary file that may be the committed
 one. The committed side is
 read from git (``HEAD``), not from the working tree: a reproduction overwrites the working tree's summaries, and a

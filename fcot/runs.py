@@ -19,6 +19,11 @@ notebook run on its own), so each profile owns its runs and its report reads no 
 The config hash covers the config and the seed, so the same config opens the same directory and
 a rerun can skip a finished run (``run.finished``); a different config or seed gets its own.
 Under ``accelerate launch`` only the main process (``RANK`` 0) writes.
+
+Finding runs (the stages open theirs through these): :func:`claimed` holds a configuration's run while it is
+computed (a lock per config hash), reuses a finished one computed on this machine (:func:`reusable`), or copies a
+finished twin computed under another name; :func:`find` resolves a run by name or directory; :func:`upstream_of`
+reads a run's upstream run back by kind and hash.
 """
 
 from __future__ import annotations

@@ -375,6 +375,7 @@ def distinct_examples(task: str, count: int, difficulty: int | None = None, seed
     _check_task(task)
     level = _difficulty(task, difficulty)
     seen = set(exclude)
+    new = "new " if seen else ""  # distinct from the excluded ones too
     drawn: list[Example] = []
     index = 0
     limit = 20 * count + 1000
@@ -382,7 +383,7 @@ def distinct_examples(task: str, count: int, difficulty: int | None = None, seed
         if index >= limit:
             raise ValueError(
                 f"{task} at difficulty {level} ({DIFFICULTY_MEANING[task]}): found only {len(drawn)} distinct "
-                f"{'new ' if seen else ''}questions in {limit} draws, {count} asked; ask for fewer examples or raise "
+                f"{new}questions in {limit} draws, {count} asked; ask for fewer examples or raise "
                 f"the difficulty"
             )
         example = _example(task, level, seed, index)

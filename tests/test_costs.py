@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fcot import cli, costs, study
+from fcot import cli, costs, paths, study
 from fcot.teachers.base import GenerationRequest
 from fcot.teachers.ledger import DEFAULT_PRICES
 
@@ -142,7 +142,7 @@ def test_the_paper_estimate_covers_every_teacher_and_student_step(paper: costs.C
 
 
 def test_the_committed_paper_cost_files_and_readme_block_are_current(paper: costs.CostEstimate, tmp_path: Path) -> None:
-    root = Path(costs.paths.REPO_ROOT)
+    root = Path(paths.REPO_ROOT)
     stale = "stale: run `make notes` (python -m fcot cost --profile paper --markdown results/paper_cost.md " \
             "--json results/paper_cost.json --write-readme README.md)"
     assert (root / "results" / "paper_cost.md").read_text(encoding="utf-8") == costs.markdown(paper), stale

@@ -38,7 +38,7 @@ def tiny(**changes) -> ExperimentConfig:
         (dict(teacher="gpt-4"), "accepted: simulated, replay, file"),
         (dict(teacher_accuracy=1.5), "teacher_accuracy: must be in [0, 1]"),
         (dict(teacher="file", teacher_accuracy=None), "teacher='file' needs teacher_file="),
-        (dict(teacher_file="x.jsonl"), "and only it reads them"),
+        (dict(teacher_file="x.jsonl"), "only read with teacher='file'"),
         (dict(teacher="replay", teacher_accuracy=None), "replay serves recorded"),
         (dict(degree=0), "degree: must be an integer >= 1"),
         (dict(teacher_temperature=3.0), "teacher_temperature: must be in [0, 2]"),
@@ -390,3 +390,16 @@ def test_a_default_resolved_from_a_varied_field_must_hold_its_own_value_in_each_
     assert 1e-2 not in set(found["lr"])
     # a learning rate stated in the base is fixed: only that rate's runs match
     assert list(experiments.related_experiments(base.replace(lr=1e-2), vary=["student"])["student"]) == ["tiny-gpt2-m"]
+
+
+def test_every_experiment_field_is_owned_by_one_stage_config_that_has_it():
+    import dataclasses as dc
+
+    from fcot import data, stages, students
+
+    classes = {"DataConfig": data.DataConfig, "TeachConfig": stages.TeachConfig, "CurateConfig": stages.CurateConfig,
+               "EvalConfig": stages.EvalConfig, "TrainConfig": students.TrainConfig}
+    assert set(experiments.OWNERS) | {"seed"} == set(ExperimentConfig.fields())
+    for field, (owner, name) in experiments.OWNERS.items():
+        fields = {f.name for f in dc.fields(classes[owner])} | ({"recipe"} if owner == "TrainConfig" else set())
+        assert name in fields, f"{field}: {owner} has no field {name!r}"

@@ -30,7 +30,7 @@ from fcot.analysis.checkers import check_rationale
 from fcot.records import Completion, Example
 
 # REPRODUCTION NOTE: the paper's sample study reads student outputs by hand; fcot assigns categories by
-# rule (this module's checkers), with its own category definitions and precedence; a step is "wrong"
+# rule (the checkers of fcot.analysis.checkers), with its own category definitions and precedence; a step is "wrong"
 # only where a checker can recompute it (coin flip, last letters, shuffled objects, equations).
 CATEGORIES: tuple[str, ...] = ("correct", "wrong_step", "wrong_final_extraction", "no_answer", "never_stopped")
 ERROR_CATEGORIES: tuple[str, ...] = CATEGORIES[1:]

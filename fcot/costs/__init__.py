@@ -16,7 +16,6 @@ tokens and USD), students as parameters x tokens (FLOPs), GPU hours as FLOPs / (
 
 from __future__ import annotations
 
-from fcot import paths  # `costs.paths`: read by tests
 from fcot.costs.basis import (
     BEGIN,
     BENCH_GPU_JSON,

@@ -5,7 +5,7 @@
 steps:
 
 * **Teacher** (each notebook-10 step): the real teacher driver (:func:`fcot.teachers.generate`)
-  runs over the task's real train questions with an :class:`EstimatingBackend`, an offline
+  runs over the task's real train questions with an :class:`fcot.costs.teacher.EstimatingBackend`, an offline
   stand-in for the endpoint that makes no network call and returns completions of realistic
   length. The driver's own :class:`fcot.teachers.Ledger` counts the calls, prompt and completion
   tokens and prices them with :data:`fcot.teachers.ledger.DEFAULT_PRICES` (an unknown model gets
@@ -14,7 +14,7 @@ steps:
   another question of the same task (the logs that cover the test side only), else ``max_tokens``
   (an upper bound). With ``sample`` set, the driver runs over that many evenly spaced questions per
   step and the counts are scaled to the whole step (calls exactly: two per question and sample).
-* **Students** (notebooks 20/21, 30-36, 40): parameters of the student (:data:`STUDENT_PARAMETERS`)
+* **Students** (notebooks 20/21, 30-36, 40): parameters of the student (:data:`fcot.costs.hardware.STUDENT_PARAMETERS`)
   x tokens. Training: 6 FLOPs per parameter per training token (forward + backward) over the
   curated samples (the teacher estimate above, filtered by :func:`fcot.curate.curate`) and the
   epochs, plus a forward pass (2 FLOPs per parameter per token) over the validation samples each
@@ -24,7 +24,7 @@ steps:
   as :func:`fcot.experiments.run_experiment` skips a finished configuration.
 * **GPU hours** = FLOPs / (peak FLOP/s x MFU). The MFU measured by ``make bench-gpu``
   (``results/bench/gpu.json``) is used when that file exists (the measured size nearest in
-  parameters), else :data:`DEFAULT_GPU` at :data:`DEFAULT_MFU` (an assumption, said so).
+  parameters), else :data:`fcot.costs.basis.DEFAULT_GPU` at :data:`fcot.costs.basis.DEFAULT_MFU` (an assumption, said so).
 
 A :class:`PlanWalk` takes the plan's notebook executions in order and keeps what the earlier steps made
 (teacher runs by name, curations, trained students) so that later steps read them; the step registry

@@ -403,7 +403,7 @@ def summary_arms(summary) -> dict[str, dict[str, Point]]:
 
 
 def _table_arms(table) -> dict[str, dict[str, Point]]:
-    """The same from the main table (:func:`main_table`: rows keyed by method)."""
+    """The same from the main table (:func:`fcot.report.tables.main_table`: rows keyed by method)."""
     found: dict[str, dict[str, Point]] = {}
     if table is None or table.empty:
         return found
@@ -458,11 +458,11 @@ def ablation_finding(name: str, summary) -> Findings:
 def findings(table, summaries: Mapping[str, Any]) -> Findings:
     """The paper's phenomena in this study (notebook 90's "What we saw"): the methods comparison,
     then every ablation of :data:`FINDING_ORDER` from ``summaries`` (``{name: summary or message}``,
-    :func:`ablation_summaries`) judged exactly as its own notebook does (:func:`ablation_finding`),
+    :func:`fcot.report.tables.ablation_summaries`) judged exactly as its own notebook does (:func:`ablation_finding`),
     then whether the student matches or beats an imperfect teacher at the best point of any ablation.
 
     The methods comparison is judged from ``summaries["methods"]`` when given (exactly as notebook
-    30 does), else from the main table (:func:`main_table`), whose cells carry no per-run interval:
+    30 does), else from the main table (:func:`fcot.report.tables.main_table`), whose cells carry no per-run interval:
     a cell whose seeds agree exactly then has an unknown uncertainty.
     """
     import pandas as pd

@@ -27,6 +27,22 @@ SIMULATED_SEED = 0  # the simulated teacher is one fixed "model": its own seed n
 # ----------------------------------------------------------------------------------------------
 
 
+def resolved_temperature(temperature: float | None, degree: int) -> float:
+    """The teacher's sampling temperature: ``temperature``, else the paper's (0 at D=1, 0.7 above)."""
+    if temperature is not None:
+        return float(temperature)
+    return 0.0 if degree == 1 else float(teachers.DIVERSE_TEMPERATURE)
+
+
+def resolved_accuracy(backend: str, accuracy: float | None, task: str) -> float | None:
+    """The simulated teacher's accuracy on ``task``: ``accuracy``, else its task default; None for other backends."""
+    if backend != "simulated":
+        return None
+    if accuracy is not None:
+        return float(accuracy)
+    return float(simulated.DEFAULT_ACCURACY.get(task, simulated.FALLBACK_ACCURACY))
+
+
 @dataclass(frozen=True)
 class TeachConfig:
     """The teacher and how it is asked (defaults: the simulated teacher, one greedy rationale)."""
@@ -58,9 +74,10 @@ class TeachConfig:
                 fail("accuracy", f"must be in [0, 1] or None (task default), got {self.accuracy!r}")
         if not isinstance(self.completions, str):
             fail("completions", f"must be a string (a teacher run or a completions JSONL), got {self.completions!r}")
-        if (self.backend == "file") != bool(self.completions):
-            fail("completions", "backend='file' needs completions= (a teacher run or a completions JSONL), "
-                                "and only it reads them")
+        if self.backend == "file" and not self.completions:
+            fail("completions", "backend='file' needs completions= (a teacher run name or a completions .jsonl path)")
+        if self.backend != "file" and self.completions:
+            fail("completions", f"is only read with backend='file' (got backend={self.backend!r}); leave it empty")
         if self.backend in ("openai", "hf") and not self.model:
             fail("model", f"backend {self.backend!r} needs model= (an endpoint's model name, or a hub id / local path)")
         if not is_int(self.degree) or self.degree < 1:
@@ -92,16 +109,10 @@ class TeachConfig:
 
     @property
     def resolved_temperature(self) -> float:
-        if self.temperature is not None:
-            return float(self.temperature)
-        return 0.0 if self.degree == 1 else float(teachers.DIVERSE_TEMPERATURE)
+        return resolved_temperature(self.temperature, self.degree)
 
     def resolved_accuracy(self, task: str) -> float | None:
-        if self.backend != "simulated":
-            return None
-        if self.accuracy is not None:
-            return float(self.accuracy)
-        return float(simulated.DEFAULT_ACCURACY.get(task, simulated.FALLBACK_ACCURACY))
+        return resolved_accuracy(self.backend, self.accuracy, task)
 
     def key(self, task: str) -> dict:
         """What decides the completions (the key's part): settings of other backends blanked."""

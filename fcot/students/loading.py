@@ -109,7 +109,7 @@ def save_adapter(model, base: str, path: str | os.PathLike) -> Path:
 
 def load_trained(path: str | os.PathLike):
     """``(model, tokenizer)`` of a student saved by :func:`save_student`, :func:`save_adapter` or
-    :func:`train_student`.
+    :func:`fcot.students.training.train_student`.
 
     A LoRA adapter directory (``adapter_config.json``) is loaded onto its base student (resolved by
     :func:`load_student`: a pretrained alias offline, a local path or a hub id) and merged; the tokenizer is the

@@ -32,4 +32,5 @@ __all__ = [
     "KINDS",
     "read_question",
     "count_tokens",
+    "NO_ANSWER",
 ]

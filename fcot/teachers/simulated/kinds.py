@@ -517,7 +517,7 @@ _READERS = (_CoinFlip, _LastLetters, _ShuffledObjects, _Arithmetic)
 
 
 def read_question(question: str):
-    """The parsed problem (``.kind`` in :data:`KINDS`) the simulator can solve, or None."""
+    """The parsed problem (``.kind`` in :data:`fcot.teachers.simulated.KINDS`) the simulator can solve, or None."""
     for reader in _READERS:
         try:
             problem = reader.parse(question)
