@@ -30,7 +30,7 @@ from typing import Any, Callable, Sequence
 
 from fcot.answers import canonical_number
 from fcot.records import AnswerType, Example
-from fcot.tasks.readers import get_field, list_of, read_json, read_jsonl
+from fcot.tasks.readers import get_field, list_of, read_json, read_numbered_lines
 from fcot.tasks.registry import AQUA_TRAIN_SIZE, TaskDataError
 
 # ---------------------------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def _load_svamp(paths: list[Path], start: int = 0) -> list[Example]:
 
 def _gsm8k_rows(path: Path, start: int) -> list[Example]:
     out = []
-    rows = read_jsonl(path)
+    rows = read_numbered_lines(path)
     if not rows:
         raise TaskDataError(f"{path}: the dataset is empty (no examples)")
     for offset, (line, item) in enumerate(rows):
@@ -141,7 +141,7 @@ def _load_gsm8k(paths: list[Path], start: int = 0) -> list[Example]:
 
 def _mc_jsonl_rows(task: str, path: Path, start: int) -> list[Example]:
     """AQuA (``question``/``options``/``correct``) and CommonsenseQA (``question.stem``/``answerKey``) lines."""
-    rows = read_jsonl(path)
+    rows = read_numbered_lines(path)
     if not rows:
         raise TaskDataError(f"{path}: the dataset is empty (no examples)")
     out = []

@@ -20,7 +20,7 @@ def read_json(path: Path) -> Any:
         raise TaskDataError(f"{path}: not UTF-8 text ({error})") from None
 
 
-def read_jsonl(path: Path) -> list[tuple[int, Any]]:
+def read_numbered_lines(path: Path) -> list[tuple[int, Any]]:
     """(line number, value) for every non-blank line; any malformed line raises (no torn-line tolerance)."""
     rows = []
     try:
