@@ -2,7 +2,7 @@
 
 Runs store their records as JSON lines (one source of truth, readable on GitHub); every such file is a dataset
 that ``datasets.load_dataset("json", data_files=...)`` reads, and :func:`load` does exactly that with the declared
-:data:`FEATURES`, so the schema is checked on load and the result is the familiar ``Dataset`` -- map, filter,
+:func:`features` (one per record kind), so the schema is checked on load and the result is the familiar ``Dataset`` -- map, filter,
 ``to_pandas``, ``save_to_disk`` or ``push_to_hub`` it::
 
     from fcot import hfdata, stages
