@@ -2,8 +2,8 @@
 
 Runs store their records as JSON lines (one source of truth, readable on GitHub); every such file is a dataset
 that ``datasets.load_dataset("json", data_files=...)`` reads, and :func:`load` does exactly that with the declared
-:func:`features` (one per record kind), so the schema is checked on load and the result is the familiar ``Dataset`` -- map, filter,
-``to_pandas``, ``save_to_disk`` or ``push_to_hub`` it::
+:func:`features` (one per record kind), so the schema is checked on load and the result is the familiar
+``Dataset`` -- map, filter, ``to_pandas``, ``save_to_disk`` or ``push_to_hub`` it::
 
     from fcot import hfdata, stages
     samples = hfdata.samples(stages.find("curation", "walkthrough-ft_cot"))   # DatasetDict: train, validation
