@@ -25,6 +25,7 @@ recorded: :mod:`fcot.ablations`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -222,6 +223,12 @@ class ExperimentConfig:
 
     def train_config(self):
         """The student's ``fcot.students.TrainConfig``: the recipe, then this config's overrides (None: the recipe's)."""
+        return self._train
+
+    @functools.cached_property
+    def _train(self):
+        # built once per config (validation, the curate and eval configs, resolved() and canonical() all read it);
+        # both configs are frozen, so sharing it is safe
         owned = self.owned("TrainConfig")
         overrides = {name: value for name, value in owned.items() if name != "recipe" and value is not None}
         return students.recipe_config(owned["recipe"], student=self.student, seed=self.seed, **overrides)

@@ -43,6 +43,7 @@ SWEEPS: dict[str, str] = {
 _JOBS = {TOUR: "tour", EXPLORE: "explore", TEACH: "teach", CURATE: "curate", TRAIN: "train", EVALUATE: "evaluate",
          PROMPT: "prompt", RECIPE: "recipe", SAMPLE_STUDY: "sample_study", FIGURES: "figures",
          **{notebook: "sweep" for notebook in SWEEPS.values()}}
+_ABLATION_OF = {notebook: ablation for ablation, notebook in SWEEPS.items()}
 
 
 def job(notebook: str) -> str:
@@ -53,7 +54,7 @@ def job(notebook: str) -> str:
 
 def ablation_of(notebook: str) -> str | None:
     """The ablation a sweep notebook (30-36) runs (an :data:`fcot.ablations.ABLATIONS` key), else None."""
-    return next((name for name, sweep in SWEEPS.items() if sweep == notebook), None)
+    return _ABLATION_OF.get(notebook)
 
 
 def sweep_notebook(ablation: str) -> str:
