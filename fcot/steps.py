@@ -65,22 +65,35 @@ def sweep_notebook(ablation: str) -> str:
 
 
 def points(notebook: str, parameters: Mapping[str, Any]) -> list[ExperimentConfig]:
-    """The experiment points ``notebook`` computes from ``parameters`` (its parameters cell's values): a sweep
-    notebook's (30-36: :func:`fcot.sweeps.sweep_points`, its classroom sweep with ``classroom=True``), the recipe
-    notebook's candidates (:mod:`fcot.choice`), [] for any other notebook; with ``run_exercises``, the point the
-    degree notebook's exercise trains (D=8 at its base configuration)."""
+    """The experiment points ``notebook`` computes from ``parameters`` (its parameters cell's values, with ``profile``
+    and ``base``: its base point is the profile's, :func:`fcot.sweeps.settings`): a sweep notebook's (30-36:
+    :func:`fcot.sweeps.sweep_points`, its classroom sweep with ``classroom=True``), the recipe notebook's candidates
+    (:mod:`fcot.choice`), [] for any other notebook; with ``run_exercises``, the point the degree notebook's exercise
+    trains (D=8 at its base configuration)."""
     from fcot import sweeps  # a cycle: sweeps imports fcot.ablations, which names its notebooks from here
 
     if notebook == RECIPE:
-        return (choice.recipe_points(parameters, parameters["recipes"])
-                + choice.learning_rate_points(parameters, parameters["students"], parameters["learning_rates"]))
+        values = sweeps.settings(parameters)
+        return (choice.recipe_points(values, values["recipes"])
+                + choice.learning_rate_points(values, values["students"], values["learning_rates"]))
     ablation = ablation_of(notebook)
     if ablation is None:
         return []
-    values = sweeps.classroom(ablation, parameters) if parameters.get("classroom") else parameters
-    found = sweeps.sweep_points(ablation, values)
+    found = sweeps.sweep_points(ablation, sweeps.sweep_settings(ablation, parameters))
     exercise = [found[0].replace(degree=8)] if ablation == "degree" and parameters.get("run_exercises") else []
     return found + exercise
+
+
+def reads_base(notebook: str) -> bool:
+    """Whether ``notebook`` varies a profile's base point (29-36): its ``base`` parameter takes changes to it, and
+    a profile may write them as parameters of their own (:mod:`fcot.study.planning` folds them in)."""
+    return notebook == RECIPE or ablation_of(notebook) is not None
+
+
+def base_fields() -> dict[str, str]:
+    """The fields a base point has (:class:`fcot.experiments.ExperimentConfig`'s, without the seed, which sweeps take
+    as ``seeds``): name -> its type annotation."""
+    return {f.name: str(f.type) for f in dataclasses.fields(ExperimentConfig) if f.name != "seed"}
 
 
 def check(notebook: str, values: Mapping[str, Any]) -> list[str]:

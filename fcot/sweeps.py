@@ -152,17 +152,34 @@ def sweep(points: Sequence[ExperimentConfig], *, workers: int = 1, threads: int 
 
 SWEEP_COLUMNS = ("task", "n_train", "teacher_accuracy", "degree", "student", "filter_mode", "max_rationale_tokens", "seed")
 
-#: The classroom setting of notebooks 30-36 (``classroom=True``): the default study's base point (synthetic 2-word
-#: last letter, 800 questions, the simulator at 70%, tiny-gpt2-s, 10 epochs at batch 8) with one seed and two values of what the
-#: notebook varies, chosen so that the student really learns and the trend shows; about a minute to two on a 2-core
-#: laptop. The points are the default study's own, so a machine that ran `make reproduce` reads them back at once.
-CLASSROOM_BASE: dict[str, Any] = {
-    "task": "synth_last_letter", "difficulty": 2, "n_train": 800, "n_val": 50, "n_test": 200, "data_seed": 0,
-    "test_split": "own", "teacher": "simulated", "teacher_accuracy": 0.7, "teacher_file": "", "degree": 1,
-    "method": "ft_cot", "filter_mode": "correct_only", "max_rationale_tokens": None, "student": "tiny-gpt2-s",
-    "recipe": "tiny", "epochs": 10, "lr": None, "batch_size": None, "dropout": None, "vocab_size": None,
-    "select_by": None, "max_new_tokens": None, "seeds": [0], "workers": 2, "threads": 1,
-}
+#: the fields of a base point: :class:`ExperimentConfig`'s, without the seed (a sweep's ``seeds`` are its own)
+BASE_FIELDS: tuple[str, ...] = tuple(name for name in ExperimentConfig.fields() if name != "seed")
+
+
+def settings(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """A sweep notebook's settings (29-36) from its parameters (its ``globals()``, or a planned step's values): the
+    base point of profile ``parameters["profile"]`` (:func:`fcot.study.profiles.base_point`), with the changes in
+    ``parameters["base"]``, under the notebook's own values (what it varies, ``seeds``, ``workers``, ...)."""
+    from fcot.study.profiles import base_point  # a cycle: fcot.study runs sweeps (through fcot.prefetch)
+
+    changes = parameters.get("base") or {}
+    if not isinstance(changes, Mapping):
+        raise ValueError(f"base must be a mapping of ExperimentConfig field: value, got {changes!r}")
+    point = base_point(parameters.get("profile") or "smoke")
+    for where, values in (("base", changes), (f"the base of profile {parameters.get('profile')!r}", point)):
+        unknown = sorted(set(values) - set(BASE_FIELDS))
+        if unknown:
+            raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)} of a base point; accepted: "
+                             f"{', '.join(BASE_FIELDS)} (fcot.experiments.ExperimentConfig; seeds are the notebook's)")
+    return {**point, **changes, **{k: v for k, v in parameters.items() if k != "base"}}
+
+
+#: The classroom setting of notebooks 30-36 (``classroom=True``): the base point of profile :data:`CLASSROOM_PROFILE`
+#: (the default study's: synthetic 2-word last letter, 800 questions, the simulator at 70%, tiny-gpt2-s, 10 epochs at
+#: batch 8) with one seed and two values of what the notebook varies, chosen so that the student really learns and the
+#: trend shows; about a minute to two on a 2-core laptop. The points are the default study's own, so a machine that
+#: ran `make reproduce` reads them back at once.
+CLASSROOM_PROFILE = "default"
 CLASSROOM: dict[str, dict[str, Any]] = {
     "methods": {"arms": ["vanilla", "ft_cot"]},
     "degree": {"degree": [1, 4], "n_train": 400},  # where questions are few, as in the study's second degree sweep
@@ -176,12 +193,18 @@ CLASSROOM: dict[str, dict[str, Any]] = {
 
 def classroom(name: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """A notebook's parameters with ablation ``name``'s classroom sweep (:data:`CLASSROOM`) in place of its own values
-    (``study``, ``cluster`` and the rest are kept)."""
+    and its base point (``study``, ``cluster`` and the rest are kept): :data:`CLASSROOM_PROFILE`'s base point, one
+    seed, two workers of one thread."""
     if name not in CLASSROOM:
         _unknown(name)
-    return {**parameters, **CLASSROOM_BASE, **CLASSROOM[name]}
+    own = {k: v for k, v in parameters.items() if k not in ("base", "profile")}
+    return settings({**own, "profile": CLASSROOM_PROFILE, "seeds": [0], "workers": 2, "threads": 1, **CLASSROOM[name]})
 
 
+def sweep_settings(name: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """What sweep notebook ``name`` (an ablation) runs: its :func:`classroom` settings with ``classroom=True``, else
+    its :func:`settings`."""
+    return classroom(name, parameters) if parameters.get("classroom") else settings(parameters)
 
 
 def _unknown(name: str):

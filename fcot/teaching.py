@@ -23,6 +23,7 @@ from typing import Any
 
 from fcot import ablations, experiments, levels, paths, report, steps, sweeps
 from fcot.runs import Run
+from fcot.study import profiles as study_profiles
 
 #: The profile whose runs a notebook opened by ``make lab`` reads and writes (the Makefile sets ``FCOT_PROFILE`` to it).
 LAB_PROFILE = "smoke"
@@ -95,8 +96,7 @@ def classroom_points(study: str = "default", root=None) -> list[dict[str, Any]]:
     with paths.environment(env):
         for name, values in sweeps.CLASSROOM.items():
             notebook = steps.sweep_notebook(name)
-            parameters = {"study": study, "cluster": "", **sweeps.CLASSROOM_BASE, "classroom": True,
-                          "run_exercises": False}
+            parameters = {"study": study, "cluster": "", "classroom": True, "run_exercises": False}
             points = []
             for config in steps.points(notebook, parameters):
                 run = Run.peek(experiments.KIND, config.canonical(), config.run_name, config.seed)
@@ -120,7 +120,7 @@ def classroom_times(root=None) -> dict:
 
 
 def _classroom_block(study: str, root) -> str:
-    base = sweeps.CLASSROOM_BASE
+    base = study_profiles.base_point(sweeps.CLASSROOM_PROFILE)
     times = classroom_times(root)
     measured = times.get("notebooks") or {}
     lines = [

@@ -196,7 +196,7 @@ def test_extends_cycle_is_an_error_naming_the_chain(profiles):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("stepz: []\n", "unknown key.*stepz.*accepted: description, extends, defaults, steps"),
+        ("stepz: []\n", "unknown key.*stepz.*accepted: description, extends, defaults, base, steps"),
         ("steps:\n  - notebok: 10_make_numbers\n", r"p\.yaml, step 1: unknown key.*notebok"),
         ("steps:\n  - output: x\n", "step 1: missing 'notebook'"),
         ("steps:\n  - notebook: 10_make_numbers.ipynb\n", "without .ipynb"),

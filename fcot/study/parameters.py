@@ -24,6 +24,9 @@ class NotebookParameter:
     annotation: str | None
     default: Any
     help: str
+    #: a field of the base point that the notebook does not declare: a profile may set it, and the planner folds it
+    #: into the notebook's ``base`` parameter (:func:`fcot.steps.reads_base`)
+    in_base: bool = False
 
 
 def notebook_parameters(path: str | os.PathLike) -> dict[str, NotebookParameter]:

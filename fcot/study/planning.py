@@ -122,8 +122,28 @@ def _declared_parameters(profile: Profile, folder: Path) -> dict[str, dict[str, 
                 f"{step.source}: notebook {notebook_path} does not exist; existing notebooks: "
                 f"{', '.join(existing) or 'none'}"
             )
-        declared[step.id] = notebook_parameters(notebook_path)
+        declared[step.id] = _with_base_fields(step.notebook, notebook_parameters(notebook_path))
     return declared
+
+
+def _with_base_fields(notebook: str, declared: dict[str, NotebookParameter]) -> dict[str, NotebookParameter]:
+    """A sweep notebook's parameters (:func:`fcot.steps.reads_base`) with the base point's fields it does not declare:
+    a profile may set them as its own (``n_train: 200``, ``--set epochs=1``, a grid over ``task``), and
+    :func:`_fold_base` moves them into the notebook's ``base`` parameter."""
+    if not steps.reads_base(notebook) or "base" not in declared:
+        return declared
+    fields = {name: NotebookParameter(name, annotation, None, "a field of the base point (into base)", in_base=True)
+              for name, annotation in steps.base_fields().items() if name not in declared}
+    return {**declared, **fields}
+
+
+def _fold_base(values: Mapping[str, Any], accepted: Mapping[str, NotebookParameter]) -> dict[str, Any]:
+    """``values`` with the base-point fields set as parameters of their own moved into ``base`` (where they win)."""
+    moved = {name: value for name, value in values.items() if accepted[name].in_base}
+    if not moved:
+        return dict(values)
+    kept = {name: value for name, value in values.items() if name not in moved}
+    return {**kept, "base": {**(kept.get("base") or {}), **moved}}
 
 
 def _check_defaults(profile: Profile, declared: Mapping[str, Mapping[str, NotebookParameter]]) -> None:
@@ -170,8 +190,8 @@ def _step_runs(profile: Profile, step: StepSpec, overrides: Sequence[Override],
         point = dict(zip(axes, point_values))
         merged = {**values, **point}
         merged = _substitute(merged, {"profile": profile.name, "step": step.id}, step.source)
-        checked = _coerced(step, merged, accepted, origin)
-        _check_values(step, {**{n: p.default for n, p in accepted.items()}, **checked}, origin)
+        checked = _fold_base(_coerced(step, merged, accepted, origin), accepted)
+        _check_values(step, {**{n: p.default for n, p in accepted.items() if not p.in_base}, **checked}, origin)
         suffix = f"__{_grid_suffix(point)}" if point else ""
         runs.append(
             PlannedRun(
@@ -193,6 +213,9 @@ def _step_values(profile: Profile, step: StepSpec, overrides: Sequence[Override]
     step's parameters, then the global ``--set`` overrides and the step's own (which win)."""
     values: dict[str, Any] = {k: v for k, v in profile.defaults.items() if k in accepted}
     origin: dict[str, str] = {k: f"{profile.path} (defaults)" for k in values}
+    if "profile" in accepted and steps.reads_base(step.notebook):  # the profile whose base point the notebook reads
+        values = {"profile": profiles.reference(profile), **values}
+        origin.setdefault("profile", f"{profile.path} (its base)")
     for name, value in step.parameters.items():
         values[name], origin[name] = value, step.source
     grid = dict(step.grid)
@@ -316,7 +339,8 @@ def _check_values(step: StepSpec, values: Mapping[str, Any], origin: Mapping[str
     problems += [text for name, text in _check_counts(values).items()
                  if not re.search(r"\bseeds?\b" if name == "seeds" else rf"\b{name}\b", said)]
     if problems:
-        named = [k for k in values if re.search(rf"\b{k}\b", " ".join(problems))]  # where the named ones were set
+        names = list(values) + list(values.get("base") or {})  # a base point's fields were set as parameters too
+        named = [k for k in names if re.search(rf"\b{k}\b", " ".join(problems))]  # where the named ones were set
         where = sorted({origin.get(k, step.source) for k in named or values if k in origin}) or [step.source]
         raise ProfileError(f"{step.id} ({'; '.join(where)}): {'; '.join(problems)}")
 

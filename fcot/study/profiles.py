@@ -7,6 +7,9 @@
     extends: default              # optional: start from another profile (same folder, or a path)
     defaults:                     # set once, applied to every step whose notebook HAS the parameter
       seed: 0
+    base:                         # the study's base point, stated once: ExperimentConfig fields (fcot.experiments)
+      task: synth_last_letter     # the sweep notebooks (29-36) read it (their `profile` parameter) and vary one thing
+      n_train: 800
     steps:                        # run in this order
       - notebook: <notebook>                     # notebooks/<notebook>.ipynb (fcot.steps names them)
         output: teacher_coin_flip                  # optional; the step's id and output file name
@@ -28,7 +31,13 @@ scalars (``--set 20.lr=3e-4`` is read as the float 0.0003 for a float parameter)
 A ``<step>`` selector (in ``--set`` and in ``--only``) is a step id (its ``output``, else its
 notebook name), a notebook name, or a notebook number (``20``); ``--only 10-21`` is a number range.
 
-``extends``: the child's ``defaults`` update the parent's; each child step whose id equals a parent
+A sweep notebook (29-36) states only what it varies: its ``base: dict`` parameter holds its changes to the profile's
+``base``, which it reads itself (:func:`base_point`, through its ``profile`` parameter, which the planner sets). A step
+may still write such a change as a parameter of its own (``n_train: 200``, ``--set epochs=1``, a ``grid`` over
+``task``): :mod:`fcot.study.planning` folds every :class:`~fcot.experiments.ExperimentConfig` field that the notebook
+does not declare into its ``base``.
+
+``extends``: the child's ``defaults`` and ``base`` update the parent's; each child step whose id equals a parent
 step's id updates that step in place (parameters merged; a parameter moves between ``parameters`` and
 ``grid`` if the child says so); other child steps are appended. ``description`` is the child's.
 ``hypotheses`` (``{phenomenon's first words: text}``: why a phenomenon of the paper may not show in this study, and
@@ -54,7 +63,7 @@ from fcot import paths
 #: The notebooks folder. Its one reader (:func:`fcot.study.planning.plan`) looks it up here, so one patch moves it.
 NOTEBOOKS_DIR = paths.REPO_ROOT / "notebooks"
 PROFILES_DIR = NOTEBOOKS_DIR / "profiles"
-PROFILE_KEYS = ("description", "extends", "defaults", "steps", "hypotheses")
+PROFILE_KEYS = ("description", "extends", "defaults", "base", "steps", "hypotheses")
 STEP_KEYS = ("notebook", "output", "parameters", "grid", "with_previous")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMBER = re.compile(r"^(\d+)_")
@@ -168,6 +177,8 @@ class Profile:
     #: the study's hypotheses, ``{phenomenon prefix: text}``, shown where a phenomenon does not show clearly
     #: (fcot.report); study-specific prose lives with its profile, not in the library
     hypotheses: Mapping[str, str] = field(default_factory=dict)
+    #: the study's base point, ``{ExperimentConfig field: value}``: what its sweep notebooks vary one thing of
+    base: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not paths.NAME.match(self.name):
@@ -201,12 +212,25 @@ def profile_path(name_or_path: str | os.PathLike, profiles_dir: str | os.PathLik
 def load_profile(name_or_path: str | os.PathLike, profiles_dir: str | os.PathLike | None = None) -> Profile:
     """Read a profile (following ``extends``) into a :class:`Profile`; raises ProfileError naming the file."""
     path = profile_path(name_or_path, profiles_dir)
-    description, defaults, steps, hypotheses = _load_chain(path, ())
+    description, defaults, steps, hypotheses, base = _load_chain(path, ())
     return Profile(name=path.stem, path=path, description=description, defaults=defaults, steps=tuple(steps),
-                   hypotheses=hypotheses)
+                   hypotheses=hypotheses, base=base)
 
 
-def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[str, dict, list[StepSpec], dict[str, str]]:
+def reference(profile: Profile) -> str:
+    """How a notebook names ``profile`` (its ``profile`` parameter): a profile of ``notebooks/profiles`` by its
+    name, any other by its file's path."""
+    shipped = PROFILES_DIR / f"{profile.name}.yaml"
+    return profile.name if shipped.is_file() and shipped.resolve() == profile.path.resolve() else str(profile.path)
+
+
+def base_point(name_or_path: str | os.PathLike) -> dict[str, Any]:
+    """The base point of a profile (its ``base``, after ``extends``): ``{ExperimentConfig field: value}``. A sweep
+    notebook varies one thing around it."""
+    return dict(load_profile(name_or_path).base)
+
+
+def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[str, dict, list[StepSpec], dict[str, str], dict]:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " -> ".join(str(p) for p in chain + (resolved,))
@@ -240,19 +264,23 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[str, dict, list[St
     if not isinstance(hypotheses, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
                                                    for k, v in hypotheses.items()):
         raise ProfileError(f"{path}: 'hypotheses' must be a mapping of phenomenon (its first words): hypothesis text")
+    base = data.get("base") or {}
+    if not isinstance(base, dict) or not all(isinstance(k, str) for k in base):
+        raise ProfileError(f"{path}: 'base' must be a mapping of ExperimentConfig field: value (the base point)")
 
     parent = data.get("extends")
     if parent is None:
-        return str(description), dict(defaults), own_steps, dict(hypotheses)
+        return str(description), dict(defaults), own_steps, dict(hypotheses), dict(base)
     if not isinstance(parent, str):
         raise ProfileError(f"{path}: 'extends' must be a profile name or a path to a .yaml file, got {parent!r}")
     candidate = Path(parent) if parent.endswith((".yaml", ".yml")) else Path(f"{parent}.yaml")
     parent_path = candidate if candidate.is_absolute() else path.parent / candidate
     if not parent_path.is_file():
         raise ProfileError(f"{path}: 'extends: {parent}' but {parent_path} does not exist")
-    _, merged_defaults, steps, merged_hypotheses = _load_chain(parent_path, chain + (resolved,))
+    _, merged_defaults, steps, merged_hypotheses, merged_base = _load_chain(parent_path, chain + (resolved,))
     merged_defaults.update(defaults)
     merged_hypotheses.update(hypotheses)
+    merged_base.update(base)
     by_id = {step.id: index for index, step in enumerate(steps)}
     for step in own_steps:
         if step.id in by_id:
@@ -261,7 +289,7 @@ def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[str, dict, list[St
         else:
             by_id[step.id] = len(steps)
             steps.append(step)
-    return str(description), merged_defaults, steps, merged_hypotheses
+    return str(description), merged_defaults, steps, merged_hypotheses, merged_base
 
 
 def _parse_step(raw: Any, path: Path, number: int) -> StepSpec:
