@@ -8,25 +8,24 @@ missing file, malformed record) print one clear line and exit 2, without a trace
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from fcot import costs, notes, paths, recorded, rehearsal, report, steps, study, tasks, teaching, verify
 from fcot.paths import DataUnavailableError
 
 
 def register_tasks(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "tasks",
-        help="list the 12 tasks: answer type, dataset size, default split sizes (train/validation/test)",
-        description="Reads the data mirror ($FCOT_DATA_MIRROR) or the download cache. aqua shows its test "
-        "size only unless deepmind/AQuA train.json is provided.",
-    )
+    parser = _command(subparsers, "tasks", _run_tasks)
     parser.add_argument("--tasks", default="all", help="comma-separated task names, or all (default)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per task instead of a table")
     parser.add_argument("--mirror", default=None, help="data mirror root (default: $FCOT_DATA_MIRROR)")
-    parser.set_defaults(func=_run_tasks)
 
 
 def _run_tasks(args) -> int:
+    """list the 12 tasks: answer type, dataset size, default split sizes (train/validation/test)
+
+    Reads the data mirror ($FCOT_DATA_MIRROR) or the download cache. aqua shows its test size only unless
+    deepmind/AQuA train.json is provided."""
     import json
 
     frame = tasks.summarize_tasks(args.tasks, mirror=args.mirror)
@@ -59,20 +58,18 @@ def add_profile_arguments(parser, default_profile: str) -> None:
 
 
 def register_reproduce(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "reproduce",
-        help="run the study's notebooks with papermill from a profile (notebooks/profiles/<name>.yaml)",
-        description="Execute the notebook chain of a profile into results/<profile>/notebooks/; "
-        "completed steps with unchanged parameters are skipped (see fcot/study/).",
-    )
+    parser = _command(subparsers, "reproduce", _run_reproduce)
     add_profile_arguments(parser, "default")
     parser.add_argument("--force", action="store_true", help="execute every selected step even if its output is up to date")
     parser.add_argument("--list", action="store_true", help="print the expanded steps and their state; run nothing")
     parser.add_argument("--jobs", type=int, default=1, help="grid points of one step (and of the steps marked with_previous after it) run in this many processes, longest first (default 1)")
-    parser.set_defaults(func=_run_reproduce)
 
 
 def _run_reproduce(args) -> int:
+    """run the study's notebooks with papermill from a profile (notebooks/profiles/<name>.yaml)
+
+    Execute the notebook chain of a profile into results/<profile>/notebooks/; completed steps with unchanged
+    parameters are skipped (see fcot/study/)."""
     profile = study.load_profile(args.profile)
     overrides = [study.parse_override(text) for text in args.overrides]
     if args.list:
@@ -94,13 +91,7 @@ def _run_steps(command: str, run) -> int:
 
 
 def register_rescore(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "rescore",
-        help="score a recorded Kojima Zero-shot-CoT log or an fcot completions JSONL with fcot's answer rules",
-        description="PATH is a Kojima log (log/<dataset>_zero_shot_cot.log; entries are matched to the task's "
-        "examples by question text) or a JSONL file of fcot.records.Completion rows (their answer_completion "
-        "is re-parsed against the task's gold answers).",
-    )
+    parser = _command(subparsers, "rescore", _run_rescore)
     parser.add_argument("--task", required=True, help="fcot task name (see `python -m fcot tasks`)")
     parser.add_argument("--completions", required=True, metavar="PATH", help="a Kojima log or a completions JSONL")
     parser.add_argument("--split", default="all", choices=["all", "train", "test"],
@@ -108,7 +99,6 @@ def register_rescore(subparsers) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object {n, correct, accuracy (percent), unmatched, ambiguous, examples, split}")
     parser.add_argument("--mirror", default=None, help="data mirror root (default: $FCOT_DATA_MIRROR)")
-    parser.set_defaults(func=_run_rescore)
 
 
 def _one_line(error: Exception) -> str:
@@ -116,6 +106,11 @@ def _one_line(error: Exception) -> str:
 
 
 def _run_rescore(args) -> int:
+    """score a recorded Kojima Zero-shot-CoT log or an fcot completions JSONL with fcot's answer rules
+
+    PATH is a Kojima log (log/<dataset>_zero_shot_cot.log; entries are matched to the task's examples by question
+    text) or a JSONL file of fcot.records.Completion rows (their answer_completion is re-parsed against the task's
+    gold answers)."""
     import json
 
     try:
@@ -139,17 +134,14 @@ def _run_rescore(args) -> int:
 
 
 def register_report_recorded(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "report-recorded",
-        help="compare the mirrored Kojima logs (eight) with fcot's answer rules (Markdown table + causes)",
-    )
+    parser = _command(subparsers, "report-recorded", _run_report_recorded)
     parser.add_argument("--write", default=None, metavar="README",
                         help="replace the block between the recorded-logs markers of this file instead of printing")
     parser.add_argument("--mirror", default=None, help="data mirror root (default: $FCOT_DATA_MIRROR)")
-    parser.set_defaults(func=_run_report_recorded)
 
 
 def _run_report_recorded(args) -> int:
+    """compare the mirrored Kojima logs (eight) with fcot's answer rules (Markdown table + causes)"""
     try:
         block = recorded.report_recorded(mirror=args.mirror)
     except DataUnavailableError as error:
@@ -163,77 +155,58 @@ def _run_report_recorded(args) -> int:
 
 
 def register_notes(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "notes", help="list the REPRODUCTION NOTEs in the code (deviations from the paper), or write them into a README"
-    )
+    parser = _command(subparsers, "notes", _run_notes)
     parser.add_argument("--write", metavar="README", help="replace the block between the reproduction-notes markers")
-    parser.set_defaults(func=_run_notes)
 
 
 def _run_notes(args) -> int:
+    """list the REPRODUCTION NOTEs in the code (deviations from the paper), or write them into a README"""
     from pathlib import Path
 
-    if args.write:
-        changed = notes.write_notes_block(Path(args.write))
-        print(f"{'updated' if changed else 'unchanged'}: the reproduction notes of {args.write}")
-    else:
-        print(notes.notes_markdown(notes.collect_notes()))
-    return 0
+    return _write_or_print(args.write, lambda path: notes.write_notes_block(Path(path)), "the reproduction notes",
+                           lambda: notes.notes_markdown(notes.collect_notes()))
 
 
 def register_results(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "results", help="the README's Results section (claims, paper numbers, fcot's numbers, verdicts) from a profile's runs"
-    )
+    parser = _command(subparsers, "results", _run_results)
     parser.add_argument("--profile", default="default", help="the profile whose runs are read (default: default)")
     parser.add_argument("--write", metavar="README", help="replace the block between the results markers")
-    parser.set_defaults(func=_run_results)
 
 
 def _run_results(args) -> int:
+    """the README's Results section (claims, paper numbers, fcot's numbers, verdicts) from a profile's runs"""
     with paths.environment({paths.PROFILE_ENV: args.profile}):
-        if args.write:
-            changed = report.write_results_block(args.write, args.profile)
-            print(f"{'updated' if changed else 'unchanged'}: the results and summary blocks of {args.write}")
-        else:
-            print(report.results_block(args.profile))
-    return 0
+        return _write_or_print(args.write, lambda path: report.write_results_block(path, args.profile),
+                               "the results and summary blocks", lambda: report.results_block(args.profile))
 
 
 def register_teaching(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "teaching", help="the instructor's guide's generated blocks (timings, classroom numbers, sizes) from a "
-                         "profile's measured runs"
-    )
+    parser = _command(subparsers, "teaching", _run_teaching)
     parser.add_argument("--profile", default="default", help="the profile whose runs are read (default: default)")
     parser.add_argument("--write", metavar="GUIDE", help="replace the generated blocks of GUIDE (notebooks/TEACHING.md)")
-    parser.set_defaults(func=_run_teaching)
 
 
 def _run_teaching(args) -> int:
-    if args.write:
-        changed = teaching.write_teaching(args.write, args.profile)
-        print(f"{'updated' if changed else 'unchanged'}: the generated blocks of {args.write}")
-    else:
-        for block, text in teaching.blocks(args.profile).items():
-            begin, end = teaching.markers(block)
-            print(f"{begin}\n{text}\n{end}\n")
-    return 0
+    """the instructor's guide's generated blocks (timings, classroom numbers, sizes) from a profile's measured runs"""
+    def text() -> str:
+        return "\n".join(f"{teaching.markers(block)[0]}\n{body}\n{teaching.markers(block)[1]}\n"
+                         for block, body in teaching.blocks(args.profile).items())
+
+    return _write_or_print(args.write, lambda path: teaching.write_teaching(path, args.profile),
+                           "the generated blocks", text)
 
 
 def register_verify(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "verify",
-        help="re-score the stored predictions and check they reproduce the stored metrics and the published tables",
-        description="Re-parses every finished experiment/evaluation run's completions and recomputes the main and "
-        "ablation tables as notebook 90 does (fcot/verify.py); prints one line per check, exits 1 if any failed.",
-    )
+    parser = _command(subparsers, "verify", _run_verify)
     parser.add_argument("--profile", default="default", help="study (profile) name whose tables are checked (default: default)")
     parser.add_argument("--results", default=None, metavar="DIR", help="results folder (default: $FCOT_RESULTS_DIR or results/)")
-    parser.set_defaults(func=_run_verify)
 
 
 def _run_verify(args) -> int:
+    """re-score the stored predictions and check they reproduce the stored metrics and the published tables
+
+    Re-parses every finished experiment/evaluation run's completions and recomputes the main and ablation tables as
+    notebook 90 does (fcot/verify.py); prints one line per check, exits 1 if any failed."""
     from pathlib import Path
 
     study = Path(args.profile).stem if args.profile.endswith((".yaml", ".yml")) else args.profile
@@ -245,20 +218,18 @@ def _run_verify(args) -> int:
 
 
 def register_rehearse_paper(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "rehearse-paper",
-        help="run the paper profile's chain offline (replayed teacher, tiny stand-ins for the hub students)",
-        description="Executes paper.yaml's steps 10 -> 11 -> 20 -> 21 (gpt2, t5-small), 30 (base) and 90 on a few "
-        "tasks with --set overrides only (fcot/rehearsal.py), into WORKDIR; results/ and runs/ are not touched.",
-    )
+    parser = _command(subparsers, "rehearse-paper", _run_rehearse_paper)
     parser.add_argument("--workdir", default="runs/rehearsal", help="where results, runs and stand-ins go (default: runs/rehearsal)")
     parser.add_argument("--tasks", default="coin_flip,date_understanding",
                         help="comma-separated tasks with a recorded log covering train and test (default: coin_flip,date_understanding)")
     parser.add_argument("--list", action="store_true", help="print the equivalent `fcot reproduce` command; run nothing")
-    parser.set_defaults(func=_run_rehearse_paper)
 
 
 def _run_rehearse_paper(args) -> int:
+    """run the paper profile's chain offline (replayed teacher, tiny stand-ins for the hub students)
+
+    Executes paper.yaml's steps 10 -> 11 -> 20 -> 21 (gpt2, t5-small), 30 (base) and 90 on a few tasks with --set
+    overrides only (fcot/rehearsal.py), into WORKDIR; results/ and runs/ are not touched."""
     import shlex
     from pathlib import Path
 
@@ -272,13 +243,7 @@ def _run_rehearse_paper(args) -> int:
 
 
 def register_cost(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "cost",
-        help="estimate what a profile costs: teacher calls, tokens and USD; student FLOPs and GPU hours (offline)",
-        description="Expands the profile as `reproduce` would and drives the real teacher driver with an offline "
-        "estimating backend (no network, no API key) over the tasks' train questions; student FLOPs from parameter "
-        "counts x tokens (fcot/costs/). Prints the Markdown report unless an output is given.",
-    )
+    parser = _command(subparsers, "cost", _run_cost)
     add_profile_arguments(parser, "paper")
     parser.add_argument("--sample", type=int, default=None, metavar="N",
                         help="teacher questions driven per step, then scaled (default: fcot.costs.DEFAULT_SAMPLE; 0 = all)")
@@ -289,10 +254,14 @@ def register_cost(subparsers) -> None:
     parser.add_argument("--markdown", default=None, metavar="PATH", help="write the Markdown report")
     parser.add_argument("--write-readme", default=None, metavar="README",
                         help="replace the block between the paper-cost markers of this file")
-    parser.set_defaults(func=_run_cost)
 
 
 def _run_cost(args) -> int:
+    """estimate what a profile costs: teacher calls, tokens and USD; student FLOPs and GPU hours (offline)
+
+    Expands the profile as `reproduce` would and drives the real teacher driver with an offline estimating backend
+    (no network, no API key) over the tasks' train questions; student FLOPs from parameter counts x tokens
+    (fcot/costs/). Prints the Markdown report unless an output is given."""
     sample = costs.DEFAULT_SAMPLE if args.sample is None else (args.sample or None)
     gpu = costs.gpu_assumption(name=args.gpu, peak_tflops=args.peak_tflops, mfu=args.mfu)
     try:
@@ -305,6 +274,25 @@ def _run_cost(args) -> int:
     else:
         print(costs.markdown(result))
     return 0
+
+
+def _write_or_print(path: str | None, write, what: str, text) -> int:
+    """With ``path``: ``write(path)`` replaces generated blocks there (True when they changed), said as ``what``;
+    without: print ``text()``."""
+    if path:
+        print(f"{'updated' if write(path) else 'unchanged'}: {what} of {path}")
+    else:
+        print(text())
+    return 0
+
+
+def _command(subparsers, name: str, run) -> argparse.ArgumentParser:
+    """Subcommand ``name``, which calls ``run(args)``: its help is the first paragraph of ``run``'s docstring, its
+    description the rest. Returns its parser, for its arguments."""
+    summary, _, rest = inspect.cleandoc(run.__doc__ or "").partition("\n\n")
+    parser = subparsers.add_parser(name, help=" ".join(summary.split()), description=" ".join(rest.split()) or None)
+    parser.set_defaults(func=run)
+    return parser
 
 
 #: The subcommands, in the order ``--help`` lists them.

@@ -40,6 +40,11 @@ from fcot.teachers.simulated import read_question
 CHECKERS: tuple[str, ...] = ("coin_flip", "last_letters", "shuffled_objects", "arithmetic", "generic")
 
 _CLAUSES = re.compile(r"(?<=[.!?])\s+|\n+|;\s*")
+
+
+def _clauses(rationale: str) -> list[str]:
+    """The rationale's clauses (split after a sentence's end, at line breaks and semicolons), empty ones left out."""
+    return [clause for clause in _CLAUSES.split(rationale) if clause.strip()]
 _QUOTED = re.compile(r'"([^"\n]*)"')
 _OPTION = re.compile(r"\(([A-Z])\)")
 
@@ -121,9 +126,7 @@ def _check_coin_flip(rationale: str, problem, example: Example) -> RationaleChec
     steps = 0
     wrong: tuple[int, str] | None = None
     last_side: bool | None = None
-    for clause in _CLAUSES.split(rationale):
-        if not clause.strip():
-            continue
+    for clause in _clauses(rationale):
         mentioned = []
         for index, ((name, flips), pattern) in enumerate(zip(problem.actions, names)):
             for found in pattern.finditer(clause):
@@ -227,9 +230,7 @@ def _check_shuffled_objects(rationale: str, problem, example: Example) -> Ration
     steps = 0
     wrong: tuple[int, str] | None = None
     target_item: str | None = None
-    for clause in _CLAUSES.split(rationale):
-        if not clause.strip():
-            continue
+    for clause in _clauses(rationale):
         mentions = sorted((found.start(), found.end(), person) for person, pattern in people.items()
                           for found in pattern.finditer(clause))
         if _SWAP_WORD.search(clause) and len({m[2] for m in mentions}) >= 2:

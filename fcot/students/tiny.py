@@ -76,15 +76,9 @@ def build_tiny_student(
     set_seed(seed)
     if spec.kind == "decoder":
         config = GPT2Config(
-            vocab_size=vocab,
-            n_positions=max_positions,
-            n_embd=spec.d_model,
-            n_layer=spec.layers,
-            n_head=spec.heads,
-            n_inner=spec.d_ff,
-            resid_pdrop=dropout,
-            embd_pdrop=dropout,
-            attn_pdrop=dropout,
+            vocab_size=vocab, n_positions=max_positions,
+            n_embd=spec.d_model, n_layer=spec.layers, n_head=spec.heads, n_inner=spec.d_ff,
+            resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout,
             # REPRODUCTION NOTE: tiny students use ReLU, not GPT-2's tanh GELU. The activation was the
             # largest non-matmul cost of a tiny student's step on one CPU thread (bench/profile.py: the
             # fused tanh GELU forward and backward 3.9 ms against ReLU's 1.1 ms on a 2000 x 512
@@ -92,24 +86,17 @@ def build_tiny_student(
             # and answered as many validation questions (3 seeds: 88.9/83.3/75.0% against
             # 80.6/88.9/77.8%). Pretrained students keep their own activation.
             activation_function="relu",
-            bos_token_id=tokenizer.eos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
+            bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
             pad_token_id=tokenizer.pad_token_id,
         )
         model = GPT2LMHeadModel(config)
     else:
         config = T5Config(
             vocab_size=vocab,
-            d_model=spec.d_model,
-            d_kv=spec.d_model // spec.heads,
-            d_ff=spec.d_ff,
-            num_layers=spec.layers,
-            num_decoder_layers=spec.layers,
-            num_heads=spec.heads,
-            dropout_rate=dropout,
-            feed_forward_proj="relu",
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
+            d_model=spec.d_model, d_kv=spec.d_model // spec.heads, d_ff=spec.d_ff,
+            num_layers=spec.layers, num_decoder_layers=spec.layers, num_heads=spec.heads,
+            dropout_rate=dropout, feed_forward_proj="relu",
+            pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
             decoder_start_token_id=tokenizer.pad_token_id,
         )
         model = T5ForConditionalGeneration(config)

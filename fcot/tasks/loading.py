@@ -228,22 +228,11 @@ def load_split(task: str, split: str = "default", mirror: str | os.PathLike | No
         train = [examples[i] for i in rest_indices]
         validation = [examples[i] for i in validation_indices]
         test = [examples[i] for i in test_indices]
-    return Split(
-        task=spec.name,
-        name=split,
-        train=train,
-        validation=validation,
-        test=test,
-        train_indices=rest_indices,
-        validation_indices=validation_indices,
-        test_indices=test_indices,
-        official_train_indices=train_indices,
-        validation_fraction=validation_fraction,
-        validation_count=validation_count,
-        validation_seed=validation_seed,
-        test_only=test_only,
-        files=tuple(spec.files) + (spec.split_file(split),),
-    )
+    return Split(task=spec.name, name=split, train=train, validation=validation, test=test,
+                 train_indices=rest_indices, validation_indices=validation_indices, test_indices=test_indices,
+                 official_train_indices=train_indices, validation_fraction=validation_fraction,
+                 validation_count=validation_count, validation_seed=validation_seed, test_only=test_only,
+                 files=tuple(spec.files) + (spec.split_file(split),))
 
 
 def default_split_indices(task: str) -> tuple[list[int], list[int]]:

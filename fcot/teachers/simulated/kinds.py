@@ -65,6 +65,13 @@ class _CoinFlip:
             read[j] = not read[j]
         return read
 
+    def _walk(self, read: Sequence[bool]):
+        """Each person's name, whether they flip (as read), and whether the coin is heads up after them."""
+        heads = self.start_heads
+        for (name, _), flip in zip(self.actions, read):
+            heads ^= flip
+            yield name, flip, heads
+
     def render(self, read: list[bool], style: int, w: Words) -> tuple[str, str]:
         side = lambda heads: "heads up" if heads else "tails up"  # noqa: E731
         answer = self._answer(read)
@@ -73,12 +80,10 @@ class _CoinFlip:
         lines: list[str] = []
         if style == 0:
             lines.append(f"The coin starts {side(heads)}.")
-            for (name, _), flip in zip(self.actions, read):
-                if flip:
-                    heads = not heads
-                    lines.append(f"{name} flips the coin, {w('so it is now', 'so now it is', 'which makes it')} {side(heads)}.")
-                else:
-                    lines.append(f"{name} does not flip the coin, {w('so it is still', 'so it stays', 'so it remains')} {side(heads)}.")
+            for name, flip, heads in self._walk(read):
+                lines.append(f"{name} flips the coin, {w('so it is now', 'so now it is', 'which makes it')} {side(heads)}."
+                             if flip else
+                             f"{name} does not flip the coin, {w('so it is still', 'so it stays', 'so it remains')} {side(heads)}.")
             verdict = f"still {asked}" if answer == "yes" else f"not {asked} anymore"
             lines.append(f"The coin ends {side(heads)}, so it is {verdict}.")
             return "\n".join(lines), answer
@@ -98,19 +103,14 @@ class _CoinFlip:
             return "\n".join(lines), answer
         if style == 2:
             parts = [f"The coin is {side(heads)} at first."]
-            for (name, _), flip in zip(self.actions, read):
-                if flip:
-                    heads = not heads
-                    parts.append(f"After {name} flips it, the coin is {side(heads)}.")
-                else:
-                    parts.append(f"{name} {w('leaves it alone', 'does not touch it')}, so it stays {side(heads)}.")
+            for name, flip, heads in self._walk(read):
+                parts.append(f"After {name} flips it, the coin is {side(heads)}." if flip else
+                             f"{name} {w('leaves it alone', 'does not touch it')}, so it stays {side(heads)}.")
             parts.append(f"In the end the coin is {side(heads)}.")
             return " ".join(parts), answer
         letter = lambda heads: "H" if heads else "T"  # noqa: E731
         lines.append(f"Write H for heads up and T for tails up. Start: {letter(heads)}.")
-        for i, ((name, _), flip) in enumerate(zip(self.actions, read), start=1):
-            if flip:
-                heads = not heads
+        for i, (name, flip, heads) in enumerate(self._walk(read), start=1):
             lines.append(f"{i}. {name} {'flips' if flip else 'does not flip'}: {letter(heads)}")
         lines.append(f"End: {letter(heads)}, so the coin is {side(heads)}.")
         return "\n".join(lines), answer
