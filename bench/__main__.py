@@ -92,7 +92,7 @@ def measure_training(smoke: bool) -> Result:
     s = TRAINING_SMOKE if smoke else TRAINING
     r = training.run(**s)
     fcot_s, naive_s = min(r["fcot_train_seconds"]), min(r["naive_train_seconds"])
-    epochs = f"{r['epochs']} epoch{'s' if r['epochs'] > 1 else ''} of {r['train_samples']} samples"
+    epochs = f"{r['epochs']} epoch{'s' if r['epochs'] > 1 else ''} of {r['samples_train']} samples"
     trl_s = min(r["trl_train_seconds"])
     rows = [
         Measurement("student training tokens/s vs TRL", "tokens/s", r["trl_tokens_per_second"], r["fcot_tokens_per_second"],
@@ -174,7 +174,7 @@ def measure_pretrained(smoke: bool) -> Result:
                + (f" ({r['lora_repeats']} for the LoRA pair)" if r.get("lora_repeats") not in (None, r["repeats"]) else ""))
     note = (f"{r['student']} ({r['parameters'] / 1e6:.1f}M parameters), the study's `pretrained` recipe (AdamW "
             f"{r['lr']:g}, warm-up, cosine) for {r['steps']} steps of batch {r['batch_size']}, the first "
-            f"{r['warmup_steps']} untimed, on {r['train_samples']} real coin-flip Fine-tune-CoT samples (recorded "
+            f"{r['warmup_steps']} untimed, on {r['samples_train']} real coin-flip Fine-tune-CoT samples (recorded "
             f"teacher, ~{r['mean_sample_tokens']:.0f} tokens each); {repeats}; {r['threads']} torch thread(s). TRL: "
             "completion-only loss, same optimiser settings, fp32 and no activation checkpointing (its defaults are "
             "bf16 and checkpointing), no evaluation or saves.")

@@ -88,7 +88,7 @@ def _ram_gib() -> float | None:
 
 def git_sha() -> str | None:
     """The checked-out commit, with ``+dirty`` when tracked files differ from it (None outside git)."""
-    from fcot.runs import git_label
+    from fcot.provenance import git_label
 
     return git_label()
 
@@ -98,7 +98,7 @@ def machine_info() -> dict:
     import torch
     import transformers
 
-    from fcot.runs import cpu_model
+    from fcot.provenance import cpu_model
 
     info: dict[str, Any] = {
         "cpu": cpu_model(),

@@ -188,7 +188,7 @@ def run(smoke: bool = False, seed: int = 0, threads: int | None = None, repeats:
     return {
         "smoke": smoke,
         "student": student,
-        "train_samples": n,
+        "samples_train": n,
         "epochs": epochs,
         "batch_size": batch,
         "threads": torch.get_num_threads(),

@@ -38,7 +38,7 @@ from fcot import data, paths, stages, students, synthetic
 from fcot.curate import arm_label  # noqa: F401 - moved to a leaf (curate); still experiments' API (__all__)
 from fcot.data import DataConfig
 from fcot.records import is_int, is_missing, is_number, read_jsonl
-from fcot.runs import config_hash
+from fcot.runs import config_hash, read_metrics
 
 __all__ = [
     "ExperimentConfig",
@@ -109,7 +109,7 @@ def in_experiment_terms(message: str) -> str:
 METRIC_COLUMNS: tuple[str, ...] = (
     "accuracy", "low", "high", "test_questions", "correct", "stop_rate",
     "teacher_accuracy_train", "teacher_coverage_train", "teacher_accuracy_test",
-    "completions_train", "samples_kept", "samples_val", "share_filtered", "rationales_truncated",
+    "completions_train", "samples_train", "samples_val", "share_filtered", "rationales_truncated",
     "examples_with_sample", "train_seconds", "eval_seconds", "wall_seconds", "best_epoch", "val_accuracy", "epochs_run",
     "parameters", "tokens_per_second", "train_tokens_per_epoch",
 )
@@ -323,8 +323,8 @@ def _stage_metrics(teacher, curation, student, evaluation) -> dict[str, Any]:
         metrics.update({k: found.get(k) for k in ("completions_train", "teacher_accuracy_train",
                                                    "teacher_coverage_train", "teacher_accuracy_test") if k in found})
     found = curation.metrics
-    metrics.update(train_questions=found.get("questions_train"), val_questions=found.get("questions_val"),
-                   samples_kept=found["samples_train"], samples_val=found["samples_val"],
+    metrics.update(questions_train=found.get("questions_train"), questions_val=found.get("questions_val"),
+                   samples_train=found["samples_train"], samples_val=found["samples_val"],
                    share_filtered=found["share_filtered_train"], rationales_truncated=found["rationales_truncated_train"],
                    examples_with_sample=found.get("examples_with_sample_train"))
     found = student.metrics
@@ -389,7 +389,7 @@ def result_frame(result: Mapping[str, Any]):
     import pandas as pd
 
     keys = [k for k in ("accuracy", "low", "high", "test_questions", "teacher_accuracy_train", "teacher_accuracy_test",
-                        "samples_kept", "share_filtered", "rationales_truncated", "best_epoch", "train_seconds",
+                        "samples_train", "share_filtered", "rationales_truncated", "best_epoch", "train_seconds",
                         "wall_seconds", "skipped", "run_path") if k in result]
     return pd.Series({k: result[k] for k in keys}, name="value").to_frame()
 
@@ -449,8 +449,8 @@ def collect_experiments(root: str | os.PathLike | None = None, where: Mapping[st
             if manifest.get("status") != "finished":
                 continue
             config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-            metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            metrics = read_metrics(folder)
+        except (OSError, ValueError):
             continue  # a run being written right now: not finished
         row = {name: config.get(name) for name in ExperimentConfig.fields()}
         row["arm"] = arm_label(row["method"], row["degree"])
@@ -460,7 +460,7 @@ def collect_experiments(root: str | os.PathLike | None = None, where: Mapping[st
         rows.append(row)
     frame = pd.DataFrame(rows, columns=columns)
     integers = [f.name for f in dataclasses.fields(ExperimentConfig) if f.type in ("int", "int | None")]
-    integers += ["test_questions", "correct", "completions_train", "samples_kept", "samples_val",
+    integers += ["test_questions", "correct", "completions_train", "samples_train", "samples_val",
                  "rationales_truncated", "examples_with_sample", "parameters", "train_tokens_per_epoch"]
     for name in integers:
         frame[name] = pd.to_numeric(frame[name], errors="coerce").round().astype("Int64")
@@ -559,7 +559,7 @@ from fcot.stats import t_errorbar, t_quantile  # noqa: E402 - the t interval acr
 
 
 SUMMARY_EXTRAS: tuple[str, ...] = (
-    "teacher_accuracy_train", "teacher_accuracy_test", "samples_kept", "share_filtered", "rationales_truncated",
+    "teacher_accuracy_train", "teacher_accuracy_test", "samples_train", "share_filtered", "rationales_truncated",
     "train_seconds", "parameters",
 )
 

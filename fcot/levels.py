@@ -15,7 +15,7 @@ from pathlib import Path
 from fcot import choice, paths, report, spent, students
 from fcot.records import is_missing
 from fcot.report import Point, column_verdict
-from fcot.runs import finished_records
+from fcot.runs import finished_records, read_metrics
 
 BEGIN = "<!-- BEGIN pretrained-results -->"
 END = "<!-- END pretrained-results -->"
@@ -57,7 +57,7 @@ def _finished_records(study: str, kind: str, root: str | os.PathLike | None = No
     """``(folder, config, metrics)`` of each finished, readable run record of ``kind`` in the study's ``runs/``."""
     for folder, _, config in finished_records(study, kind, root):
         try:
-            metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+            metrics = read_metrics(folder)
         except (OSError, ValueError):
             continue
         yield folder, config.get("config", config), metrics
@@ -204,7 +204,7 @@ def recipe_sentence(study: str = "pretrained", root: str | os.PathLike | None = 
         key = (config["data"]["task"], config.get("upstream", {}).get("hash"))
         groups.setdefault(key, {})[_candidate(config["train"])] = {
             "validation accuracy (%)": 100 * float(metrics["val_accuracy"]),
-            "validation answers": int(metrics.get("val_samples") or 0), "train": config["train"]}
+            "validation answers": int(metrics.get("samples_val") or 0), "train": config["train"]}
     lines = []
     for (task, _), candidates in groups.items():
         if len(candidates) < 2:
@@ -233,7 +233,7 @@ def shipped_students(study: str = "pretrained", root: str | os.PathLike | None =
     found = []
     for adapter in sorted((paths.results_dir(root) / study / "runs" / "student").glob("*/student/adapter_config.json")):
         record = adapter.parent.parent
-        config, metrics = (json.loads((record / f).read_text(encoding="utf-8")) for f in ("config.json", "metrics.json"))
+        config, metrics = json.loads((record / "config.json").read_text(encoding="utf-8")), read_metrics(record)
         size = sum(f.stat().st_size for f in adapter.parent.iterdir()) / 1e6
         found.append({"task": config["data"]["task"], "method": config["method"], "record": record, "size_mb": size,
                       "trainable": metrics.get("trainable_parameters"), "parameters": metrics.get("parameters"),

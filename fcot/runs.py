@@ -35,15 +35,13 @@ import fcntl
 import hashlib
 import json
 import os
-import platform
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
-import fcot
 from fcot import paths
+from fcot.provenance import git_state, hardware, package_versions
 from fcot.records import append_jsonl, write_jsonl
 
 if TYPE_CHECKING:  # annotations only: fcot.data sits above this module
@@ -116,6 +114,26 @@ def _write_json(path: Path, data: Any) -> None:
     publish(path, json.dumps(jsonable(data), indent=2, sort_keys=False, ensure_ascii=False) + "\n")
 
 
+#: metric names of earlier fcot versions -> today's (one name per quantity: ``<what>_<split>``, as curation writes
+#: them); records written before the rename are read under today's names
+RENAMED_METRICS: dict[str, str] = {"train_samples": "samples_train", "val_samples": "samples_val",
+                                   "samples_kept": "samples_train", "train_questions": "questions_train",
+                                   "val_questions": "questions_val"}
+
+
+def read_metrics(path: str | os.PathLike) -> dict:
+    """A run's ``metrics.json`` (``path``: the file, or the run folder holding it), metrics of earlier fcot versions
+    under today's names (:data:`RENAMED_METRICS`). Raises ValueError naming the file when it is not JSON."""
+    path = Path(path)
+    file = path / "metrics.json" if path.is_dir() else path
+    metrics = _read_json(file)
+    current: dict = {}
+    for name, value in metrics.items():
+        today = RENAMED_METRICS.get(name, name)
+        current[today if today not in metrics and today not in current else name] = value
+    return current
+
+
 def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -130,75 +148,6 @@ def _now() -> str:
 def is_main_process() -> bool:
     """False on the non-zero ranks of a distributed launch (they must not write run files)."""
     return os.environ.get("RANK", "0") == "0" and os.environ.get("LOCAL_RANK", "0") in ("0", "-1")
-
-
-def git_state(root: str | os.PathLike | None = None) -> dict:
-    """``{"sha": ..., "dirty": bool}`` of the repository at ``root`` (None values outside git)."""
-    root = Path(root) if root is not None else paths.REPO_ROOT
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-        if sha.returncode != 0:
-            return {"sha": None, "dirty": None}
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=30
-        )
-        return {"sha": sha.stdout.strip(), "dirty": bool(status.stdout.strip()) if status.returncode == 0 else None}
-    except (OSError, subprocess.TimeoutExpired):
-        return {"sha": None, "dirty": None}
-
-
-def package_versions() -> dict:
-    """Versions of python and the packages results depend on (None where not installed)."""
-    from importlib import metadata
-
-    versions = {"python": platform.python_version()}
-    for name in ("fcot", "torch", "transformers", "tokenizers", "datasets", "accelerate", "peft", "numpy", "pandas"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    if versions["fcot"] is None:
-        versions["fcot"] = fcot.__version__
-    return versions
-
-
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def git_label(root: str | os.PathLike | None = None) -> str | None:
-    """The checked-out commit, short, with ``+dirty`` when tracked files differ (None outside git)."""
-    state = git_state(root)
-    return None if state["sha"] is None else state["sha"][:12] + ("+dirty" if state["dirty"] else "")
-
-
-def hardware() -> dict:
-    """Host, OS, CPU and GPU description (no user names, no environment variables)."""
-    info = {
-        "host": platform.node(),
-        "platform": platform.platform(),
-        "cpu": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "gpu": None,
-        "gpu_count": 0,
-    }
-    torch = sys.modules.get("torch")
-    if torch is None:
-        try:
-            import torch  # noqa: F811
-        except ImportError:  # pragma: no cover
-            return info
-    if torch.cuda.is_available():
-        info["gpu_count"] = torch.cuda.device_count()
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
 
 
 #: Columns that hold a share (accuracy, its interval, the share filtered): a Markdown table written for readers
@@ -423,7 +372,7 @@ class Run:
         """Merge ``metrics`` into metrics.json and return its path."""
         file = self.path / "metrics.json"
         if is_main_process():
-            current = _read_json(file) if file.is_file() else {}
+            current = read_metrics(file) if file.is_file() else {}
             current.update(jsonable(dict(metrics)))
             _write_json(file, current)
         return file
@@ -431,7 +380,7 @@ class Run:
     @property
     def metrics(self) -> dict:
         file = self.path / "metrics.json"
-        return _read_json(file) if file.is_file() else {}
+        return read_metrics(file) if file.is_file() else {}
 
     def save_json(self, data: Any, name: str) -> Path:
         """Write ``<name>.json`` in the run directory (e.g. a training log history)."""

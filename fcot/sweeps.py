@@ -145,7 +145,7 @@ def sweep(points: Sequence[ExperimentConfig], *, workers: int = 1, threads: int 
         rows.append({"arm": arm_label(config.method, config.degree), **{f: getattr(config, f) for f in SWEEP_COLUMNS},
                      **{f: resolved[f] for f in ("epochs", "batch_size", "lr")},
                      **{k: result.get(k) for k in ("accuracy", "low", "high", "val_accuracy", "samples_val", "teacher_accuracy_test",
-                                                   "samples_kept", "best_epoch", "train_seconds", "wall_seconds",
+                                                   "samples_train", "best_epoch", "train_seconds", "wall_seconds",
                                                    "skipped")}})
     return pd.DataFrame(rows)
 
@@ -209,3 +209,10 @@ def sweep_settings(name: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
 
 def _unknown(name: str):
     raise ValueError(f"unknown ablation {name!r}; accepted: {', '.join(ABLATIONS)}")
+
+
+def __getattr__(name: str):
+    if name == "CLASSROOM_BASE":
+        raise AttributeError("fcot.sweeps.CLASSROOM_BASE is gone: the classroom sweeps read the base point of profile "
+                             "fcot.sweeps.CLASSROOM_PROFILE (fcot.study.profiles.base_point(CLASSROOM_PROFILE))")
+    raise AttributeError(f"module 'fcot.sweeps' has no attribute {name!r}")

@@ -220,9 +220,9 @@ def _filtering_question(filtering) -> list[str]:
     """The filtering question, from the filtering sweep's summary (none without both arms)."""
     import pandas as pd
 
-    if not isinstance(filtering, pd.DataFrame) or not {"filter_mode", "samples_kept", "mean"} <= set(filtering.columns):
+    if not isinstance(filtering, pd.DataFrame) or not {"filter_mode", "samples_train", "mean"} <= set(filtering.columns):
         return []
-    kept = dict(zip(filtering["filter_mode"], filtering["samples_kept"]))
+    kept = dict(zip(filtering["filter_mode"], filtering["samples_train"]))
     means = dict(zip(filtering["filter_mode"], filtering["mean"]))
     if not {"keep_all", "correct_only"} <= set(kept):
         return []

@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from fcot import ablations, answers, data, evaluate, experiments, paths, report, steps, tasks
 from fcot.experiments import ExperimentConfig
 from fcot.records import read_jsonl
+from fcot.runs import read_metrics
 
 __all__ = ["Check", "NOT_CHECKED", "verify", "verify_runs", "verify_tables", "format_checks"]
 
@@ -159,7 +160,7 @@ def _verify_experiment(folder: Path, manifest: Mapping[str, Any], examples_cache
     name = f"experiment {folder.name}"
     try:
         stored = _read_json(folder / "config.json")
-        metrics = _read_json(folder / "metrics.json")
+        metrics = read_metrics(folder)
         config = _experiment_config(stored)
     except (OSError, ValueError, TypeError) as error:
         return [Check(f"{name}: config", str(folder), False, f"cannot rebuild the experiment config: {error}")]
@@ -194,7 +195,7 @@ def _verify_evaluation(folder: Path) -> list[Check]:
     name = f"evaluation {folder.name}"
     try:
         config = _read_json(folder / "config.json")
-        metrics = _read_json(folder / "metrics.json")
+        metrics = read_metrics(folder)
     except (OSError, ValueError) as error:
         return [Check(f"{name}: files", str(folder), False, f"cannot read config.json/metrics.json: {error}")]
     staged = isinstance(config.get("data"), dict)  # fcot.stages.evaluate: the chain's DataConfig and method

@@ -77,7 +77,7 @@ def test_only_rejects_an_unknown_benchmark_naming_the_accepted_ones():
 # bench.pretrained.run's report of a smoke run (2 steps of batch 4; full, LoRA, bf16), trimmed to what the rows read
 PRETRAINED_REPORT = {
     "smoke": True, "student": "smollm2-135m", "parameters": 134515008, "flop_parameters": 134515008, "n_layer": 30,
-    "d_model": 576, "train_samples": 8, "mean_sample_tokens": 129.8, "batch_size": 4, "steps": 2, "warmup_steps": 1,
+    "d_model": 576, "samples_train": 8, "mean_sample_tokens": 129.8, "batch_size": 4, "steps": 2, "warmup_steps": 1,
     "timed_steps": 1, "lr": 0.0002, "threads": 2, "repeats": 1, "lora_repeats": 1, "matmul_peak_gflops": 106.7,
     "matmul_peak_bf16_gflops": 1141.2,
     "fcot_full": {"tokens_per_second": 21.8, "timed_seconds": [23.66], "train_loss": 0.8825, "val_loss": 0.5428,

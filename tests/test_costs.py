@@ -56,8 +56,8 @@ def test_student_flops_are_parameters_times_tokens_and_hours_follow_the_gpu(tiny
     result = costs.estimate(tiny_profile, sample=None, gpu=GPU)
     train, evaluation = result.students
     n = costs.STUDENT_PARAMETERS["gpt2"].parameters
-    assert (train.train_questions, train.val_questions, train.epochs) == (27, 3, 2)  # 10% validation
-    assert 0 < train.train_samples <= 27 * 2  # correct-only: at most one sample per rationale
+    assert (train.questions_train, train.questions_val, train.epochs) == (27, 3, 2)  # 10% validation
+    assert 0 < train.samples_train <= 27 * 2  # correct-only: at most one sample per rationale
     assert train.training_flops == pytest.approx(6 * n * train.training_tokens + 2 * n * train.validation_tokens)
     assert train.gpu_hours == pytest.approx(train.training_flops / (100e12 * 0.5) / 3600)
     assert (evaluation.student, evaluation.test_questions) == ("gpt2", 10)  # the student the training step named

@@ -34,17 +34,17 @@ def test_35_counts_the_wrong_samples_keep_all_keeps():
     # results/default's base point: 800 train completions, the simulator right on 69.6% of them
     runs = pd.DataFrame({"filter_mode": ["correct_only", "keep_all", "keep_all_matched"], "seed": [0, 0, 0],
                          "completions_train": [800] * 3, "teacher_accuracy_train": [0.69625] * 3,
-                         "samples_kept": [557, 800, 557], "share_filtered": [0.30375, 0.0, 0.30375],
+                         "samples_train": [557, 800, 557], "share_filtered": [0.30375, 0.0, 0.30375],
                          "accuracy": [0.72, 0.72, 0.48]})
     shown = _run(_solution("35_ablate_filtering"), runs=runs, percent_frame=percent_frame)
     keep_all = shown[shown["filter_mode"] == "keep_all"].iloc[0]
-    assert keep_all["teacher_wrong"] == 243 == keep_all["samples_kept"] - 557  # the ones correct_only filtered out
+    assert keep_all["teacher_wrong"] == 243 == keep_all["samples_train"] - 557  # the ones correct_only filtered out
     assert "share_filtered (%)" in shown.columns
 
 
 def test_34_shows_parameters_and_tokens_per_parameter():
     runs = pd.DataFrame({"student": ["tiny-gpt2-xs", "tiny-gpt2-s"], "seed": [0, 0], "parameters": [149248, 527872],
-                         "samples_kept": [557, 557], "accuracy": [0.41, 0.72], "train_tokens_per_epoch": [34528] * 2,
+                         "samples_train": [557, 557], "accuracy": [0.41, 0.72], "train_tokens_per_epoch": [34528] * 2,
                          "epochs_run": [10.0, 10.0]})
     shown = _run(_solution("34_ablate_student_size"), runs=runs, percent_frame=percent_frame)
     assert list(shown["parameters"]) == [149248, 527872]
@@ -54,7 +54,7 @@ def test_34_shows_parameters_and_tokens_per_parameter():
 def test_31_reads_the_d8_point_back_or_shows_the_profiles_runs_never_a_placeholder():
     source = _solution("31_ablate_degree")
     assert "set run_exercises=True" not in source
-    row = {"degree": 8, "seed": 0, "accuracy": 0.5, "low": 0.43, "high": 0.57, "samples_kept": 1200}
+    row = {"degree": 8, "seed": 0, "accuracy": 0.5, "low": 0.43, "high": 0.57, "samples_train": 1200}
     config = SimpleNamespace(replace=lambda **changes: SimpleNamespace(**changes))
     trained = []
     sweeps = SimpleNamespace(finished_result=lambda point: row if point.degree == 8 else None,

@@ -146,7 +146,7 @@ def test_run_experiment_writes_one_finished_run_with_config_metrics_and_predicti
     assert metrics["test_questions"] == 12
     assert 0.0 <= metrics["teacher_accuracy_train"] <= 1.0 and 0.0 <= metrics["teacher_accuracy_test"] <= 1.0
     # filtering keeps exactly the rationales whose answer was right
-    assert metrics["samples_kept"] == round(metrics["teacher_accuracy_train"] * metrics["completions_train"])
+    assert metrics["samples_train"] == round(metrics["teacher_accuracy_train"] * metrics["completions_train"])
     assert metrics["train_seconds"] > 0
     predictions = [json.loads(line) for line in (run_path / "predictions.jsonl").read_text().splitlines()]
     assert len(predictions) == 12 and {"prediction", "gold", "correct"} <= set(predictions[0])
@@ -160,7 +160,7 @@ def test_run_experiment_writes_one_finished_run_with_config_metrics_and_predicti
 def test_vanilla_runs_without_a_teacher(in_tiny_runs):
     _, results = in_tiny_runs
     vanilla = results["vanilla-0"]
-    assert vanilla.get("teacher_accuracy_train") is None and vanilla["samples_kept"] == 24
+    assert vanilla.get("teacher_accuracy_train") is None and vanilla["samples_train"] == 24
     assert Path(vanilla["run_path"]).name.startswith("synth_last_letter-vanilla-")
 
 
@@ -202,7 +202,7 @@ def test_collect_experiments_gives_one_row_per_finished_run_with_config_and_metr
     frame = experiments.collect_experiments()
     assert len(frame) == 3
     for column in ("task", "method", "degree", "seed", "arm", "accuracy", "low", "high", "teacher_accuracy_test",
-                   "samples_kept", "train_seconds", "run_path", "config_hash"):
+                   "samples_train", "train_seconds", "run_path", "config_hash"):
         assert column in frame.columns, column
     assert sorted(frame["arm"]) == ["ft_cot", "ft_cot", "vanilla"]
     assert list(experiments.collect_experiments(where={"method": "vanilla"})["seed"]) == [0]

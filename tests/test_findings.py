@@ -129,7 +129,7 @@ def test_teacher_quality_asks_whether_the_student_matches_an_imperfect_teacher(m
 
 def test_filtering_states_the_papers_choice_and_compares_it_with_keep_all():
     both = _summary("filter_mode", [("keep_all", 0.39, 0.33, 0.45, 2), ("correct_only", 0.225, 0.17, 0.29, 2)],
-                    samples_kept=[400, 275])
+                    samples_train=[400, 275])
     row = report.ablation_finding("filtering", both).table.iloc[0]
     assert row["phenomenon"] == report.FILTERING_PHENOMENON and "the paper's choice" in row["phenomenon"]
     assert (row["verdict"], row["noise"]) == ("no", "clear")

@@ -27,7 +27,7 @@ def _student(tmp_path, eval_loss, train_loss=None, *, select_by="last", kept=Non
     (tmp_path / "tables").mkdir(parents=True, exist_ok=True)
     curves.to_csv(tmp_path / "tables" / "learning_curves.csv", index=False)
     metrics = {"select_by": select_by, "best_epoch": float(kept if kept is not None else epochs[-1]),
-               "epochs_run": float(epochs[-1]), "train_samples": 600, "parameters": 527872,
+               "epochs_run": float(epochs[-1]), "samples_train": 600, "parameters": 527872,
                "tokens_per_second": 26695.9, "train_runtime_s": 12.9}
     return SimpleNamespace(kind="student", metrics=metrics, config={"data": {"task": "synth_coin_flip"}}, path=tmp_path)
 
@@ -68,7 +68,7 @@ def test_a_rise_without_falling_train_loss_is_not_called_overfitting(tmp_path):
 def test_the_describe_line_calls_the_kept_epoch_kept_not_best(tmp_path):
     run = _student(tmp_path, EVAL_LOSS, TRAIN_LOSS, select_by="last")
     run.config = {"data": {"task": "synth_coin_flip"}, "train": {"student": "tiny-gpt2-s"}, "method": "vanilla"}
-    run.relpath, run.metrics["val_samples"] = "student/x", 50
+    run.relpath, run.metrics["samples_val"] = "student/x", 50
     text = stages.describe(run).data
     assert "kept epoch 10.0 of 10.0 (`select_by=last`" in text and "best epoch" not in text
 

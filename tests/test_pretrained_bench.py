@@ -34,7 +34,7 @@ def test_smoke_reports_fcot_and_trl_on_the_same_job_full_and_lora(capsys, mirror
     monkeypatch.setenv("FCOT_CACHE_DIR", str(cache))
     assert pretrained.main(["--smoke", "--no-bf16"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert report["smoke"] is True and report["train_samples"] == 8 and report["steps"] == 2
+    assert report["smoke"] is True and report["samples_train"] == 8 and report["steps"] == 2
     assert report["n_layer"] == 30 and report["d_model"] == 576 and 134e6 < report["flop_parameters"] < 135e6
     assert "fcot_full_bf16" not in report and report["matmul_peak_gflops"] > 0
     for mode in ("full", "lora"):

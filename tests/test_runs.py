@@ -95,6 +95,15 @@ def test_metrics_merge_across_calls():
     assert run.metrics == {"accuracy": 0.5, "n": 4}
 
 
+def test_a_record_written_before_the_metric_rename_is_read_under_todays_names():
+    run = Run.open("student", {"x": 2})
+    (run.path / "metrics.json").write_text(json.dumps({"train_samples": 177, "val_samples": 20, "samples_kept": 5}))
+    assert run.metrics == {"samples_train": 177, "samples_val": 20, "samples_kept": 5}  # one name per quantity
+    run.save_metrics({"accuracy": 0.5})  # a merge writes today's names, once each
+    assert json.loads((run.path / "metrics.json").read_text()) == {"samples_train": 177, "samples_val": 20,
+                                                                  "samples_kept": 5, "accuracy": 0.5}
+
+
 def test_predictions_figures_and_tables_are_written_where_documented():
     run = Run.open("eval", {"x": 2})
     file = run.save_predictions([{"id": "q1", "prediction": "nk", "correct": True}, _Config()])
@@ -123,12 +132,12 @@ def test_markdown_table_keeps_a_named_index_and_escapes_pipes():
 
 
 def test_a_table_shown_to_readers_gives_shares_in_percent_and_leaves_settings_and_counts_alone():
-    df = pd.DataFrame({"teacher_accuracy": [0.7], "samples_kept": [557], "accuracy": [0.7316667], "low": [float("nan")],
+    df = pd.DataFrame({"teacher_accuracy": [0.7], "samples_train": [557], "accuracy": [0.7316667], "low": [float("nan")],
                        "arm": ["ft_cot"]})
     shown = percent_frame(df)
-    assert list(shown.columns) == ["teacher_accuracy", "samples_kept", "accuracy (%)", "low (%)", "arm"]
+    assert list(shown.columns) == ["teacher_accuracy", "samples_train", "accuracy (%)", "low (%)", "arm"]
     assert shown["accuracy (%)"].tolist() == [73.2] and shown["low (%)"].isna().all()
-    assert shown["teacher_accuracy"].tolist() == [0.7] and shown["samples_kept"].tolist() == [557]
+    assert shown["teacher_accuracy"].tolist() == [0.7] and shown["samples_train"].tolist() == [557]
     assert df["accuracy"].tolist() == [0.7316667]  # the frame computed with is not changed
 
 

@@ -223,7 +223,7 @@ def test_training_lowers_the_loss_and_records_per_epoch_curves(trained):
     assert list(curves["epoch"]) == [1.0, 2.0, 3.0, 4.0]
     assert curves["train_loss"].iloc[-1] < curves["train_loss"].iloc[0] / 2
     assert curves["eval_loss"].iloc[-1] < curves["eval_loss"].iloc[0]
-    assert result.tokens_per_second > 0 and result.train_samples == 128 and result.val_samples == 24
+    assert result.tokens_per_second > 0 and result.samples_train == 128 and result.samples_val == 24
     assert result.config == {**result.config, "epochs": 4}
 
 

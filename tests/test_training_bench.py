@@ -10,7 +10,7 @@ from bench import training
 def test_training_benchmark_smoke_reports_speed_ratio_and_both_losses(capsys):
     assert training.main(["--smoke"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert report["smoke"] is True and report["train_samples"] == 64
+    assert report["smoke"] is True and report["samples_train"] == 64
     assert report["fcot_tokens_per_second"] > 0 and report["naive_tokens_per_second"] > 0
     assert abs(report["speedup"] - report["fcot_tokens_per_second"] / report["naive_tokens_per_second"]) < 0.01
     # both started from the same weights and trained on the same data: comparable losses, below chance

@@ -231,13 +231,13 @@ class PlanWalk:
         spec = student_spec(student)
         kind = spec.kind if spec else "decoder"
         pool = teacher.examples if teacher else spread(train_side(task)[0], self.sample)
-        train_questions, val_questions = _train_and_validation(task, n_train, n_val)
+        questions_train, questions_val = _train_and_validation(task, n_train, n_val)
         per_question = curated_per_question(teacher, pool, method=method, kind=kind, degree=1,
                                             filter_mode="correct_only", max_rationale_tokens=None,
                                             max_length=config.max_length)
         self.student_runs.append(student_run(
             run.step.id, run.name, task, student, method=method, epochs=config.epochs,
-            train_questions=train_questions, val_questions=val_questions, per_question=per_question,
+            questions_train=questions_train, questions_val=questions_val, per_question=per_question,
             val_per_question=per_question, test=(), eval_fmt=method, max_new_tokens=0, gpu=self.gpu,
             note="validation: loss each epoch" if config.select_by == "eval_loss" else "",
         ))
@@ -254,7 +254,7 @@ class PlanWalk:
         k = p.get("self_consistency", 0) or 1
         max_new_tokens = p["max_new_tokens"] or (128 if method == "ft_cot" else 32)
         self.student_runs.append(student_run(
-            run.step.id, run.name, task, student, method=method, epochs=0, train_questions=0, val_questions=0,
+            run.step.id, run.name, task, student, method=method, epochs=0, questions_train=0, questions_val=0,
             per_question=None, val_per_question=None, test=test, eval_fmt=method,
             max_new_tokens=max_new_tokens, gpu=self.gpu, generations=k,
         ))

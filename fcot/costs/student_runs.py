@@ -33,9 +33,9 @@ class StudentRun:
     kind: str | None
     method: str
     epochs: int
-    train_questions: int
-    val_questions: int
-    train_samples: int
+    questions_train: int
+    questions_val: int
+    samples_train: int
     training_tokens: int  # every epoch's training tokens
     validation_tokens: int  # every epoch's validation tokens (forward only)
     test_questions: int
@@ -83,16 +83,16 @@ def _prompt_tokens(test: Sequence, fmt: str, kind: str) -> float:
     return sum(count_tokens(zero_shot_cot_stage1(e.question)) for e in test) / len(test)
 
 
-def student_run(step: str, run: str, task: str, student: str, *, method: str, epochs: int, train_questions: int,
-                val_questions: int, per_question: tuple[float, float] | None, val_per_question: tuple[float, float] | None,
+def student_run(step: str, run: str, task: str, student: str, *, method: str, epochs: int, questions_train: int,
+                questions_val: int, per_question: tuple[float, float] | None, val_per_question: tuple[float, float] | None,
                 test: Sequence, eval_fmt: str, max_new_tokens: int, gpu: Gpu, generations: int = 1,
                 note: str = "", counted: bool = True) -> StudentRun:
     """The :class:`StudentRun` of one training and/or evaluation: its tokens, FLOPs and GPU hours."""
     spec = student_spec(student)
     kind = spec.kind if spec else "decoder"
-    samples = round(per_question[0] * train_questions) if per_question else 0
-    training_tokens = round(per_question[1] * train_questions * epochs) if per_question else 0
-    validation_tokens = round(val_per_question[1] * val_questions * epochs) if val_per_question else 0
+    samples = round(per_question[0] * questions_train) if per_question else 0
+    training_tokens = round(per_question[1] * questions_train * epochs) if per_question else 0
+    validation_tokens = round(val_per_question[1] * questions_val * epochs) if val_per_question else 0
     prompt = _prompt_tokens(test, eval_fmt, kind)
     evaluation_tokens = round(len(test) * generations * (prompt + max_new_tokens))
     if spec is None:
@@ -106,8 +106,8 @@ def student_run(step: str, run: str, task: str, student: str, *, method: str, ep
         hours = gpu.hours(flops_train + flops_eval, spec.parameters) if counted else 0.0
     return StudentRun(
         step=step, run=run, task=task, student=student, parameters=spec.parameters if spec else None,
-        kind=spec.kind if spec else None, method=method, epochs=epochs, train_questions=train_questions,
-        val_questions=val_questions, train_samples=samples, training_tokens=training_tokens,
+        kind=spec.kind if spec else None, method=method, epochs=epochs, questions_train=questions_train,
+        questions_val=questions_val, samples_train=samples, training_tokens=training_tokens,
         validation_tokens=validation_tokens, test_questions=len(test), evaluation_tokens=evaluation_tokens,
         training_flops=flops_train, evaluation_flops=flops_eval, gpu_hours=hours, counted=counted, note=note,
     )
@@ -119,8 +119,8 @@ def experiment_run(run, config, teacher_for, gpu: Gpu, sample: int | None, count
     spec = student_spec(config.student)
     kind = spec.kind if spec else "decoder"
     split = tasks.load_split(config.task, validation_count=config.n_val or None, test_only=True)
-    train_questions = min(config.n_train, len(split.train_indices)) if config.n_train else len(split.train_indices)
-    val_questions = len(split.validation_indices)
+    questions_train = min(config.n_train, len(split.train_indices)) if config.n_train else len(split.train_indices)
+    questions_val = len(split.validation_indices)
     test = list(split.test)[: config.n_test or None]
     teacher = None
     if config.method != "vanilla":
@@ -137,7 +137,7 @@ def experiment_run(run, config, teacher_for, gpu: Gpu, sample: int | None, count
         note = "; ".join(filter(None, [note, f"teacher has D={teacher.degree} < degree {config.degree}"]))
     return student_run(
         run.step.id, run.name, config.task, config.student, method=config.method, epochs=train_config.epochs,
-        train_questions=train_questions, val_questions=val_questions, per_question=per_question,
+        questions_train=questions_train, questions_val=questions_val, per_question=per_question,
         val_per_question=per_question, test=test, eval_fmt=config.method,
         max_new_tokens=config.resolved_max_new_tokens, gpu=gpu, note=note, counted=counted,
     )

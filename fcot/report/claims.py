@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-from fcot import paths
+from fcot import paths, steps
 
 # What the paper reports for each phenomenon: (prefix of the finding's phenomenon, the paper's words
 # and numbers). Numbers are Table 1's GPT-3 6.7B students (fcot/resources/published_table1.csv);
@@ -31,6 +31,20 @@ _PAPER_CLAIMS: tuple[tuple[str, str], ...] = (
     ("accuracy rises with the rationale cap", "no claim (fcot's ablation: the paper never cuts rationales)"),
     ("the student matches or beats an imperfect teacher (best", "yes on some tasks (Table 1)"),
 )
+
+
+def stage_evaluations(study: str | None = None) -> list[str]:
+    """The names of the evaluation runs that ``study``'s profile writes through its stage notebooks (the steps
+    whose job is ``evaluate``, :func:`fcot.steps.job`, by their ``name`` parameter): its stage walk-through. A study
+    without a profile file has none."""
+    from fcot import study as runner  # a cycle: fcot.study imports fcot.report, through teaching
+
+    try:
+        profile = runner.load_profile(paths.profile_name(study))
+    except runner.ProfileError:
+        return []
+    return [str(step.parameters["name"]) for step in profile.steps
+            if steps.job(step.notebook) == "evaluate" and "name" in step.parameters]
 
 
 def hypotheses_of(study: str | None = None, root=None) -> dict[str, str]:

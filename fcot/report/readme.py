@@ -23,6 +23,7 @@ from fcot.report.claims import (
     paper_claim,
     phenomenon_column,
     published_accuracy,
+    stage_evaluations,
     unexplained,
 )
 from fcot.report.tables import PUBLISHED_TABLE1, ablation_summaries, column_task, load_published
@@ -88,14 +89,15 @@ def describe_design(config) -> str:
 
 
 def _walkthrough_sentence(study: str, root=None) -> str:
-    """What the stage walk-through's students scored (notebooks 20-21: the evaluation runs named ``walkthrough-<method>``
-    by the default profile)."""
+    """What the stage walk-through's students scored: the evaluation runs the profile's stage notebooks name
+    (:func:`fcot.report.claims.stage_evaluations`)."""
     scores, design, twins = [], "", []
+    names = set(stage_evaluations(study))
     for manifest in sorted((paths.results_dir(root) / study / "runs" / "evaluation").glob("*/manifest.json")):
         run = Run.load(manifest.parent)
-        if not run.finished or not run.name.startswith("walkthrough-"):
+        if not run.finished or run.name not in names:
             continue
-        method = run.name.rsplit("-", 1)[1]
+        method = run.config["method"]
         metrics = run.metrics
         scores.append(f"{method} {_percent(metrics['accuracy'])} [{_percent(metrics['low'])}, {_percent(metrics['high'])}]"
                       f" of {metrics.get('test_questions', '?')}")

@@ -289,8 +289,8 @@ def _axis_points(summary, name: str) -> tuple[list[Point], list[str]]:
         teacher = _number(row.get("teacher_accuracy_test"))
         if name in ("teacher_quality", "filtering") and teacher is not None:
             extra = f"teacher {100 * teacher:.1f}%"
-        if name == "filtering" and _number(row.get("samples_kept")) is not None:
-            extra = ", ".join(x for x in (extra, f"{_number(row.get('samples_kept')):.0f} samples") if x)
+        if name == "filtering" and _number(row.get("samples_train")) is not None:
+            extra = ", ".join(x for x in (extra, f"{_number(row.get('samples_train')):.0f} samples") if x)
         point = _point(row, label, teacher=True, extra=extra)
         if point is None:
             unmeasured.append(label)

@@ -241,14 +241,14 @@ def train(config, samples: Run | str, *, name: str | None = None, keep_checkpoin
         if run.finished:
             return run
         with run:
-            train_samples, val_samples = samples_of(samples_run)
-            if not train_samples or not val_samples:
+            samples_train, samples_val = samples_of(samples_run)
+            if not samples_train or not samples_val:
                 metrics = samples_run.metrics
                 raise ValueError(
                     f"{samples_run.path.name}: curation kept {metrics.get('samples_train')} train and "
                     f"{metrics.get('samples_val')} validation samples; raise n_train/n_val or the teacher's accuracy"
                 )
-            result = students.train_student(train_samples, val_samples, config, run.artifacts("train"))
+            result = students.train_student(samples_train, samples_val, config, run.artifacts("train"))
             students.record_training(run, result)
     if not keep_checkpoints:
         shutil.rmtree(run.artifacts_dir / "train" / "checkpoints", ignore_errors=True)

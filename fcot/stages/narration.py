@@ -40,9 +40,9 @@ def describe(run: Run):
                 f"from {m.get('questions_train')} and {m.get('questions_val')} questions; "
                 f"{_percent(m.get('share_filtered_train'))} of the train completions filtered out.")
     elif run.kind == "student":
-        text = (f"**Student run** {where}: {c['train']['student']} trained on {m.get('train_samples')} "
+        text = (f"**Student run** {where}: {c['train']['student']} trained on {m.get('samples_train')} "
                 f"{c['method']} samples of {data.get('task')}; kept epoch {m.get('best_epoch')} of "
-                f"{m.get('epochs_run')} (`select_by={m.get('select_by')}`, {m.get('val_samples')} validation samples); "
+                f"{m.get('epochs_run')} (`select_by={m.get('select_by')}`, {m.get('samples_val')} validation samples); "
                 f"{m.get('parameters'):,} parameters, {m.get('tokens_per_second', 0):,.0f} tokens/s.")
     elif run.kind == "evaluation":
         text = (f"**Evaluation run** {where}: {_percent(m.get('accuracy'))} "
@@ -124,7 +124,7 @@ def _epoch_lines(m: dict, curves) -> list[str]:
             falling = "train_loss" in scored and low.get("train_loss") is not None and last.get("train_loss") is not None \
                 and last["train_loss"] < low["train_loss"]
             lines.append(text + (f", while train loss fell from {low['train_loss']:.3f} to {last['train_loss']:.3f}: "
-                                 f"after epoch {low['epoch']:g} the student overfits its {m.get('train_samples')} samples."
+                                 f"after epoch {low['epoch']:g} the student overfits its {m.get('samples_train')} samples."
                                  if falling else ": the student stopped improving on validation after it."))
     if kept is not None:
         why = {"last": "the last epoch, whatever its validation loss",

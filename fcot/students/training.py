@@ -49,8 +49,8 @@ class TrainResult:
     epochs_run: float
     train_runtime_s: float
     tokens_per_second: float
-    train_samples: int
-    val_samples: int
+    samples_train: int
+    samples_val: int
     train_tokens_per_epoch: int
     parameters: int
     trainable_parameters: int
@@ -476,8 +476,8 @@ def _train_result(trainer, config: TrainConfig, kept: _BestInMemory, rows, *, ru
         epochs_run=epochs_run,
         train_runtime_s=runtime,
         tokens_per_second=(tokens_per_epoch * max(epochs_run - started_epoch, 0.0) / runtime) if runtime > 0 else 0.0,
-        train_samples=len(train_rows),
-        val_samples=len(val_rows),
+        samples_train=len(train_rows),
+        samples_val=len(val_rows),
         train_tokens_per_epoch=tokens_per_epoch,
         parameters=parameters,
         trainable_parameters=trainable,
@@ -505,8 +505,8 @@ def record_training(run, result: TrainResult, figure=None) -> dict:
         "train_runtime_s": result.train_runtime_s,
         "tokens_per_second": result.tokens_per_second,
         "train_tokens_per_epoch": result.train_tokens_per_epoch,
-        "train_samples": result.train_samples,
-        "val_samples": result.val_samples,
+        "samples_train": result.samples_train,
+        "samples_val": result.samples_val,
         "parameters": result.parameters,
         "trainable_parameters": result.trainable_parameters,
         "truncated_samples": result.truncated_samples,
