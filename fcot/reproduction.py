@@ -191,7 +191,7 @@ COST_END = "<!-- END reproduce-cost -->"
 
 def cost_block(profile: str = "default", root: str | os.PathLike | None = None) -> str:
     """What a fresh clone's ``make reproduce`` computes and what it cost on the machine that measured it (the last
-    call that computed the study from scratch, ``results/<profile>/timings.json``): the README's "Two commands"."""
+    call that computed the study from scratch, ``results/<profile>/timings.json``): the README's "Three commands"."""
     timings = paths.results_dir(root) / profile / "timings.json"
     try:
         data = json.loads(timings.read_text(encoding="utf-8"))
