@@ -10,6 +10,11 @@ its notebook builds (the stage configs, notebook 20's TrainConfig, a sweep's Exp
 ``--list`` refuses ``lr=-1`` or ``base_url=ftp://x`` naming the step and the ``--set``. A grid axis (a ``--set`` list
 on a parameter that is not a list included) must not repeat a value, no two runs may write one output notebook,
 and ``--only`` must select at least one step. :func:`validate_profile` checks one profile file.
+
+A sweep notebook (29-36, :func:`fcot.steps.reads_base`) reads its base point from the profile: the planner sets its
+``profile`` parameter, accepts every :class:`~fcot.experiments.ExperimentConfig` field the notebook does not declare as
+a parameter of the step (``n_train: 200``, ``--set epochs=1``, a grid over ``task``) and moves those into its ``base``
+parameter, the changes to the profile's ``base:``.
 """
 
 from __future__ import annotations
