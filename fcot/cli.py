@@ -189,8 +189,11 @@ def register_teaching(subparsers) -> None:
 def _run_teaching(args) -> int:
     """the instructor's guide's generated blocks (timings, classroom numbers, sizes) from a profile's measured runs"""
     def text() -> str:
-        return "\n".join(f"{teaching.markers(block)[0]}\n{body}\n{teaching.markers(block)[1]}\n"
-                         for block, body in teaching.blocks(args.profile).items())
+        blocks = []
+        for block, body in teaching.blocks(args.profile).items():
+            begin, end = teaching.markers(block)
+            blocks.append(f"{begin}\n{body}\n{end}\n")
+        return "\n".join(blocks)
 
     return _write_or_print(args.write, lambda path: teaching.write_teaching(path, args.profile),
                            "the generated blocks", text)

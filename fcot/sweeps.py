@@ -18,7 +18,7 @@ from fcot.curate import arm_label
 from fcot.experiments import KIND, ExperimentConfig, run_experiment
 from fcot.records import is_int
 from fcot.runs import Run
-from fcot import curate, paths, stages
+from fcot import curate, paths, stages, steps
 
 
 def grid(config: ExperimentConfig, **axes: Sequence) -> list[ExperimentConfig]:
@@ -152,10 +152,6 @@ def sweep(points: Sequence[ExperimentConfig], *, workers: int = 1, threads: int 
 
 SWEEP_COLUMNS = ("task", "n_train", "teacher_accuracy", "degree", "student", "filter_mode", "max_rationale_tokens", "seed")
 
-#: the fields of a base point: :class:`ExperimentConfig`'s, without the seed (a sweep's ``seeds`` are its own)
-BASE_FIELDS: tuple[str, ...] = tuple(name for name in ExperimentConfig.fields() if name != "seed")
-
-
 def settings(parameters: Mapping[str, Any]) -> dict[str, Any]:
     """A sweep notebook's settings (29-36) from its parameters (its ``globals()``, or a planned step's values): the
     base point of profile ``parameters["profile"]`` (:func:`fcot.study.profiles.base_point`), with the changes in
@@ -166,11 +162,12 @@ def settings(parameters: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(changes, Mapping):
         raise ValueError(f"base must be a mapping of ExperimentConfig field: value, got {changes!r}")
     point = base_point(parameters.get("profile") or "smoke")
+    fields = steps.base_fields()
     for where, values in (("base", changes), (f"the base of profile {parameters.get('profile')!r}", point)):
-        unknown = sorted(set(values) - set(BASE_FIELDS))
+        unknown = sorted(set(values) - set(fields))
         if unknown:
             raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)} of a base point; accepted: "
-                             f"{', '.join(BASE_FIELDS)} (fcot.experiments.ExperimentConfig; seeds are the notebook's)")
+                             f"{', '.join(fields)} (fcot.experiments.ExperimentConfig; seeds are the notebook's)")
     return {**point, **changes, **{k: v for k, v in parameters.items() if k != "base"}}
 
 

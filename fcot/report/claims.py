@@ -33,17 +33,22 @@ _PAPER_CLAIMS: tuple[tuple[str, str], ...] = (
 )
 
 
+def _profile_of(study: str | None):
+    """``study``'s profile (None: the profile this process runs), or None when it has no profile file."""
+    from fcot import study as runner  # a cycle: fcot.study imports fcot.report, through teaching
+
+    try:
+        return runner.load_profile(paths.profile_name(study))
+    except runner.ProfileError:
+        return None
+
+
 def stage_evaluations(study: str | None = None) -> list[str]:
     """The names of the evaluation runs that ``study``'s profile writes through its stage notebooks (the steps
     whose job is ``evaluate``, :func:`fcot.steps.job`, by their ``name`` parameter): its stage walk-through. A study
     without a profile file has none."""
-    from fcot import study as runner  # a cycle: fcot.study imports fcot.report, through teaching
-
-    try:
-        profile = runner.load_profile(paths.profile_name(study))
-    except runner.ProfileError:
-        return []
-    return [str(step.parameters["name"]) for step in profile.steps
+    profile = _profile_of(study)
+    return [str(step.parameters["name"]) for step in (profile.steps if profile else ())
             if steps.job(step.notebook) == "evaluate" and "name" in step.parameters]
 
 
@@ -52,15 +57,12 @@ def hypotheses_of(study: str | None = None, root=None) -> dict[str, str]:
     runs), with each ``{pretrained:<task>}`` filled with that column of the pretrained study's committed table
     (:func:`fcot.levels.column_evidence`). A study without a profile file has none. The texts hold no result of
     their own study: they are shown only where its verdict is not clear (:func:`unexplained`)."""
-    from fcot import levels, study as runner  # a cycle: levels imports fcot.report; study, through teaching
+    from fcot import levels  # a cycle: levels imports fcot.report
 
-    try:
-        hypotheses = runner.load_profile(paths.profile_name(study)).hypotheses
-    except runner.ProfileError:
-        return {}
+    profile = _profile_of(study)
     return {prefix: re.sub(r"\{pretrained:([a-z_]+)\}", lambda m: levels.column_evidence(m.group(1), root=root),
                              text)
-            for prefix, text in hypotheses.items()}
+            for prefix, text in (profile.hypotheses if profile else {}).items()}
 
 
 def hypothesis(phenomenon: str, hypotheses: Mapping[str, str]) -> str:
